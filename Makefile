@@ -1,0 +1,48 @@
+# pg_retention: data retention enforced inside PostgreSQL (PGXS build)
+
+PG_CONFIG ?= pg_config
+
+EXTENSION = pg_retention
+MODULE_big = pg_retention
+OBJS = \
+	src/pg_retention.o \
+	src/privilege.o \
+	src/srf.o \
+	src/category.o \
+	src/mask_spec.o \
+	src/tag.o \
+	src/cutoff.o \
+	src/policy.o \
+	src/ddl_guard.o \
+	src/fk_guard.o \
+	src/purge.o \
+	src/runlog.o \
+	src/run.o \
+	src/run_command.o \
+	src/preview.o \
+	src/audit.o
+
+DATA = pg_retention--0.1.0.sql
+DOCS = docs/reference.md
+
+# the server headers are system headers: -Wextra reports our code, not theirs
+PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
+SHLIB_LINK += -lsodium
+
+# pg_regress: sql/NAME.sql compared with expected/NAME.out
+REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit
+REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression_retention
+
+# pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
+ISOLATION = purge_vs_locked_rows purge_vs_anchor_update concurrent_runs
+ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
+
+# TAP tests on PostgreSQL::Test::Cluster (must not run as root)
+TAP_TESTS = 1
+PROVE_TESTS = tests/t/*.pl
+
+EXTRA_CLEAN = results regression.diffs regression.out tests/output_iso tmp_check
+
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

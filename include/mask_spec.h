@@ -1,0 +1,56 @@
+/*
+ * mask_spec.h
+ *    Parsing and declaration-time checking of mask specifications, the
+ *    text that says how a tagged column is anonymized (SPEC section 4):
+ *    null, constant(TEXT), pseudonym, pseudonym(CONTEXT),
+ *    partial(KEEP_START,KEEP_END), email, phone, national_id, card,
+ *    generalize(ARG), function(SCHEMA.NAME).
+ */
+#ifndef RT_MASK_SPEC_H
+#define RT_MASK_SPEC_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "utils/relcache.h"
+
+typedef enum RtMaskKind
+{
+	RT_MASK_NULL,
+	RT_MASK_CONSTANT,
+	RT_MASK_PSEUDONYM,
+	RT_MASK_PARTIAL,
+	RT_MASK_EMAIL,
+	RT_MASK_PHONE,
+	RT_MASK_NATIONAL_ID,
+	RT_MASK_CARD,
+	RT_MASK_GENERALIZE,
+	RT_MASK_FUNCTION
+} RtMaskKind;
+
+typedef struct RtMaskSpec
+{
+	RtMaskKind	kind;
+	char	   *arg;			/* text inside the parentheses, or NULL */
+	int			keep_start;		/* partial(): characters kept at the start */
+	int			keep_end;		/* partial(): characters kept at the end */
+} RtMaskSpec;
+
+/*
+ * Parses text into *spec.  Returns NULL on success or a static message
+ * saying what is wrong; never raises an error, so it can be fuzzed alone.
+ */
+extern const char *rt_mask_parse(const char *text, RtMaskSpec *spec);
+
+/* Returns the canonical text of a parsed mask (keyword in lower case). */
+extern char *rt_mask_deparse(const RtMaskSpec *spec);
+
+/*
+ * Raises an error when the mask cannot be applied to column attnum of rel:
+ * wrong data type, or a mask that would break the column's NOT NULL or
+ * unique constraints.  masktext is the text the user wrote, for messages.
+ */
+extern void rt_mask_check_column(const RtMaskSpec *spec, Relation rel,
+								 AttrNumber attnum, const char *masktext);
+
+#endif							/* RT_MASK_SPEC_H */

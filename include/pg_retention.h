@@ -1,0 +1,39 @@
+/*
+ * pg_retention.h
+ *    Settings (GUCs) and version-compatibility helpers shared by every
+ *    module of pg_retention.
+ *
+ * The extension supports PostgreSQL 13 to 17; the few catalog and executor
+ * interfaces that changed between those releases are wrapped here so that
+ * the modules themselves read the same on every version.
+ */
+#ifndef PG_RETENTION_H
+#define PG_RETENTION_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/acl.h"
+
+/* Name of the extension, its schema and its security-label provider. */
+#define RT_EXTENSION_NAME	"pg_retention"
+#define RT_SCHEMA_NAME		"retention"
+#define RT_LABEL_PROVIDER	"retention"
+
+/* Session settings (see src/pg_retention.c for their documentation). */
+extern int	rt_batch_size;			/* rows per batch */
+extern int	rt_lock_timeout_ms;		/* lock_timeout applied to each batch */
+extern int	rt_min_keep_seconds;	/* smallest retention period accepted */
+
+/* Ownership test for a relation, spelled the same on every version. */
+#if PG_VERSION_NUM >= 160000
+#define rt_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define rt_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
+/* Privilege test on a relation, spelled the same on every version. */
+#define rt_class_aclcheck(relid, roleid, mode) pg_class_aclcheck((relid), (roleid), (mode))
+
+#endif							/* PG_RETENTION_H */

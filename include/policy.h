@@ -1,0 +1,74 @@
+/*
+ * policy.h
+ *    Retention policies: their in-memory form, their catalog table
+ *    (retention.policy_catalog) and the checks that guard them.
+ */
+#ifndef RT_POLICY_H
+#define RT_POLICY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "access/attnum.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+#include "cutoff.h"
+
+typedef enum RtAction
+{
+	RT_ACTION_DELETE,
+	RT_ACTION_ANONYMIZE
+} RtAction;
+
+typedef struct RtPolicy
+{
+	int64		policy_id;
+	Oid			relid;			/* the table the policy is declared on */
+	Interval	keep;			/* retention period */
+	char	   *anchor;			/* column whose age decides expiry */
+	RtAction	action;
+	List	   *columns;		/* column names (char *) for anonymize; NIL = all tagged */
+	int			batch_size;		/* 0 = use retention.batch_size */
+	char	   *basis;			/* legal basis or reason, may be NULL */
+	char	   *time_zone;		/* zone in which the cutoff is computed */
+	bool		enabled;
+} RtPolicy;
+
+/* Returns the SQL name of an action. */
+extern const char *rt_action_name(RtAction action);
+
+/*
+ * Returns the policies (RtPolicy *), enabled ones or all, every one or those declared
+ * on relid, ordered by policy_id, copied into the current memory context.
+ * SPI must be connected.
+ */
+extern List *rt_policy_list(Oid relid, bool include_disabled);
+
+/*
+ * Returns the policy with this id, or NULL if there is none.  With lock
+ * set, the catalog row is locked FOR SHARE until the end of the
+ * transaction, so alter_policy and drop_policy wait for a running batch.
+ * SPI must be connected.
+ */
+extern RtPolicy *rt_policy_get(int64 policy_id, bool lock);
+
+/*
+ * Checks that the anchor column of policy still exists in rel with a date
+ * or timestamp type and returns that type; raises an error otherwise.
+ */
+extern RtAnchorType rt_policy_anchor_type(const RtPolicy *policy, Relation rel);
+
+/* Returns true when a valid, non-partial btree index of rel has attnum as its first key. */
+extern bool rt_has_anchor_index(Relation rel, AttrNumber attnum);
+
+/* Returns true when two policies would act the same (used to notice changes mid-run). */
+extern bool rt_policy_same(const RtPolicy *a, const RtPolicy *b);
+
+/* Returns the schema-qualified, quoted name of a relation ("s"."t"). */
+extern char *rt_relation_name(Oid relid);
+
+/* Returns the batch size a policy runs with. */
+extern int	rt_policy_batch_size(const RtPolicy *policy);
+
+#endif							/* RT_POLICY_H */

@@ -1,0 +1,54 @@
+/*
+ * privilege.h
+ *    Who does what.  SQL functions of pg_retention run with the caller's
+ *    rights; the extension's own tables are written as the extension's
+ *    owner, and a policy's batches run as the owner of its table, never as
+ *    the (possibly superuser) caller or worker.
+ */
+#ifndef RT_PRIVILEGE_H
+#define RT_PRIVILEGE_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+/* A saved user identity, restored by rt_restore_user(). */
+typedef struct RtSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} RtSavedUser;
+
+/* Returns the role that owns the pg_retention extension in this database. */
+extern Oid	rt_extension_owner(void);
+
+/* Switches to the extension owner to read or write the extension's tables. */
+extern void rt_become_catalog_owner(RtSavedUser *saved);
+
+/*
+ * Switches to the owner of relid inside a restricted security context, as
+ * PostgreSQL does for maintenance commands, so that user code reached by a
+ * purge (triggers, masks) runs with that role's rights and cannot change
+ * session state.
+ */
+extern void rt_become_table_owner(Oid relid, RtSavedUser *saved);
+
+/* Restores the identity saved by one of the two functions above. */
+extern void rt_restore_user(const RtSavedUser *saved);
+
+/* Raises insufficient_privilege unless the current user owns relid. */
+extern void rt_require_table_owner(Oid relid, const char *what);
+
+/* Returns true when roleid has the privileges of relid's owner. */
+extern bool rt_has_owner_rights(Oid relid, Oid roleid);
+
+/*
+ * Runs one statement on the extension's own tables as the extension owner.
+ * Arguments are passed as parameters; returns the SPI result code and
+ * raises an error when it is not the expected one.
+ */
+extern int	rt_catalog_exec(const char *sql, int nargs, Oid *argtypes,
+							Datum *values, const char *nulls,
+							bool read_only, int expected);
+
+#endif							/* RT_PRIVILEGE_H */

@@ -1,0 +1,94 @@
+/*
+ * purge.h
+ *    The batch engine: finds the expired rows of one relation a batch at a
+ *    time and deletes them.
+ *
+ * A policy on a partitioned (or inheritance) table is applied to each
+ * leaf relation in turn, as an RtTarget.  Candidates are found by keyset,
+ * never by re-reading what earlier batches already handled:
+ *  - in heap order (ctid), scanning a window of blocks at a time with a
+ *    TID range scan, when the planner would read much of the table anyway
+ *    or no index leads with the anchor column;
+ *  - in anchor order through the anchor's btree index, when only a small
+ *    part of the table has expired.
+ * The expiry predicate is re-checked by the DELETE itself, so a row whose
+ * anchor moved out of the window after it was selected stays.
+ */
+#ifndef RT_PURGE_H
+#define RT_PURGE_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "storage/itemptr.h"
+
+#include "cutoff.h"
+#include "policy.h"
+
+/* How a batch treats rows that other sessions hold locks on. */
+typedef enum RtBatchMode
+{
+	RT_BATCH_FAST,				/* plain DELETE; waits up to lock_timeout */
+	RT_BATCH_SKIP_LOCKED,		/* locks candidates with SKIP LOCKED first */
+	RT_BATCH_CAREFUL			/* SKIP LOCKED, and isolates rows a foreign key refuses */
+} RtBatchMode;
+
+/* Where the keyset scan of a target stands. */
+typedef struct RtPosition
+{
+	ItemPointerData tid;		/* last row handled (heap order: next starts after it) */
+	BlockNumber window_end;		/* heap order: end (exclusive) of the current block window */
+	Datum		key;			/* anchor order: anchor of the last row handled */
+	bool		done;			/* no candidates left */
+} RtPosition;
+
+/* One leaf relation of a policy, with its prepared statements. */
+typedef struct RtTarget
+{
+	Oid			relid;
+	char	   *relname;		/* quoted, schema-qualified */
+	char	   *anchor;			/* quoted anchor column */
+	RtAnchorType anchor_type;
+	Datum		cutoff;			/* compared as anchor < cutoff */
+	bool		anchor_order;	/* keyset through the anchor index */
+	BlockNumber nblocks;		/* heap order: blocks when the run started */
+	double		rows_per_block; /* heap order: density estimate for windows */
+	RtPosition	pos;
+	SPIPlanPtr	select_plan;
+	SPIPlanPtr	delete_plan;
+	SPIPlanPtr	delete_skip_locked_plan;
+} RtTarget;
+
+/* What one batch did. */
+typedef struct RtBatchResult
+{
+	int64		candidates;		/* expired rows examined */
+	int64		deleted;
+	int64		blocked;		/* kept because a foreign key needs them */
+	int64		skipped_locked; /* left because another session locks them */
+} RtBatchResult;
+
+/*
+ * Returns the leaf relations of a policy's table with their statements
+ * prepared (kept across transactions; free with rt_targets_free).  Runs
+ * as the current user, which the caller has set to the table owner.
+ * SPI must be connected.
+ */
+extern List *rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff);
+
+/* Frees the statements of targets prepared by rt_targets_prepare. */
+extern void rt_targets_free(List *targets);
+
+/* Returns the number of rows of a target whose anchor is NULL. */
+extern int64 rt_target_count_undated(RtTarget *target);
+
+/*
+ * Runs one batch on a target in the current transaction: selects up to
+ * batch_size expired rows after the target's position, deletes those no
+ * foreign key needs, and advances the position.  On error the caller
+ * rolls back and may retry from the saved position with another mode.
+ */
+extern void rt_purge_batch(RtTarget *target, int batch_size, RtBatchMode mode,
+						   RtBatchResult *result);
+
+#endif							/* RT_PURGE_H */

@@ -1,0 +1,43 @@
+/*
+ * runlog.h
+ *    Run records: one row of retention.run_history (view retention.runs)
+ *    per policy run, written as the run goes so that a crash leaves the
+ *    counts of every committed batch behind.
+ */
+#ifndef RT_RUNLOG_H
+#define RT_RUNLOG_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+#include "policy.h"
+
+/* Counters of one run. */
+typedef struct RtRunStats
+{
+	int64		rows;			/* rows deleted or anonymized */
+	int64		batches;
+	int64		blocked;		/* kept because a foreign key needs them */
+	int64		skipped_locked; /* left because another session locked them */
+	int64		undated;		/* rows whose anchor is NULL */
+} RtRunStats;
+
+/* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */
+extern void rt_runlog_mark_stale(int64 policy_id);
+
+/* Inserts the record of a starting run and returns its run_id. */
+extern int64 rt_runlog_start(const RtPolicy *policy, TimestampTz as_of, TimestampTz cutoff,
+							 const char *trigger);
+
+/* Stores the counters of a run so far (in the transaction of the batch that produced them). */
+extern void rt_runlog_progress(int64 run_id, const RtRunStats *stats);
+
+/* Records the end of a run: status success, failed or interrupted, and the error if any. */
+extern void rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
+							 const RtRunStats *stats, const char *error);
+
+/* Deletes the oldest finished run records beyond keep per policy; returns how many. */
+extern int64 rt_runlog_trim(int keep);
+
+#endif							/* RT_RUNLOG_H */

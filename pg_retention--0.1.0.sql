@@ -1,0 +1,313 @@
+/* pg_retention--0.1.0.sql: data retention enforced inside PostgreSQL */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pg_retention" to load this file. \quit
+
+-- Everything lives in schema retention (created by CREATE EXTENSION).
+-- The engine is C; this script declares its entry points, its tables and
+-- views, and who may use them.  Functions run with the caller's rights
+-- (none is SECURITY DEFINER): the C code itself switches to the extension
+-- owner for the extension's tables and to a table's owner for its batches.
+
+------------------------------------------------------------------------
+-- Classification: categories and tags
+------------------------------------------------------------------------
+
+CREATE FUNCTION retention.category_list(
+    OUT category text, OUT default_mask text, OUT sensitive boolean, OUT description text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_category_list'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.category_list() IS
+'The fixed vocabulary of personal-data categories: name, default mask, sensitive flag, description. Backs the view retention.categories.';
+
+CREATE VIEW retention.categories AS
+    SELECT category, default_mask, sensitive, description FROM retention.category_list();
+
+COMMENT ON VIEW retention.categories IS
+'Personal-data categories a column can be tagged with, the mask an anonymize policy applies by default, and whether the category is sensitive (GDPR art. 9, PIPL art. 28).';
+
+CREATE FUNCTION retention.tag(tbl regclass, col name, category text, mask text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_tag'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.tag(regclass, name, text, text) IS
+'Tags column col of table tbl as personal data of a category, with an optional mask (NULL: the category default). Stored as the security label of provider retention. Only the table owner may tag. Errors: 42703 unknown column, 22023 unknown category or malformed mask, 42804 mask unfit for the column type, 23502/23505 mask that would break NOT NULL or a unique index, 42809 not a table, 42501 not the owner.';
+
+CREATE FUNCTION retention.untag(tbl regclass, col name)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_untag'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.untag(regclass, name) IS
+'Removes the tag of column col of table tbl. Errors: 42704 column not tagged, 42703 unknown column, 42501 not the owner.';
+
+CREATE VIEW retention.personal_columns AS
+    SELECT n.nspname AS schema_name,
+           c.relname AS table_name,
+           a.attname AS column_name,
+           pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type,
+           cat.category,
+           cat.sensitive,
+           CASE WHEN pg_catalog.strpos(s.label, ':') OPERATOR(pg_catalog.>) 0
+                THEN pg_catalog.substr(s.label, pg_catalog.strpos(s.label, ':') OPERATOR(pg_catalog.+) 1)
+                ELSE cat.default_mask END AS mask
+      FROM pg_catalog.pg_seclabel s
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.objoid
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+                                     AND a.attnum OPERATOR(pg_catalog.=) s.objsubid
+      JOIN retention.categories cat
+        ON cat.category OPERATOR(pg_catalog.=) pg_catalog.split_part(s.label, ':', 1)
+     WHERE s.provider OPERATOR(pg_catalog.=) 'retention'
+       AND s.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND s.objsubid OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped;
+
+COMMENT ON VIEW retention.personal_columns IS
+'Every tagged column: schema, table, column, data type, category, sensitive flag and the mask an anonymize policy applies (the tag''s own or the category default).';
+
+------------------------------------------------------------------------
+-- Policies
+------------------------------------------------------------------------
+
+CREATE TABLE retention.policy_catalog (
+    policy_id   bigserial PRIMARY KEY,
+    relid       regclass NOT NULL,
+    keep        interval NOT NULL,
+    anchor      name NOT NULL,
+    action      text NOT NULL CHECK (action IN ('delete', 'anonymize')),
+    columns     name[],
+    batch_size  integer CHECK (batch_size > 0),
+    basis       text,
+    time_zone   text NOT NULL,
+    enabled     boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL
+);
+
+CREATE INDEX policy_catalog_relid ON retention.policy_catalog (relid);
+
+COMMENT ON TABLE retention.policy_catalog IS
+'Storage of retention policies; read it through retention.policies and change it with add_policy, alter_policy and drop_policy.';
+
+-- policies are user configuration: pg_dump keeps them (relid is dumped by name)
+SELECT pg_catalog.pg_extension_config_dump('retention.policy_catalog', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.policy_catalog_policy_id_seq', '');
+
+CREATE FUNCTION retention.add_policy(
+    tbl regclass,
+    keep interval,
+    after name,
+    action text DEFAULT 'delete',
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_add_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text) IS
+'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. Errors: 22023 keep not positive or below retention.min_keep, unknown action, bad batch_size or time zone; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner.';
+
+CREATE FUNCTION retention.alter_policy(
+    policy_id bigint,
+    keep interval DEFAULT NULL,
+    after name DEFAULT NULL,
+    action text DEFAULT NULL,
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    enabled boolean DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_alter_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean) IS
+'Changes fields of a policy; a NULL argument leaves its field as it is. columns => ''{}'' clears the column list, batch_size => 0 returns to retention.batch_size, basis => '''' clears the basis. Errors: 42704 unknown policy, and those of add_policy.';
+
+CREATE FUNCTION retention.drop_policy(policy_id bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_drop_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.drop_policy(bigint) IS
+'Removes a policy. Nothing else is dropped: indexes and data stay. Errors: 42704 unknown policy, 42501 not the table owner.';
+
+CREATE VIEW retention.policies AS
+    SELECT policy_id, relid AS tbl, keep, anchor AS after, action, columns, batch_size,
+           basis, time_zone, enabled, created_at, created_by
+      FROM retention.policy_catalog;
+
+COMMENT ON VIEW retention.policies IS
+'Declared retention policies: table, retention period (keep), anchor column (after), action, masked columns, batch size, legal basis, time zone of the cutoff, enabled flag, and who declared it when.';
+
+------------------------------------------------------------------------
+-- Runs
+------------------------------------------------------------------------
+
+CREATE TABLE retention.run_history (
+    run_id          bigserial PRIMARY KEY,
+    policy_id       bigint NOT NULL,
+    relid           oid,
+    tbl             text NOT NULL,
+    action          text NOT NULL,
+    as_of           timestamptz NOT NULL,
+    cutoff          timestamptz,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz,
+    rows            bigint NOT NULL DEFAULT 0,
+    batches         bigint NOT NULL DEFAULT 0,
+    blocked         bigint NOT NULL DEFAULT 0,
+    skipped_locked  bigint NOT NULL DEFAULT 0,
+    undated         bigint NOT NULL DEFAULT 0,
+    status          text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
+    error           text,
+    run_by          name NOT NULL,
+    trigger         text NOT NULL,
+    backend_pid     integer
+);
+
+CREATE INDEX run_history_policy ON retention.run_history (policy_id, run_id);
+
+COMMENT ON TABLE retention.run_history IS
+'Storage of run records; read them through retention.runs.';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.run_history', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '');
+
+CREATE VIEW retention.runs AS
+    SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
+           rows, batches, blocked, skipped_locked, undated, status, error, run_by, trigger
+      FROM retention.run_history;
+
+COMMENT ON VIEW retention.runs IS
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
+
+CREATE PROCEDURE retention.run(tbl regclass DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+AS 'MODULE_PATHNAME', 'retention_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE retention.run(regclass, timestamptz) IS
+'Applies the enabled policies of tbl (NULL: of every table the caller owns) as of as_of, in batches of retention.batch_size rows, one transaction per batch (outside a transaction block), and reports counts as NOTICEs. Errors: 42501 not the owner of tbl, 42704 tbl has no enabled policy, 22004 as_of NULL; a failed policy is recorded in retention.runs and re-raised at the end with its own SQLSTATE.';
+
+CREATE FUNCTION retention.preview(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (policy_id bigint, tbl regclass, action text, cutoff timestamptz,
+               rows_due bigint, rows_on_hold bigint, rows_undated bigint, rows_blocked bigint)
+AS 'MODULE_PATHNAME', 'retention_preview'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.preview(timestamptz) IS
+'What each enabled policy would do as of as_of, changing nothing: cutoff, rows past it (rows_due), rows held by a legal hold, rows with a NULL anchor (never expire), and rows_blocked, the part of rows_due that foreign keys still need. Lists policies on tables the caller may SELECT from. Errors: 22004 as_of NULL.';
+
+CREATE FUNCTION retention.policy_status(
+    OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
+    OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
+    OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_policy_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.policy_status() IS
+'Per policy, now: cutoff, rows overdue, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
+
+CREATE VIEW retention.status AS SELECT * FROM retention.policy_status();
+
+COMMENT ON VIEW retention.status IS
+'Per policy: rows overdue now and how old the oldest is, the last run and the last success, and when the scheduler runs it next (NULL without the scheduler).';
+
+------------------------------------------------------------------------
+-- Audit
+------------------------------------------------------------------------
+
+CREATE TABLE retention.audit (
+    seq        bigint PRIMARY KEY,
+    at         timestamptz NOT NULL,
+    actor      name NOT NULL,
+    event      text NOT NULL,
+    tbl        text,
+    rows       bigint,
+    details    jsonb,
+    prev_hash  bytea,
+    hash       bytea NOT NULL
+);
+
+COMMENT ON TABLE retention.audit IS
+'Append-only audit trail of policy changes, tags, runs, erasures and holds; each entry carries a BLAKE2b hash chained over the previous one. Check it with retention.verify_audit().';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.audit', '');
+
+-- one row: appenders lock it, which keeps the chain linear
+CREATE TABLE retention.audit_head (
+    id   integer PRIMARY KEY CHECK (id = 1),
+    seq  bigint NOT NULL
+);
+INSERT INTO retention.audit_head VALUES (1, 0);
+
+COMMENT ON TABLE retention.audit_head IS
+'Serializes appends to retention.audit and remembers the last seq written, so that entries removed from the end are noticed.';
+
+CREATE FUNCTION retention.audit_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'retention_audit_guard'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.audit_guard() IS
+'Trigger function that refuses UPDATE, DELETE and TRUNCATE on retention.audit (SQLSTATE 42501).';
+
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON retention.audit
+    FOR EACH ROW EXECUTE FUNCTION retention.audit_guard();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON retention.audit
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.audit_guard();
+
+CREATE FUNCTION retention.verify_audit(OUT ok boolean, OUT entries bigint, OUT first_bad bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_verify_audit'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.verify_audit() IS
+'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok).';
+
+------------------------------------------------------------------------
+-- DDL guards
+------------------------------------------------------------------------
+
+CREATE FUNCTION retention.on_sql_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'retention_on_sql_drop'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.on_sql_drop() IS
+'Event trigger: refuses DROP COLUMN of a column a policy uses (SQLSTATE 2BP01) and removes the policies of dropped tables, recording it in the audit trail.';
+
+CREATE EVENT TRIGGER retention_sql_drop ON sql_drop
+    EXECUTE FUNCTION retention.on_sql_drop();
+
+CREATE FUNCTION retention.on_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'retention_on_ddl_end'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.on_ddl_end() IS
+'Event trigger on ALTER TABLE: follows RENAME COLUMN in policies and refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01).';
+
+CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION retention.on_ddl_end();
+
+------------------------------------------------------------------------
+-- Privileges
+------------------------------------------------------------------------
+
+REVOKE ALL ON retention.policy_catalog, retention.run_history, retention.audit,
+              retention.audit_head FROM PUBLIC;
+GRANT USAGE ON SCHEMA retention TO PUBLIC;
+GRANT SELECT ON retention.categories, retention.personal_columns, retention.policies,
+                retention.runs, retention.status TO PUBLIC;
+REVOKE ALL ON FUNCTION retention.on_sql_drop(), retention.on_ddl_end(),
+                       retention.audit_guard() FROM PUBLIC;

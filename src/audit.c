@@ -1,0 +1,286 @@
+/*
+ * audit.c
+ *    The audit trail: appending chained entries and verifying the chain.
+ *
+ * Entry n carries prev_hash = hash of entry n-1 and
+ *   hash = BLAKE2b-256(prev_hash || seq || at || actor || event || tbl ||
+ *                      rows || details)
+ * with every field length-prefixed, so no two different entries serialize
+ * alike.  Appenders serialize on the single row of retention.audit_head
+ * (locked FOR UPDATE until commit), which keeps the chain linear and turns
+ * a race under REPEATABLE READ into a retryable serialization failure
+ * instead of a fork.  The last entry is read from the audit table itself,
+ * so a restored dump (which carries the audit rows but not the head row)
+ * continues the chain where it stopped.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "policy.h"
+#include "privilege.h"
+#include "srf.h"
+
+#define RT_AUDIT_HASH_BYTES crypto_generichash_BYTES	/* 32 */
+
+/* Appends a length-prefixed field to the serialized entry. */
+static void
+rt_audit_field(StringInfo buf, const char *data, int len)
+{
+	uint32		n = (len < 0) ? 0xFFFFFFFF : (uint32) len;
+
+	appendBinaryStringInfo(buf, (const char *) &n, sizeof(n));
+	if (len > 0)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+/*
+ * Computes the hash of one entry into out (RT_AUDIT_HASH_BYTES bytes).
+ * Text fields that are NULL are passed as NULL; rows < 0 means NULL.
+ */
+static void
+rt_audit_hash(unsigned char *out, const unsigned char *prev_hash, int prev_len,
+			  int64 seq, TimestampTz at, const char *actor, const char *event,
+			  const char *tbl, bool rows_null, int64 rows, const char *details)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	rt_audit_field(&buf, (const char *) prev_hash, prev_hash ? prev_len : -1);
+	rt_audit_field(&buf, (const char *) &seq, sizeof(seq));
+	rt_audit_field(&buf, (const char *) &at, sizeof(at));
+	rt_audit_field(&buf, actor, strlen(actor));
+	rt_audit_field(&buf, event, strlen(event));
+	rt_audit_field(&buf, tbl, tbl ? (int) strlen(tbl) : -1);
+	rt_audit_field(&buf, (const char *) &rows, rows_null ? -1 : (int) sizeof(rows));
+	rt_audit_field(&buf, details, details ? (int) strlen(details) : -1);
+	crypto_generichash(out, RT_AUDIT_HASH_BYTES, (const unsigned char *) buf.data,
+					   buf.len, NULL, 0);
+	pfree(buf.data);
+}
+
+/* Returns the canonical text of a JSON document (jsonb's own output form). */
+static char *
+rt_canonical_json(const char *json)
+{
+	Datum		jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+
+	return DatumGetCString(DirectFunctionCall1(jsonb_out, jb));
+}
+
+/* Appends an audit entry naming the table by text. */
+void
+rt_audit_append_named(const char *event, const char *tbl, int64 rows,
+					  const char *details_json)
+{
+	char	   *actor = GetUserNameFromId(GetUserId(), false);
+	char	   *details = details_json ? rt_canonical_json(details_json) : NULL;
+	TimestampTz at = GetCurrentTimestamp();
+	int64		seq = 1;
+	bytea	   *prev = NULL;
+	unsigned char hash[RT_AUDIT_HASH_BYTES];
+	bytea	   *hash_datum;
+	NameData	actor_name;
+	bool		isnull;
+	Oid			types[9] = {INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, TEXTOID,
+	INT8OID, TEXTOID, BYTEAOID, BYTEAOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	/* serialize appenders; the head row lock is held until commit */
+	rt_catalog_exec("SELECT 1 FROM retention.audit_head FOR UPDATE",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	rt_catalog_exec("SELECT seq, hash FROM retention.audit ORDER BY seq DESC LIMIT 1",
+					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		Datum		d;
+
+		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(caller_cxt);
+
+			prev = DatumGetByteaPCopy(d);
+			MemoryContextSwitchTo(old);
+		}
+	}
+
+	rt_audit_hash(hash, prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
+				  prev ? VARSIZE_ANY_EXHDR(prev) : 0,
+				  seq, at, actor, event, tbl, rows < 0, rows, details);
+	hash_datum = palloc(VARHDRSZ + RT_AUDIT_HASH_BYTES);
+	SET_VARSIZE(hash_datum, VARHDRSZ + RT_AUDIT_HASH_BYTES);
+	memcpy(VARDATA(hash_datum), hash, RT_AUDIT_HASH_BYTES);
+
+	namestrcpy(&actor_name, actor);
+	values[0] = Int64GetDatum(seq);
+	values[1] = TimestampTzGetDatum(at);
+	values[2] = NameGetDatum(&actor_name);
+	values[3] = CStringGetTextDatum(event);
+	values[4] = tbl ? CStringGetTextDatum(tbl) : (Datum) 0;
+	nulls[4] = tbl ? ' ' : 'n';
+	values[5] = Int64GetDatum(rows);
+	nulls[5] = rows < 0 ? 'n' : ' ';
+	values[6] = details ? CStringGetTextDatum(details) : (Datum) 0;
+	nulls[6] = details ? ' ' : 'n';
+	values[7] = PointerGetDatum(prev);
+	nulls[7] = prev ? ' ' : 'n';
+	values[8] = PointerGetDatum(hash_datum);
+	rt_catalog_exec("INSERT INTO retention.audit (seq, at, actor, event, tbl, rows, details, prev_hash, hash)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8, $9)",
+					9, types, values, nulls, false, SPI_OK_INSERT);
+	rt_catalog_exec("UPDATE retention.audit_head SET seq = $1",
+					1, types, values, NULL, false, SPI_OK_UPDATE);
+	sodium_memzero(hash, sizeof(hash));
+}
+
+/* Appends an audit entry about table relid (InvalidOid for none). */
+void
+rt_audit_append(const char *event, Oid relid, int64 rows, const char *details_json)
+{
+	rt_audit_append_named(event, OidIsValid(relid) ? rt_relation_name(relid) : NULL,
+						  rows, details_json);
+}
+
+PG_FUNCTION_INFO_V1(retention_verify_audit);
+
+/* SQL: retention.verify_audit() recomputes the chain and names the first bad entry. */
+Datum
+retention_verify_audit(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, true};
+	int64		entries = 0;
+	int64		first_bad = 0;
+	int64		expected_seq = 1;
+	int64		head_seq = 0;
+	unsigned char prev[RT_AUDIT_HASH_BYTES];
+	bool		have_prev = false;
+	Portal		portal;
+	RtSavedUser saved;
+	bool		isnull;
+
+	rt_srf_begin(fcinfo, &srf);
+	SPI_connect();
+	rt_catalog_exec("SELECT seq FROM retention.audit_head", 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		head_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	rt_become_catalog_owner(&saved);
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT seq, at, actor, event, tbl, rows, details::pg_catalog.text,"
+									   " prev_hash, hash FROM retention.audit ORDER BY seq",
+									   0, NULL, NULL, NULL, true, 0);
+	rt_restore_user(&saved);
+	while (first_bad == 0)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed && first_bad == 0; i++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[i];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		n_tbl,
+						n_rows,
+						n_details,
+						n_prev,
+						n_hash;
+			int64		seq = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull));
+			char	   *actor = NameStr(*DatumGetName(SPI_getbinval(t, d, 3, &isnull)));
+			char	   *event = TextDatumGetCString(SPI_getbinval(t, d, 4, &isnull));
+			Datum		tbl = SPI_getbinval(t, d, 5, &n_tbl);
+			Datum		rows = SPI_getbinval(t, d, 6, &n_rows);
+			Datum		details = SPI_getbinval(t, d, 7, &n_details);
+			Datum		prev_hash = SPI_getbinval(t, d, 8, &n_prev);
+			Datum		hash = SPI_getbinval(t, d, 9, &n_hash);
+			unsigned char computed[RT_AUDIT_HASH_BYTES];
+			bytea	   *prev_b = n_prev ? NULL : DatumGetByteaPP(prev_hash);
+			bytea	   *hash_b = n_hash ? NULL : DatumGetByteaPP(hash);
+
+			entries++;
+			/* a gap in seq means entries were removed before this one */
+			if (seq != expected_seq)
+			{
+				first_bad = seq;
+				break;
+			}
+			/* prev_hash must be the previous entry's hash */
+			if (have_prev != (prev_b != NULL) ||
+				(prev_b && (VARSIZE_ANY_EXHDR(prev_b) != RT_AUDIT_HASH_BYTES ||
+							memcmp(VARDATA_ANY(prev_b), prev, RT_AUDIT_HASH_BYTES) != 0)))
+			{
+				first_bad = seq;
+				break;
+			}
+			rt_audit_hash(computed, prev_b ? (unsigned char *) VARDATA_ANY(prev_b) : NULL,
+						  prev_b ? VARSIZE_ANY_EXHDR(prev_b) : 0,
+						  seq, at, actor, event,
+						  n_tbl ? NULL : TextDatumGetCString(tbl),
+						  n_rows, n_rows ? 0 : DatumGetInt64(rows),
+						  n_details ? NULL : TextDatumGetCString(details));
+			if (hash_b == NULL || VARSIZE_ANY_EXHDR(hash_b) != RT_AUDIT_HASH_BYTES ||
+				memcmp(VARDATA_ANY(hash_b), computed, RT_AUDIT_HASH_BYTES) != 0)
+			{
+				first_bad = seq;
+				break;
+			}
+			memcpy(prev, computed, RT_AUDIT_HASH_BYTES);
+			have_prev = true;
+			expected_seq = seq + 1;
+		}
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+
+	/* entries removed from the end: the head remembers a later seq */
+	if (first_bad == 0 && head_seq >= expected_seq)
+		first_bad = expected_seq;
+
+	values[0] = BoolGetDatum(first_bad == 0);
+	values[1] = Int64GetDatum(entries);
+	if (first_bad != 0)
+	{
+		values[2] = Int64GetDatum(first_bad);
+		nulls[2] = false;
+	}
+	rt_srf_put(&srf, values, nulls);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(retention_audit_guard);
+
+/* Trigger: refuses UPDATE, DELETE and TRUNCATE on retention.audit. */
+Datum
+retention_audit_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "retention_audit_guard: not called by trigger manager");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("the retention audit trail is append-only"),
+			 errdetail("%s on retention.audit is not allowed.",
+					   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? "UPDATE" :
+					   TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ? "DELETE" : "TRUNCATE"),
+			 errhint("Entries are verified with retention.verify_audit(); they are never changed.")));
+	PG_RETURN_NULL();
+}

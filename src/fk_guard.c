@@ -1,0 +1,158 @@
+/*
+ * fk_guard.c
+ *    SQL that tells which rows foreign keys still need.
+ *
+ * For each foreign key that references the relation with ON DELETE
+ * RESTRICT or NO ACTION we add EXISTS (SELECT 1 FROM referencing r WHERE
+ * r.fk = t.pk ...), with the constraint's own equality operators.  A
+ * foreign key declared on a partitioned referencing table is checked once
+ * through that table (its per-partition copies are skipped); one that
+ * references a partitioned table is found through the copy PostgreSQL
+ * keeps on each referenced partition.
+ *
+ * A foreign key declared on a partition of a partitioned table guards the
+ * rows referenced from any partition of that table: the partitions are
+ * one table to its users, and a partition that lacks the constraint (as
+ * Pagila's payment_p2022_07 does) is an oversight, not a licence to leave
+ * its payments pointing at deleted rentals.  Such keys are checked through
+ * the partition tree's root, once.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "fk_guard.h"
+#include "policy.h"
+
+/* Returns "OPERATOR(schema.name)" for an operator OID, quoted. */
+static char *
+rt_operator_sql(Oid oproid)
+{
+	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(oproid));
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", oproid);
+	op = (Form_pg_operator) GETSTRUCT(tuple);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Reads an int2[] or oid[] catalog array into a palloc'd array of Datums. */
+static Datum *
+rt_catalog_array(Datum array, Oid elemtype, int *n)
+{
+	Datum	   *elems;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(DatumGetArrayTypeP(array), elemtype, typlen, typbyval,
+					  typalign, &elems, NULL, n);
+	return elems;
+}
+
+/* Returns the blocked-row expression for relid aliased alias, or NULL. */
+char *
+rt_fk_blocked_expr(Oid relid, const char *alias)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	StringInfoData buf;
+	int			rc;
+	List	   *seen = NIL;
+
+	rc = SPI_execute_with_args(
+							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop"
+							   " FROM pg_catalog.pg_constraint c"
+							   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+							   " AND c.confdeltype OPERATOR(pg_catalog.=) ANY ('{a,r}'::pg_catalog.\"char\"[])"
+							   " AND c.confrelid OPERATOR(pg_catalog.=) $1"
+							   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pc"
+							   "   WHERE pc.oid OPERATOR(pg_catalog.=) c.conparentid"
+							   "   AND pc.confrelid OPERATOR(pg_catalog.=) c.confrelid)"
+							   " ORDER BY c.oid",
+							   1, argtypes, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys of relation %u", relid);
+	if (SPI_processed == 0)
+		return NULL;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			conrelid = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		Oid			refrelid = conrelid;
+		int			nkeys,
+					nfkeys,
+					nops;
+		Datum	   *conkey = rt_catalog_array(SPI_getbinval(t, d, 2, &isnull), INT2OID, &nkeys);
+		Datum	   *confkey = rt_catalog_array(SPI_getbinval(t, d, 3, &isnull), INT2OID, &nfkeys);
+		Datum	   *ops = rt_catalog_array(SPI_getbinval(t, d, 4, &isnull), OIDOID, &nops);
+		char		refalias[16];
+		char	   *key;
+		ListCell   *lc;
+		bool		duplicate = false;
+
+		if (nkeys != nfkeys || nkeys != nops)
+			elog(ERROR, "malformed foreign key on relation %u", conrelid);
+		if (get_rel_relispartition(conrelid))
+			refrelid = llast_oid(get_partition_ancestors(conrelid));
+
+		/* the partitions of one table give the same test: keep one */
+		key = psprintf("%u", refrelid);
+		for (int k = 0; k < nkeys; k++)
+			key = psprintf("%s/%d=%s/%u", key, DatumGetInt16(confkey[k]),
+						   get_attname(conrelid, DatumGetInt16(conkey[k]), false),
+						   DatumGetObjectId(ops[k]));
+		foreach(lc, seen)
+			if (strcmp(lfirst(lc), key) == 0)
+				duplicate = true;
+		if (duplicate)
+			continue;
+		seen = lappend(seen, key);
+		snprintf(refalias, sizeof(refalias), "fk%d", list_length(seen));
+
+		if (list_length(seen) > 1)
+			appendStringInfoString(&buf, " OR ");
+		appendStringInfo(&buf, "EXISTS (SELECT 1 FROM %s%s %s WHERE ",
+						 get_rel_relkind(refrelid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+						 rt_relation_name(refrelid), refalias);
+		for (int k = 0; k < nkeys; k++)
+		{
+			if (k > 0)
+				appendStringInfoString(&buf, " AND ");
+			appendStringInfo(&buf, "%s.%s %s %s.%s",
+							 alias,
+							 quote_identifier(get_attname(relid, DatumGetInt16(confkey[k]), false)),
+							 rt_operator_sql(DatumGetObjectId(ops[k])),
+							 refalias,
+							 quote_identifier(get_attname(conrelid, DatumGetInt16(conkey[k]), false)));
+		}
+		/* a row that references only itself goes away with itself */
+		if (refrelid == relid)
+			appendStringInfo(&buf, " AND %s.ctid OPERATOR(pg_catalog.<>) %s.ctid", refalias, alias);
+		appendStringInfoChar(&buf, ')');
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}

@@ -1,0 +1,653 @@
+/*
+ * policy.c
+ *    Retention policies: add_policy, alter_policy, drop_policy and the
+ *    catalog table behind the retention.policies view.
+ *
+ * Every check runs before anything is written, and all writes of one call
+ * happen in the caller's transaction, so a call that fails changes
+ * nothing.  The table stays share-locked while the policy is declared, so
+ * a concurrent DROP COLUMN cannot slip between the check and the insert.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/index.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/json.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "cutoff.h"
+#include "pg_retention.h"
+#include "policy.h"
+#include "privilege.h"
+#include "tag.h"
+
+#define RT_MAX_BATCH_SIZE 1000000
+
+#define RT_POLICY_COLUMNS \
+	"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, " \
+	"batch_size, basis, time_zone, enabled"
+
+/* Returns the SQL name of an action. */
+const char *
+rt_action_name(RtAction action)
+{
+	return action == RT_ACTION_DELETE ? "delete" : "anonymize";
+}
+
+/* Parses an action name; raises invalid_parameter_value for an unknown one. */
+static RtAction
+rt_action_parse(const char *name, Oid relid)
+{
+	if (strcmp(name, "delete") == 0)
+		return RT_ACTION_DELETE;
+	if (strcmp(name, "anonymize") == 0)
+		return RT_ACTION_ANONYMIZE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown action \"%s\" for a policy on table %s", name,
+					rt_relation_name(relid)),
+			 errhint("Use delete (remove expired rows) or anonymize (replace their tagged columns by their masks).")));
+	return RT_ACTION_DELETE;	/* keep the compiler quiet */
+}
+
+/* Returns the schema-qualified, quoted name of a relation ("s"."t"). */
+char *
+rt_relation_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		return psprintf("with OID %u", relid);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+}
+
+/* Returns the batch size a policy runs with. */
+int
+rt_policy_batch_size(const RtPolicy *policy)
+{
+	return policy->batch_size > 0 ? policy->batch_size : rt_batch_size;
+}
+
+/* Builds an RtPolicy from a row of RT_POLICY_COLUMNS, in the current memory context. */
+static RtPolicy *
+rt_policy_from_tuple(HeapTuple tuple, TupleDesc desc)
+{
+	RtPolicy   *p = palloc0(sizeof(RtPolicy));
+	bool		isnull;
+	Datum		d;
+
+	p->policy_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	p->relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+	p->keep = *DatumGetIntervalP(SPI_getbinval(tuple, desc, 3, &isnull));
+	p->anchor = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tuple, desc, 4, &isnull))));
+	p->action = strcmp(TextDatumGetCString(SPI_getbinval(tuple, desc, 5, &isnull)),
+					   "delete") == 0 ? RT_ACTION_DELETE : RT_ACTION_ANONYMIZE;
+	d = SPI_getbinval(tuple, desc, 6, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		int			nelems;
+
+		deconstruct_array(DatumGetArrayTypeP(d), NAMEOID, NAMEDATALEN, false,
+						  TYPALIGN_CHAR, &elems, NULL, &nelems);
+		for (int i = 0; i < nelems; i++)
+			p->columns = lappend(p->columns, pstrdup(NameStr(*DatumGetName(elems[i]))));
+	}
+	d = SPI_getbinval(tuple, desc, 7, &isnull);
+	p->batch_size = isnull ? 0 : DatumGetInt32(d);
+	d = SPI_getbinval(tuple, desc, 8, &isnull);
+	p->basis = isnull ? NULL : TextDatumGetCString(d);
+	p->time_zone = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
+	p->enabled = DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull));
+	return p;
+}
+
+/* Returns the policies (enabled ones, or all), every one or those on relid, ordered by id. */
+List *
+rt_policy_list(Oid relid, bool include_disabled)
+{
+	Oid			argtypes[2] = {OIDOID, BOOLOID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), BoolGetDatum(include_disabled)};
+	List	   *result = NIL;
+
+	rt_catalog_exec("SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
+					" WHERE (enabled OR $2) AND ($1 OPERATOR(pg_catalog.=) 0"
+					" OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+					" ORDER BY policy_id",
+					2, argtypes, values, NULL, true, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		result = lappend(result, rt_policy_from_tuple(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc));
+	return result;
+}
+
+/* Returns the policy with this id (locked FOR SHARE when lock is set), or NULL. */
+RtPolicy *
+rt_policy_get(int64 policy_id, bool lock)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(policy_id)};
+
+	rt_catalog_exec(lock ?
+					"SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1 FOR SHARE" :
+					"SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1",
+					1, argtypes, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+	return rt_policy_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+}
+
+/* Returns true when two policies would act the same. */
+bool
+rt_policy_same(const RtPolicy *a, const RtPolicy *b)
+{
+	ListCell   *la,
+			   *lb;
+
+	if (a->relid != b->relid || a->action != b->action || a->enabled != b->enabled ||
+		memcmp(&a->keep, &b->keep, sizeof(Interval)) != 0 ||
+		strcmp(a->anchor, b->anchor) != 0 || strcmp(a->time_zone, b->time_zone) != 0 ||
+		list_length(a->columns) != list_length(b->columns))
+		return false;
+	forboth(la, a->columns, lb, b->columns)
+	{
+		if (strcmp(lfirst(la), lfirst(lb)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Returns the anchor type of a policy's column in rel, raising an error if unusable. */
+RtAnchorType
+rt_policy_anchor_type(const RtPolicy *policy, Relation rel)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), policy->anchor);
+	RtAnchorType anchor_type;
+	Form_pg_attribute att;
+
+	if (attnum == InvalidAttrNumber || attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column %s of table %s does not exist",
+						quote_identifier(policy->anchor),
+						rt_relation_name(RelationGetRelid(rel))),
+				 errhint("The anchor (\"after\") of a policy is a date, timestamp or timestamptz column of its table.")));
+	att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	if (!rt_anchor_type_of(att->atttypid, &anchor_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column %s of table %s is of type %s, which cannot anchor a retention period",
+						quote_identifier(policy->anchor),
+						rt_relation_name(RelationGetRelid(rel)),
+						format_type_be(att->atttypid)),
+				 errhint("The anchor (\"after\") must be a date, timestamp or timestamptz column; a text column holding dates needs a typed column first.")));
+	return anchor_type;
+}
+
+/* Returns the access method of a relation (an index's: btree, hash, ...). */
+static Oid
+rt_relation_am(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tuple))->relam;
+		ReleaseSysCache(tuple);
+	}
+	return am;
+}
+
+/* Returns true when a valid, non-partial btree index of rel has attnum as its first key. */
+bool
+rt_has_anchor_index(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indisvalid && index->indkey.values[0] == attnum &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+			rt_relation_am(index->indexrelid) == BTREE_AM_OID)
+			found = true;
+		ReleaseSysCache(tuple);
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * Checks a complete policy against its (share-locked) table and raises an
+ * error naming the table or column for the first thing that is wrong.
+ */
+static void
+rt_policy_validate(RtPolicy *p, Relation rel)
+{
+	char	   *relname = rt_relation_name(RelationGetRelid(rel));
+	char		relkind = rel->rd_rel->relkind;
+	double		keep_seconds = rt_interval_seconds(&p->keep);
+	ListCell   *lc;
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", relname),
+				 errhint("Policies apply to ordinary and partitioned tables, not to views, materialized views or foreign tables; put the policy on the table the view reads.")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot declare a retention policy on temporary table %s", relname),
+				 errhint("A temporary table lives only as long as its session.")));
+	rt_require_table_owner(RelationGetRelid(rel), "declare a retention policy on it");
+
+#if PG_VERSION_NUM >= 170000
+	if (INTERVAL_NOT_FINITE(&p->keep))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention period of a policy on %s must be finite", relname),
+				 errhint("To keep rows forever, declare no policy, or disable it.")));
+#endif
+	if (keep_seconds <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention period of a policy on %s must be positive, not %s",
+						relname,
+						DatumGetCString(DirectFunctionCall1(interval_out,
+															IntervalPGetDatum(&p->keep)))),
+				 errhint("Give the period rows are kept, such as interval '90 days'.")));
+	if (keep_seconds < rt_min_keep_seconds)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention period %s of a policy on %s is shorter than retention.min_keep (%d seconds)",
+						DatumGetCString(DirectFunctionCall1(interval_out,
+															IntervalPGetDatum(&p->keep))),
+						relname, rt_min_keep_seconds),
+				 errhint("A bare number such as '10' is read as seconds; write the unit, as in interval '10 days'. If so short a period is meant, a superuser may lower retention.min_keep first.")));
+
+	(void) rt_policy_anchor_type(p, rel);
+
+	if (p->batch_size < 0 || p->batch_size > RT_MAX_BATCH_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch size %d of a policy on %s is out of range", p->batch_size, relname),
+				 errhint("Give a number of rows from 1 to %d, or NULL for retention.batch_size.",
+						 RT_MAX_BATCH_SIZE)));
+	if (!rt_time_zone_valid(p->time_zone))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" of a policy on %s is not recognized", p->time_zone, relname),
+				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Asia/Shanghai'.")));
+
+	if (p->action == RT_ACTION_DELETE && p->columns != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a delete policy on %s takes no columns", relname),
+				 errhint("columns chooses which tagged columns an anonymize policy masks; a delete policy removes whole rows.")));
+	foreach(lc, p->columns)
+	{
+		char	   *col = lfirst(lc);
+		AttrNumber	attnum = get_attnum(RelationGetRelid(rel), col);
+		char	   *category;
+		char	   *mask;
+
+		if (attnum == InvalidAttrNumber || attnum < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column %s of table %s does not exist", quote_identifier(col), relname)));
+		if (!rt_tag_lookup(RelationGetRelid(rel), attnum, &category, &mask))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column %s of table %s is not tagged", quote_identifier(col), relname),
+					 errhint("An anonymize policy masks tagged columns; tag it first with retention.tag().")));
+		for (ListCell *lc2 = lnext(p->columns, lc); lc2 != NULL; lc2 = lnext(p->columns, lc2))
+			if (strcmp(col, lfirst(lc2)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column %s is listed twice in a policy on %s", quote_identifier(col), relname)));
+	}
+	if (p->action == RT_ACTION_ANONYMIZE && p->columns == NIL)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		any = false;
+		char	   *category;
+		char	   *mask;
+
+		for (int i = 0; i < desc->natts && !any; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				rt_tag_lookup(RelationGetRelid(rel), i + 1, &category, &mask))
+				any = true;
+		if (!any)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s has no tagged columns to anonymize", relname),
+					 errhint("Tag its personal columns with retention.tag() first.")));
+	}
+}
+
+/* Emits a NOTICE when no index lets a run read only the expired rows. */
+static void
+rt_policy_advise_index(const RtPolicy *p, Relation rel)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), p->anchor);
+
+	if (!rt_has_anchor_index(rel, attnum))
+		ereport(NOTICE,
+				(errmsg("table %s has no index on %s; every run of this policy reads the whole table",
+						rt_relation_name(RelationGetRelid(rel)), quote_identifier(p->anchor)),
+				 errhint("CREATE INDEX ON %s (%s) lets runs read only the expired rows.",
+						 rt_relation_name(RelationGetRelid(rel)), quote_identifier(p->anchor))));
+}
+
+/* Returns a name[] datum for a list of column names, or a NULL flag when the list is empty. */
+static Datum
+rt_columns_datum(List *columns, char *isnull)
+{
+	Datum	   *elems;
+	int			i = 0;
+	ListCell   *lc;
+
+	if (columns == NIL)
+	{
+		*isnull = 'n';
+		return (Datum) 0;
+	}
+	elems = palloc(sizeof(Datum) * list_length(columns));
+	foreach(lc, columns)
+	{
+		Name		n = palloc0(NAMEDATALEN);
+
+		namestrcpy(n, lfirst(lc));
+		elems[i++] = NameGetDatum(n);
+	}
+	*isnull = ' ';
+	return PointerGetDatum(construct_array(elems, i, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+}
+
+/* Reads a name[] argument into a list of column names (an empty array gives NIL). */
+static List *
+rt_columns_arg(Datum arg)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(arg);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *result = NIL;
+
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("columns must not contain null")));
+		result = lappend(result, pstrdup(NameStr(*DatumGetName(elems[i]))));
+	}
+	return result;
+}
+
+/* Builds the details of a policy as jsonb text for the audit trail. */
+static char *
+rt_policy_details(const RtPolicy *p)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"policy_id\": " INT64_FORMAT ", \"keep\": ", p->policy_id);
+	escape_json(&buf, DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&p->keep))));
+	appendStringInfoString(&buf, ", \"after\": ");
+	escape_json(&buf, p->anchor);
+	appendStringInfo(&buf, ", \"action\": \"%s\", \"columns\": ", rt_action_name(p->action));
+	if (p->columns == NIL)
+		appendStringInfoString(&buf, "null");
+	else
+	{
+		appendStringInfoChar(&buf, '[');
+		foreach(lc, p->columns)
+		{
+			if (lc != list_head(p->columns))
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, lfirst(lc));
+		}
+		appendStringInfoChar(&buf, ']');
+	}
+	if (p->batch_size > 0)
+		appendStringInfo(&buf, ", \"batch_size\": %d", p->batch_size);
+	else
+		appendStringInfoString(&buf, ", \"batch_size\": null");
+	appendStringInfoString(&buf, ", \"basis\": ");
+	if (p->basis)
+		escape_json(&buf, p->basis);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoString(&buf, ", \"time_zone\": ");
+	escape_json(&buf, p->time_zone);
+	appendStringInfo(&buf, ", \"enabled\": %s}", p->enabled ? "true" : "false");
+	return buf.data;
+}
+
+/* Raises an error if an argument the SQL signature requires is NULL. */
+static void
+rt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+PG_FUNCTION_INFO_V1(retention_add_policy);
+
+/* SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size, basis, time_zone). */
+Datum
+retention_add_policy(PG_FUNCTION_ARGS)
+{
+	RtPolicy	p;
+	Relation	rel;
+	Oid			argtypes[9] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	bool		isnull;
+	NameData	creator;
+
+	rt_require_arg(fcinfo, 0, "tbl");
+	rt_require_arg(fcinfo, 1, "keep (the retention period)");
+	rt_require_arg(fcinfo, 2, "after (the anchor column)");
+	rt_require_arg(fcinfo, 3, "action");
+
+	memset(&p, 0, sizeof(p));
+	p.relid = PG_GETARG_OID(0);
+	p.keep = *PG_GETARG_INTERVAL_P(1);
+	p.anchor = pstrdup(NameStr(*PG_GETARG_NAME(2)));
+	p.enabled = true;
+
+	rel = try_relation_open(p.relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", p.relid)));
+	p.action = rt_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(3)), p.relid);
+	p.columns = PG_ARGISNULL(4) ? NIL : rt_columns_arg(PG_GETARG_DATUM(4));
+	if (!PG_ARGISNULL(5) && PG_GETARG_INT32(5) <= 0)
+		p.batch_size = -1;		/* rejected by rt_policy_validate */
+	else
+		p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
+	p.basis = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
+	p.time_zone = PG_ARGISNULL(7) ? rt_session_time_zone() : text_to_cstring(PG_GETARG_TEXT_PP(7));
+
+	rt_policy_validate(&p, rel);
+
+	SPI_connect();
+	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
+	values[0] = ObjectIdGetDatum(p.relid);
+	values[1] = IntervalPGetDatum(&p.keep);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = CStringGetTextDatum(rt_action_name(p.action));
+	values[4] = rt_columns_datum(p.columns, &nulls[4]);
+	values[5] = Int32GetDatum(p.batch_size);
+	if (p.batch_size == 0)
+		nulls[5] = 'n';
+	values[6] = p.basis ? CStringGetTextDatum(p.basis) : (Datum) 0;
+	if (p.basis == NULL)
+		nulls[6] = 'n';
+	values[7] = CStringGetTextDatum(p.time_zone);
+	values[8] = NameGetDatum(&creator);
+	rt_catalog_exec("INSERT INTO retention.policy_catalog"
+					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING policy_id",
+					9, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
+	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
+	SPI_finish();
+
+	rt_policy_advise_index(&p, rel);
+	relation_close(rel, NoLock);
+	PG_RETURN_INT64(p.policy_id);
+}
+
+/* Loads a policy for a change by its owner: locks its row and its table, checks rights. */
+static RtPolicy *
+rt_policy_for_change(int64 policy_id, Relation *rel, const char *what)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(policy_id)};
+	RtPolicy   *p;
+
+	rt_catalog_exec("SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					1, argtypes, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
+				 errhint("See retention.policies for the declared policies.")));
+	p = rt_policy_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	*rel = try_relation_open(p->relid, AccessShareLock);
+	if (*rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table of retention policy " INT64_FORMAT " no longer exists", policy_id)));
+	rt_require_table_owner(p->relid, what);
+	return p;
+}
+
+PG_FUNCTION_INFO_V1(retention_alter_policy);
+
+/* SQL: retention.alter_policy(policy_id, keep, after, action, columns, batch_size, basis, time_zone, enabled). */
+Datum
+retention_alter_policy(PG_FUNCTION_ARGS)
+{
+	int64		policy_id;
+	RtPolicy   *p;
+	Relation	rel;
+	Oid			argtypes[9] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	NameData	anchor;
+
+	rt_require_arg(fcinfo, 0, "policy_id");
+	policy_id = PG_GETARG_INT64(0);
+
+	SPI_connect();
+	p = rt_policy_for_change(policy_id, &rel, "alter its retention policy");
+
+	if (!PG_ARGISNULL(1))
+		p->keep = *PG_GETARG_INTERVAL_P(1);
+	if (!PG_ARGISNULL(2))
+		p->anchor = pstrdup(NameStr(*PG_GETARG_NAME(2)));
+	if (!PG_ARGISNULL(3))
+		p->action = rt_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(3)), p->relid);
+	if (!PG_ARGISNULL(4))
+		p->columns = rt_columns_arg(PG_GETARG_DATUM(4));
+	if (!PG_ARGISNULL(5))
+		p->batch_size = PG_GETARG_INT32(5) < 0 ? -1 : PG_GETARG_INT32(5);
+	if (!PG_ARGISNULL(6))
+	{
+		char	   *basis = text_to_cstring(PG_GETARG_TEXT_PP(6));
+
+		p->basis = basis[0] == '\0' ? NULL : basis;
+	}
+	if (!PG_ARGISNULL(7))
+		p->time_zone = text_to_cstring(PG_GETARG_TEXT_PP(7));
+	if (!PG_ARGISNULL(8))
+		p->enabled = PG_GETARG_BOOL(8);
+
+	rt_policy_validate(p, rel);
+
+	namestrcpy(&anchor, p->anchor);
+	values[0] = Int64GetDatum(policy_id);
+	values[1] = IntervalPGetDatum(&p->keep);
+	values[2] = NameGetDatum(&anchor);
+	values[3] = CStringGetTextDatum(rt_action_name(p->action));
+	values[4] = rt_columns_datum(p->columns, &nulls[4]);
+	values[5] = Int32GetDatum(p->batch_size);
+	if (p->batch_size == 0)
+		nulls[5] = 'n';
+	values[6] = p->basis ? CStringGetTextDatum(p->basis) : (Datum) 0;
+	if (p->basis == NULL)
+		nulls[6] = 'n';
+	values[7] = CStringGetTextDatum(p->time_zone);
+	values[8] = BoolGetDatum(p->enabled);
+	rt_catalog_exec("UPDATE retention.policy_catalog SET keep = $2, anchor = $3, action = $4,"
+					" columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9"
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1",
+					9, argtypes, values, nulls, false, SPI_OK_UPDATE);
+	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
+	SPI_finish();
+
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(retention_drop_policy);
+
+/* SQL: retention.drop_policy(policy_id) removes a policy (and nothing else). */
+Datum
+retention_drop_policy(PG_FUNCTION_ARGS)
+{
+	int64		policy_id;
+	RtPolicy   *p;
+	Relation	rel;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	rt_require_arg(fcinfo, 0, "policy_id");
+	policy_id = PG_GETARG_INT64(0);
+	values[0] = Int64GetDatum(policy_id);
+
+	SPI_connect();
+	p = rt_policy_for_change(policy_id, &rel, "drop its retention policy");
+	rt_catalog_exec("DELETE FROM retention.policy_catalog WHERE policy_id OPERATOR(pg_catalog.=) $1",
+					1, argtypes, values, NULL, false, SPI_OK_DELETE);
+	rt_audit_append("policy_dropped", p->relid, -1, rt_policy_details(p));
+	SPI_finish();
+
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,219 @@
+/*
+ * preview.c
+ *    What the policies would do now: retention.preview(as_of) and the
+ *    retention.status view.
+ *
+ * Counts are taken the way a run would see the table: as the table's
+ * owner, over every leaf relation of a partitioned table, with the same
+ * expiry predicate and the same foreign-key test.  A caller sees the
+ * policies of tables it may SELECT from.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "cutoff.h"
+#include "fk_guard.h"
+#include "pg_retention.h"
+#include "policy.h"
+#include "privilege.h"
+#include "srf.h"
+
+/* Counts of one policy at one cutoff. */
+typedef struct RtCounts
+{
+	int64		due;
+	int64		undated;
+	int64		blocked;
+	bool		have_oldest;
+	TimestampTz oldest;			/* oldest expired anchor */
+} RtCounts;
+
+/* Adds the counts of one leaf relation of a policy to *counts. */
+static void
+rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *counts)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	RtAnchorType anchor_type = rt_policy_anchor_type(policy, rel);
+	char	   *relname = rt_relation_name(relid);
+	const char *anchor = quote_identifier(policy->anchor);
+	char	   *blocked = rt_fk_blocked_expr(relid, "t");
+	Oid			argtypes[1] = {rt_anchor_type_oid(anchor_type)};
+	Datum		values[1] = {rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type)};
+	char	   *sql;
+	bool		isnull;
+	Datum		oldest;
+
+	relation_close(rel, NoLock);
+	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1),"
+				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s IS NULL),"
+				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
+				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1)",
+				   relname, anchor, relname, anchor, relname, anchor,
+				   blocked ? blocked : "false", anchor, relname, anchor);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows of %s", relname);
+	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	counts->undated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	counts->blocked += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	oldest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	if (!isnull)
+	{
+		TimestampTz ts = rt_anchor_to_timestamptz(oldest, anchor_type, policy->time_zone);
+
+		if (!counts->have_oldest || ts < counts->oldest)
+			counts->oldest = ts;
+		counts->have_oldest = true;
+	}
+}
+
+/*
+ * Counts what a policy would handle at cutoff, as the table owner with the
+ * search_path a run uses.  Returns false (counting nothing) when the caller
+ * may not read the table or the table is gone.
+ */
+static bool
+rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
+{
+	List	   *relids;
+	ListCell   *lc;
+	RtSavedUser saved;
+	int			nest;
+
+	memset(counts, 0, sizeof(*counts));
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)) ||
+		rt_class_aclcheck(policy->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+
+	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	rt_become_table_owner(policy->relid, &saved);
+	foreach(lc, relids)
+	{
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			rt_count_leaf(policy, lfirst_oid(lc), cutoff, counts);
+	}
+	rt_restore_user(&saved);
+	AtEOXact_GUC(true, nest);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(retention_preview);
+
+/* SQL: retention.preview(as_of) lists what each enabled policy would do; changes nothing. */
+Datum
+retention_preview(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+	TimestampTz as_of;
+	List	   *policies;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of must not be null"),
+				 errhint("Leave it out to preview as of now().")));
+	as_of = PG_GETARG_TIMESTAMPTZ(0);
+	rt_srf_begin(fcinfo, &srf);
+	SPI_connect();
+	policies = rt_policy_list(InvalidOid, false);
+	foreach(lc, policies)
+	{
+		RtPolicy   *p = lfirst(lc);
+		TimestampTz cutoff = rt_cutoff(as_of, &p->keep, p->time_zone);
+		RtCounts	counts;
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+		if (!rt_count_policy(p, cutoff, &counts))
+			continue;
+		values[0] = Int64GetDatum(p->policy_id);
+		values[1] = ObjectIdGetDatum(p->relid);
+		values[2] = CStringGetTextDatum(rt_action_name(p->action));
+		values[3] = TimestampTzGetDatum(cutoff);
+		values[4] = Int64GetDatum(counts.due);
+		values[5] = Int64GetDatum(0);	/* no legal holds are declared in this version */
+		values[6] = Int64GetDatum(counts.undated);
+		values[7] = Int64GetDatum(counts.blocked);
+		rt_srf_put(&srf, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(retention_policy_status);
+
+/* SQL: retention.policy_status() backs the retention.status view. */
+Datum
+retention_policy_status(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+	List	   *policies;
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	rt_srf_begin(fcinfo, &srf);
+	SPI_connect();
+	policies = rt_policy_list(InvalidOid, true);
+	foreach(lc, policies)
+	{
+		RtPolicy   *p = lfirst(lc);
+		TimestampTz cutoff = rt_cutoff(now, &p->keep, p->time_zone);
+		RtCounts	counts;
+		Datum		values[13];
+		bool		nulls[13];
+		Oid			argtypes[1] = {INT8OID};
+		Datum		args[1] = {Int64GetDatum(p->policy_id)};
+		bool		counted;
+
+		memset(nulls, 0, sizeof(nulls));
+		counted = p->enabled && rt_count_policy(p, cutoff, &counts);
+		values[0] = Int64GetDatum(p->policy_id);
+		values[1] = ObjectIdGetDatum(p->relid);
+		values[2] = CStringGetTextDatum(rt_action_name(p->action));
+		values[3] = IntervalPGetDatum(&p->keep);
+		values[4] = BoolGetDatum(p->enabled);
+		values[5] = TimestampTzGetDatum(cutoff);
+		values[6] = Int64GetDatum(counted ? counts.due : 0);
+		nulls[6] = !counted;
+		values[7] = Int64GetDatum(counted ? counts.undated : 0);
+		nulls[7] = !counted;
+		values[8] = TimestampTzGetDatum(counted && counts.have_oldest ? counts.oldest : 0);
+		nulls[8] = !(counted && counts.have_oldest);
+
+		rt_catalog_exec("SELECT (SELECT started_at FROM retention.run_history h"
+						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY run_id DESC LIMIT 1),"
+						" (SELECT status FROM retention.run_history h"
+						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY run_id DESC LIMIT 1),"
+						" (SELECT finished_at FROM retention.run_history h"
+						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 AND h.status OPERATOR(pg_catalog.=) 'success'"
+						"   ORDER BY run_id DESC LIMIT 1)",
+						1, argtypes, args, NULL, true, SPI_OK_SELECT);
+		for (int i = 0; i < 3; i++)
+		{
+			values[9 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[9 + i]);
+			if (!nulls[9 + i] && i == 1)
+				values[9 + i] = PointerGetDatum(DatumGetTextPCopy(values[9 + i]));
+		}
+		/* the time of the next scheduled run: none without the scheduler */
+		values[12] = (Datum) 0;
+		nulls[12] = true;
+		rt_srf_put(&srf, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * privilege.c
+ *    Identity switching for pg_retention.
+ *
+ * No function of the extension is SECURITY DEFINER.  Instead the C code
+ * switches identity for exactly the statements that need it: statements on
+ * the extension's own tables run as the extension owner, and the batches of
+ * a policy run as the owner of the policy's table inside a
+ * SECURITY_RESTRICTED_OPERATION context (as VACUUM and REFRESH MATERIALIZED
+ * VIEW do).  A (sub)transaction abort restores the previous identity, so an
+ * error can never leave a session running as another role.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "pg_retention.h"
+#include "privilege.h"
+
+/* Returns the role that owns the pg_retention extension in this database. */
+Oid
+rt_extension_owner(void)
+{
+	Oid			extoid = get_extension_oid(RT_EXTENSION_NAME, true);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			owner = InvalidOid;
+
+	if (!OidIsValid(extoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" is not installed in this database",
+						RT_EXTENSION_NAME),
+				 errhint("Run CREATE EXTENSION %s.", RT_EXTENSION_NAME)));
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(owner))
+		elog(ERROR, "could not find the owner of extension %s", RT_EXTENSION_NAME);
+	return owner;
+}
+
+/* Switches to the extension owner to read or write the extension's tables. */
+void
+rt_become_catalog_owner(RtSavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(rt_extension_owner(),
+						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/* Switches to the owner of relid in a restricted security context. */
+void
+rt_become_table_owner(Oid relid, RtSavedUser *saved)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("The table was dropped while a policy on it was running.")));
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(owner,
+						   saved->sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+/* Restores the identity saved by rt_become_catalog_owner or rt_become_table_owner. */
+void
+rt_restore_user(const RtSavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+/* Returns true when roleid has the privileges of relid's owner. */
+bool
+rt_has_owner_rights(Oid relid, Oid roleid)
+{
+	return rt_class_ownercheck(relid, roleid);
+}
+
+/* Raises insufficient_privilege unless the current user owns relid. */
+void
+rt_require_table_owner(Oid relid, const char *what)
+{
+	if (!rt_has_owner_rights(relid, GetUserId()))
+	{
+		char	   *relname = get_rel_name(relid);
+		char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to %s",
+						quote_qualified_identifier(nspname, relname), what),
+				 errhint("Ask the owner of the table, or a member of its owning role, to do it.")));
+	}
+}
+
+/* Runs one statement on the extension's own tables as the extension owner. */
+int
+rt_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				const char *nulls, bool read_only, int expected)
+{
+	RtSavedUser saved;
+	int			rc;
+
+	rt_become_catalog_owner(&saved);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	rt_restore_user(&saved);
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
+			 SPI_result_code_string(rc), sql);
+	return rc;
+}

@@ -1,0 +1,338 @@
+/*
+ * run.c
+ *    Running policies, and the procedure retention.run().
+ *
+ * A run of a policy:
+ *  1. takes the policy's run lock (a session advisory lock, so two runs of
+ *     one policy never overlap; the second one is skipped, not queued),
+ *     marks runs a crash left "running" as interrupted, and records the
+ *     new run as running in its own transaction;
+ *  2. runs batches, one transaction each.  Each batch re-reads its policy
+ *     FOR SHARE (alter_policy and drop_policy wait for the batch, and a
+ *     changed policy ends the run), sets lock_timeout and a safe
+ *     search_path, switches to the table owner, deletes, and stores the
+ *     run's counters in the same transaction;
+ *  3. handles trouble per batch: a lock timeout or deadlock switches the
+ *     rest of the run to SKIP LOCKED; a foreign-key refusal the SELECT did
+ *     not foresee retries the batch row group by row group; anything else
+ *     ends the run as failed with its error, after the batches already
+ *     committed; a cancel ends it as interrupted.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "pg_retention.h"
+#include "privilege.h"
+#include "purge.h"
+#include "run.h"
+
+/* the advisory lock space of pg_retention: field4 of the lock tag ("RT") */
+#define RT_LOCK_FIELD4 0x5254
+
+/* Fills the lock tag of a policy's run lock. */
+static void
+rt_run_locktag(LOCKTAG *tag, int64 policy_id)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (policy_id >> 32),
+						 (uint32) policy_id, RT_LOCK_FIELD4);
+}
+
+/* State of one run, shared by the protected steps. */
+typedef struct RtRunState
+{
+	const RtPolicy *policy;
+	TimestampTz cutoff;
+	int64		run_id;
+	bool		atomic;
+	List	   *targets;		/* NIL until prepared */
+	bool		prepared;
+	ListCell   *current;		/* target being worked on */
+	RtBatchMode mode;
+	bool		careful_once;	/* retry the next batch in CAREFUL mode */
+	bool		policy_changed;
+	RtRunStats	stats;
+	MemoryContext run_cxt;		/* survives transaction ends */
+	MemoryContext error_cxt;	/* the caller's: errors are copied there */
+	MemoryContext batch_cxt;	/* reset after every batch */
+} RtRunState;
+
+/* Runs fn(arg) in an internal subtransaction; returns the error it raised, or NULL. */
+static ErrorData *
+rt_protected(void (*fn) (RtRunState *), RtRunState *state)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(state);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(state->error_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/* Applies the settings every batch runs with, at a new GUC nesting level. */
+static int
+rt_batch_settings(void)
+{
+	int			nest = NewGUCNestLevel();
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
+	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/* Step: prepares the run's targets as the table owner and counts undated rows. */
+static void
+rt_step_prepare(RtRunState *s)
+{
+	RtSavedUser saved;
+	int			nest = rt_batch_settings();
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(s->policy->relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table of retention policy " INT64_FORMAT " no longer exists",
+						s->policy->policy_id)));
+	rt_become_table_owner(s->policy->relid, &saved);
+	old = MemoryContextSwitchTo(s->run_cxt);
+	s->targets = rt_targets_prepare(s->policy, s->cutoff);
+	MemoryContextSwitchTo(old);
+	s->stats.undated = 0;
+	foreach(lc, s->targets)
+		s->stats.undated += rt_target_count_undated(lfirst(lc));
+	rt_restore_user(&saved);
+	AtEOXact_GUC(true, nest);
+	s->prepared = true;
+	s->current = list_head(s->targets);
+	rt_runlog_progress(s->run_id, &s->stats);
+}
+
+/* Step: one batch on the current target, with the run record updated. */
+static void
+rt_step_batch(RtRunState *s)
+{
+	RtPolicy   *now;
+	RtTarget   *t;
+	RtSavedUser saved;
+	RtBatchResult result;
+	int			nest;
+	RtBatchMode mode = s->careful_once ? RT_BATCH_CAREFUL : s->mode;
+
+	now = rt_policy_get(s->policy->policy_id, true);
+	if (now == NULL || !rt_policy_same(now, s->policy))
+	{
+		s->policy_changed = true;
+		return;
+	}
+	while (s->current != NULL && ((RtTarget *) lfirst(s->current))->pos.done)
+		s->current = lnext(s->targets, s->current);
+	if (s->current == NULL)
+		return;
+	t = lfirst(s->current);
+
+	nest = rt_batch_settings();
+	rt_become_table_owner(s->policy->relid, &saved);
+	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
+	rt_restore_user(&saved);
+	AtEOXact_GUC(true, nest);
+
+	s->stats.rows += result.deleted;
+	s->stats.blocked += result.blocked;
+	s->stats.skipped_locked += result.skipped_locked;
+	if (result.candidates > 0)
+		s->stats.batches++;
+	rt_runlog_progress(s->run_id, &s->stats);
+}
+
+/* Returns true for errors that mean "stop now" rather than "this run failed". */
+static bool
+rt_is_interrupt(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN;
+}
+
+/* Formats an error for the run record: message, and detail when there is one. */
+static char *
+rt_error_text(const ErrorData *edata)
+{
+	if (edata->detail)
+		return psprintf("%s (%s)", edata->message, edata->detail);
+	return pstrdup(edata->message);
+}
+
+/* Begins the next transaction of a run (no-op inside the caller's transaction). */
+static void
+rt_next(const RtRunOptions *options, RtRunState *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
+
+	if (options->next_transaction)
+	{
+		options->next_transaction();
+		/* checked constraints must fail the batch, not the commit */
+		if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not set constraints immediate");
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Runs the batches of a policy whose run lock is held; see rt_run_policy. */
+static RtRunOutcome
+rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
+			  RtRunState *s, ErrorData **error)
+{
+	RtBatchMode saved_mode;
+	RtPosition	saved_pos;
+	ErrorData  *edata;
+
+	s->cutoff = rt_cutoff(as_of, &policy->keep, policy->time_zone);
+	rt_runlog_mark_stale(policy->policy_id);
+	s->run_id = rt_runlog_start(policy, as_of, s->cutoff, options->trigger);
+	rt_next(options, s);
+
+	edata = rt_protected(rt_step_prepare, s);
+	while (edata == NULL && s->current != NULL && !s->policy_changed)
+	{
+		RtTarget   *t = lfirst(s->current);
+
+		saved_pos = t->pos;
+		saved_mode = s->mode;
+		MemoryContextReset(s->batch_cxt);
+		MemoryContextSwitchTo(s->batch_cxt);
+		edata = rt_protected(rt_step_batch, s);
+		MemoryContextSwitchTo(s->run_cxt);
+		if (edata != NULL && !rt_is_interrupt(edata) &&
+			(edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+			 edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED) &&
+			saved_mode == RT_BATCH_FAST)
+		{
+			/* someone holds rows we wanted: from now on, step around them */
+			t->pos = saved_pos;
+			s->mode = RT_BATCH_SKIP_LOCKED;
+			FreeErrorData(edata);
+			edata = rt_protected(rt_step_batch, s);
+		}
+		if (edata != NULL && edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION &&
+			!s->careful_once)
+		{
+			/* a deeper foreign key refused some row: isolate it */
+			t->pos = saved_pos;
+			s->careful_once = true;
+			FreeErrorData(edata);
+			edata = rt_protected(rt_step_batch, s);
+			s->careful_once = false;
+		}
+		if (edata != NULL)
+			break;
+		rt_next(options, s);
+		if (options->deadline != 0 && GetCurrentTimestamp() >= options->deadline &&
+			s->current != NULL)
+		{
+			rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
+			rt_next(options, s);
+			return RT_RUN_PARTIAL;
+		}
+	}
+
+	if (edata != NULL)
+	{
+		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",
+						 &s->stats, rt_error_text(edata));
+		rt_next(options, s);
+		if (rt_is_interrupt(edata))
+			ReThrowError(edata);
+		*error = edata;
+		return RT_RUN_FAILED;
+	}
+	if (s->policy_changed)
+	{
+		rt_runlog_finish(s->run_id, policy, "interrupted", &s->stats,
+						 "the policy was altered or dropped during the run");
+		rt_next(options, s);
+		return RT_RUN_SUCCESS;
+	}
+	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
+	rt_next(options, s);
+	return RT_RUN_SUCCESS;
+}
+
+/* Runs one policy as of a time; see run.h. */
+RtRunOutcome
+rt_run_policy(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
+			  RtRunStats *stats, ErrorData **error)
+{
+	LOCKTAG		tag;
+	RtRunState	s;
+	volatile RtRunOutcome outcome = RT_RUN_FAILED;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	*error = NULL;
+	memset(stats, 0, sizeof(*stats));
+	rt_run_locktag(&tag, policy->policy_id);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		return RT_RUN_BUSY;
+
+	memset(&s, 0, sizeof(s));
+	s.policy = policy;
+	s.atomic = options->next_transaction == NULL;
+	s.mode = RT_BATCH_FAST;
+	s.error_cxt = caller_cxt;
+	s.run_cxt = AllocSetContextCreate(caller_cxt, "pg_retention policy run",
+									  ALLOCSET_DEFAULT_SIZES);
+	s.batch_cxt = AllocSetContextCreate(s.run_cxt, "pg_retention batch",
+										ALLOCSET_DEFAULT_SIZES);
+	PG_TRY();
+	{
+		MemoryContextSwitchTo(s.run_cxt);
+		outcome = rt_run_locked(policy, as_of, options, &s, error);
+		MemoryContextSwitchTo(caller_cxt);
+		*stats = s.stats;
+	}
+	PG_FINALLY();
+	{
+		MemoryContextSwitchTo(caller_cxt);
+		rt_targets_free(s.targets);
+		LockRelease(&tag, ExclusiveLock, true);
+		MemoryContextDelete(s.run_cxt);
+	}
+	PG_END_TRY();
+	return outcome;
+}

@@ -1,0 +1,185 @@
+/*
+ * run_command.c
+ *    The procedure retention.run(tbl, as_of).
+ *
+ * Called with CALL outside a transaction block, it commits after every
+ * batch (as the background worker does); inside a transaction block every
+ * batch shares the caller's transaction and nothing is committed early.
+ * A caller runs only the policies of tables it owns: as_of lets a run
+ * delete rows before their time, which only the owner could do anyway.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "pg_retention.h"
+#include "policy.h"
+#include "privilege.h"
+#include "run.h"
+
+/* Ends the procedure's transaction and starts the next one. */
+static void
+rt_procedure_next_transaction(void)
+{
+	SPI_commit();
+#if PG_VERSION_NUM < 150000
+	SPI_start_transaction();
+#endif
+}
+
+/* Reports what a run did, as a NOTICE. */
+static void
+rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *stats)
+{
+	const char *verb = policy->action == RT_ACTION_DELETE ? "deleted" : "anonymized";
+
+	if (outcome == RT_RUN_BUSY)
+	{
+		ereport(NOTICE,
+				(errmsg("retention policy " INT64_FORMAT " on %s is already running in another session; skipped",
+						policy->policy_id, rt_relation_name(policy->relid))));
+		return;
+	}
+	ereport(NOTICE,
+			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " rows %s in " INT64_FORMAT
+					" batches; " INT64_FORMAT " blocked by foreign keys, " INT64_FORMAT
+					" skipped (locked), " INT64_FORMAT " undated%s",
+					policy->policy_id, rt_relation_name(policy->relid), stats->rows, verb,
+					stats->batches, stats->blocked, stats->skipped_locked, stats->undated,
+					outcome == RT_RUN_FAILED ? "; FAILED" : "")));
+}
+
+/* What a retention.run() call did, for its final report. */
+typedef struct RtRunSummary
+{
+	ErrorData  *first_error;	/* error of the first policy that failed */
+	const RtPolicy *first_failed;
+	int			failed;
+	int			ran;
+} RtRunSummary;
+
+/* Runs the policies retention.run() was asked for; fills *summary. */
+static void
+rt_run_requested(Oid relid, TimestampTz as_of, const RtRunOptions *options,
+				 MemoryContext cxt, RtRunSummary *summary)
+{
+	List	   *policies;
+	ListCell   *lc;
+
+	MemoryContextSwitchTo(cxt);
+	if (OidIsValid(relid))
+	{
+		if (get_rel_name(relid) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", relid)));
+		rt_require_table_owner(relid, "run its retention policies");
+	}
+	policies = rt_policy_list(relid, false);
+	if (OidIsValid(relid) && policies == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table %s has no enabled retention policy", rt_relation_name(relid)),
+				 errhint("Declare one with retention.add_policy(); see retention.policies.")));
+
+	foreach(lc, policies)
+	{
+		RtPolicy   *policy = lfirst(lc);
+		RtRunStats	stats;
+		ErrorData  *error;
+		RtRunOutcome outcome;
+
+		if (!OidIsValid(relid) && !rt_has_owner_rights(policy->relid, GetUserId()))
+			continue;			/* someone else's table: theirs to run */
+		if (get_rel_name(policy->relid) == NULL)
+			continue;			/* dropped since the list was read */
+		outcome = rt_run_policy(policy, as_of, options, &stats, &error);
+		summary->ran++;
+		rt_report_run(policy, outcome, &stats);
+		if (outcome == RT_RUN_FAILED)
+		{
+			summary->failed++;
+			if (summary->first_error == NULL)
+			{
+				summary->first_error = error;
+				summary->first_failed = policy;
+			}
+		}
+	}
+	if (summary->ran == 0 && !OidIsValid(relid))
+		ereport(NOTICE,
+				(errmsg("no retention policy to run"),
+				 errhint("retention.run() runs the enabled policies of tables you own; see retention.policies.")));
+}
+
+PG_FUNCTION_INFO_V1(retention_run);
+
+/* SQL: CALL retention.run(tbl regclass DEFAULT NULL, as_of timestamptz DEFAULT now()). */
+Datum
+retention_run(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!((CallContext *) fcinfo->context)->atomic;
+	Oid			relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	TimestampTz as_of;
+	MemoryContext cxt;
+	RtRunOptions options;
+	RtRunSummary summary;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of must not be null"),
+				 errhint("Leave it out to run as of now().")));
+	as_of = PG_GETARG_TIMESTAMPTZ(1);
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("as_of must be a finite time")));
+
+	options.next_transaction = nonatomic ? rt_procedure_next_transaction : NULL;
+	options.deadline = 0;
+	options.trigger = "manual";
+	memset(&summary, 0, sizeof(summary));
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention run command",
+								ALLOCSET_DEFAULT_SIZES);
+	PG_TRY();
+	{
+		SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0);
+		rt_run_requested(relid, as_of, &options, cxt, &summary);
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (summary.first_error != NULL)
+	{
+		int			code = summary.first_error->sqlerrcode;
+		char	   *message = pstrdup(summary.first_error->message);
+		char	   *detail = summary.first_error->detail ? pstrdup(summary.first_error->detail) : NULL;
+		int64		policy_id = summary.first_failed->policy_id;
+		char	   *relname = rt_relation_name(summary.first_failed->relid);
+
+		MemoryContextDelete(cxt);
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("retention policy " INT64_FORMAT " on %s failed: %s",
+						policy_id, relname, message),
+				 detail ? errdetail("%s", detail) : 0,
+				 errhint("%d of %d policies failed; batches committed before the failure stay done. See retention.runs for the run records.",
+						 summary.failed, summary.ran)));
+	}
+	MemoryContextDelete(cxt);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,144 @@
+/*
+ * runlog.c
+ *    Run records in retention.run_history.
+ *
+ * A run is inserted as "running" and committed before its first batch;
+ * each batch updates the counters in its own transaction, so the record
+ * and the data never disagree by more than the batch in flight.  A run
+ * that a crash or a killed session left "running" is marked
+ * "interrupted" by the next run of the same policy (which holds the
+ * policy's run lock, so no live run can be mistaken for a dead one).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "privilege.h"
+#include "runlog.h"
+
+/* Marks the runs of a policy still recorded as running as interrupted. */
+void
+rt_runlog_mark_stale(int64 policy_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(policy_id)};
+
+	rt_catalog_exec("UPDATE retention.run_history SET status = 'interrupted',"
+					" finished_at = pg_catalog.clock_timestamp(),"
+					" error = 'the session or server running it stopped before the run finished'"
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'",
+					1, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
+/* Inserts the record of a starting run and returns its run_id. */
+int64
+rt_runlog_start(const RtPolicy *policy, TimestampTz as_of, TimestampTz cutoff,
+				const char *trigger)
+{
+	Oid			types[8] = {INT8OID, OIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+	TIMESTAMPTZOID, NAMEOID, TEXTOID};
+	Datum		values[8];
+	NameData	run_by;
+	bool		isnull;
+
+	namestrcpy(&run_by, GetUserNameFromId(GetUserId(), false));
+	values[0] = Int64GetDatum(policy->policy_id);
+	values[1] = ObjectIdGetDatum(policy->relid);
+	values[2] = CStringGetTextDatum(rt_relation_name(policy->relid));
+	values[3] = CStringGetTextDatum(rt_action_name(policy->action));
+	values[4] = TimestampTzGetDatum(as_of);
+	values[5] = TimestampTzGetDatum(cutoff);
+	values[6] = NameGetDatum(&run_by);
+	values[7] = CStringGetTextDatum(trigger);
+	rt_catalog_exec("INSERT INTO retention.run_history (policy_id, relid, tbl, action, as_of, cutoff,"
+					" started_at, status, run_by, trigger, backend_pid)"
+					" VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.clock_timestamp(), 'running', $7, $8,"
+					" pg_catalog.pg_backend_pid()) RETURNING run_id",
+					8, types, values, NULL, false, SPI_OK_INSERT_RETURNING);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Fills the parameters shared by the progress and finish updates. */
+static void
+rt_runlog_counters(Datum *values, int64 run_id, const RtRunStats *stats)
+{
+	values[0] = Int64GetDatum(run_id);
+	values[1] = Int64GetDatum(stats->rows);
+	values[2] = Int64GetDatum(stats->batches);
+	values[3] = Int64GetDatum(stats->blocked);
+	values[4] = Int64GetDatum(stats->skipped_locked);
+	values[5] = Int64GetDatum(stats->undated);
+}
+
+/* Stores the counters of a run so far. */
+void
+rt_runlog_progress(int64 run_id, const RtRunStats *stats)
+{
+	Oid			types[6] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[6];
+
+	rt_runlog_counters(values, run_id, stats);
+	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
+					" skipped_locked = $5, undated = $6"
+					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+					6, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
+/* Records the end of a run and appends it to the audit trail. */
+void
+rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
+				 const RtRunStats *stats, const char *error)
+{
+	Oid			types[8] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TEXTOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
+	StringInfoData details;
+
+	rt_runlog_counters(values, run_id, stats);
+	values[6] = CStringGetTextDatum(status);
+	values[7] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	if (error == NULL)
+		nulls[7] = 'n';
+	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
+					" skipped_locked = $5, undated = $6, status = $7, error = $8,"
+					" finished_at = pg_catalog.clock_timestamp()"
+					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+					8, types, values, nulls, false, SPI_OK_UPDATE);
+
+	initStringInfo(&details);
+	appendStringInfo(&details,
+					 "{\"run_id\": " INT64_FORMAT ", \"policy_id\": " INT64_FORMAT
+					 ", \"action\": \"%s\", \"status\": \"%s\", \"batches\": " INT64_FORMAT
+					 ", \"blocked\": " INT64_FORMAT ", \"skipped_locked\": " INT64_FORMAT
+					 ", \"undated\": " INT64_FORMAT ", \"error\": ",
+					 run_id, policy->policy_id, rt_action_name(policy->action), status,
+					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated);
+	if (error)
+		escape_json(&details, error);
+	else
+		appendStringInfoString(&details, "null");
+	appendStringInfoChar(&details, '}');
+	rt_audit_append("run", policy->relid, stats->rows, details.data);
+}
+
+/* Deletes the oldest finished run records beyond keep per policy; returns how many. */
+int64
+rt_runlog_trim(int keep)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(keep)};
+
+	rt_catalog_exec("DELETE FROM retention.run_history h USING ("
+					" SELECT run_id, pg_catalog.row_number() OVER (PARTITION BY policy_id ORDER BY run_id DESC) AS n"
+					" FROM retention.run_history WHERE status OPERATOR(pg_catalog.<>) 'running') old"
+					" WHERE h.run_id OPERATOR(pg_catalog.=) old.run_id AND old.n OPERATOR(pg_catalog.>) $1",
+					1, types, values, NULL, false, SPI_OK_DELETE);
+	return (int64) SPI_processed;
+}

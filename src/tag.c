@@ -1,0 +1,282 @@
+/*
+ * tag.c
+ *    Tags on personal columns, kept as security labels.
+ *
+ * A tag is the security label of provider "retention" on a column:
+ * "CATEGORY" or "CATEGORY:MASK".  Keeping tags in pg_seclabel rather than
+ * in a table of our own means PostgreSQL keeps them right by itself: they
+ * follow ALTER TABLE ... RENAME of tables and columns, vanish with DROP
+ * COLUMN and DROP TABLE, and pg_dump writes them as SECURITY LABEL
+ * commands that restore once the library is loaded (CREATE EXTENSION
+ * loads it in the restoring session).  retention.tag() and a plain
+ * SECURITY LABEL FOR retention command go through the same checks.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "commands/seclabel.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "category.h"
+#include "mask_spec.h"
+#include "pg_retention.h"
+#include "privilege.h"
+#include "tag.h"
+
+/* Splits a label into category and mask; *mask is NULL when the label has none. */
+static void
+rt_label_split(const char *label, char **category, char **mask)
+{
+	const char *colon = strchr(label, ':');
+
+	if (colon == NULL)
+	{
+		*category = pstrdup(label);
+		*mask = NULL;
+	}
+	else
+	{
+		*category = pnstrdup(label, colon - label);
+		*mask = pstrdup(colon + 1);
+	}
+}
+
+/* Describes a column for messages: column "c" of table "s"."t". */
+static char *
+rt_describe_column(Relation rel, const char *colname)
+{
+	return psprintf("column %s of table %s", quote_identifier(colname),
+					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											   RelationGetRelationName(rel)));
+}
+
+/* Raises an error unless rel is an ordinary or partitioned table. */
+static void
+rt_require_taggable_relation(Relation rel)
+{
+	char		relkind = rel->rd_rel->relkind;
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table",
+						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel))),
+				 errhint("Tags and policies apply to ordinary and partitioned tables, not to views, materialized views or foreign tables.")));
+}
+
+/* Context callback saying that the mask being checked is a category's default. */
+static void
+rt_default_mask_context(void *arg)
+{
+	const RtCategory *cat = (const RtCategory *) arg;
+
+	errcontext("%s is the default mask of category \"%s\"; retention.tag() takes another mask as its fourth argument",
+			   cat->default_mask, cat->name);
+}
+
+/*
+ * Checks a tag of category/mask on column attnum of rel and returns the
+ * label to store (category and canonical mask); raises an error when the
+ * tag is not acceptable.
+ */
+static char *
+rt_tag_validate(Relation rel, AttrNumber attnum, const char *category, const char *mask)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	const char *colname = NameStr(att->attname);
+	const RtCategory *cat = rt_category_lookup(category);
+	RtMaskSpec	spec;
+	const char *problem;
+	const char *effective;
+
+	if (cat == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown category \"%s\" for %s", category,
+						rt_describe_column(rel, colname)),
+				 errhint("Categories are: %s.", rt_category_names())));
+	if (att->attgenerated)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag generated %s", rt_describe_column(rel, colname)),
+				 errhint("Tag the columns it is computed from; the generated column follows them.")));
+	if (att->attidentity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag identity %s", rt_describe_column(rel, colname)),
+				 errhint("An identity column holds a surrogate key, not personal data; tag the columns that describe the person.")));
+
+	effective = mask != NULL ? mask : cat->default_mask;
+	problem = rt_mask_parse(effective, &spec);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid mask \"%s\" for %s: %s", effective,
+						rt_describe_column(rel, colname), problem),
+				 errhint("A mask is one of: null, constant(TEXT), pseudonym, pseudonym(CONTEXT), partial(KEEP_START,KEEP_END), email, phone, national_id, card, generalize(ARG), function(SCHEMA.NAME).")));
+	if (mask == NULL)
+	{
+		ErrorContextCallback callback;
+
+		callback.callback = rt_default_mask_context;
+		callback.arg = (void *) cat;
+		callback.previous = error_context_stack;
+		error_context_stack = &callback;
+		rt_mask_check_column(&spec, rel, attnum, effective);
+		error_context_stack = callback.previous;
+	}
+	else
+		rt_mask_check_column(&spec, rel, attnum, effective);
+
+	if (mask == NULL)
+		return pstrdup(cat->name);
+	return psprintf("%s:%s", cat->name, rt_mask_deparse(&spec));
+}
+
+/* Returns the attribute number of colname in rel, raising an error if there is none. */
+static AttrNumber
+rt_require_column(Relation rel, const char *colname)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), colname);
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("%s does not exist", rt_describe_column(rel, colname)),
+				 errhint("Column names are case-sensitive; see \\d %s.",
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													RelationGetRelationName(rel)))));
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag system %s", rt_describe_column(rel, colname))));
+	return attnum;
+}
+
+/* Security-label hook: validates SECURITY LABEL FOR retention commands. */
+static void
+rt_object_relabel(const ObjectAddress *object, const char *seclabel)
+{
+	Relation	rel;
+	char	   *category;
+	char	   *mask;
+
+	if (object->classId != RelationRelationId || object->objectSubId <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("security labels of provider \"%s\" apply to table columns only",
+						RT_LABEL_PROVIDER),
+				 errhint("Write SECURITY LABEL FOR retention ON COLUMN table.column IS 'category'.")));
+	if (seclabel == NULL)
+		return;
+
+	rel = relation_open(object->objectId, NoLock);
+	rt_require_taggable_relation(rel);
+	rt_label_split(seclabel, &category, &mask);
+	(void) rt_tag_validate(rel, object->objectSubId, category, mask);
+	relation_close(rel, NoLock);
+}
+
+/* Registers the "retention" security-label provider (called by _PG_init). */
+void
+rt_tag_register_label_provider(void)
+{
+	register_label_provider(RT_LABEL_PROVIDER, rt_object_relabel);
+}
+
+/* Reads the tag of column attnum of relid; false when the column has none. */
+bool
+rt_tag_lookup(Oid relid, AttrNumber attnum, char **category, char **mask)
+{
+	ObjectAddress addr;
+	char	   *label;
+
+	ObjectAddressSubSet(addr, RelationRelationId, relid, attnum);
+	label = GetSecurityLabel(&addr, RT_LABEL_PROVIDER);
+	if (label == NULL)
+		return false;
+	rt_label_split(label, category, mask);
+	return true;
+}
+
+/* Opens the table named by a regclass argument for tagging, checking kind and ownership. */
+static Relation
+rt_open_for_tagging(FunctionCallInfo fcinfo, const char *what)
+{
+	Oid			relid;
+	Relation	rel;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and column must not be null")));
+	relid = PG_GETARG_OID(0);
+	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	rt_require_taggable_relation(rel);
+	rt_require_table_owner(relid, what);
+	return rel;
+}
+
+PG_FUNCTION_INFO_V1(retention_tag);
+
+/* SQL: retention.tag(tbl, col, category, mask) declares a personal column. */
+Datum
+retention_tag(PG_FUNCTION_ARGS)
+{
+	Relation	rel = rt_open_for_tagging(fcinfo, "tag its columns");
+	char	   *colname = NameStr(*PG_GETARG_NAME(1));
+	char	   *category;
+	char	   *mask = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	AttrNumber	attnum = rt_require_column(rel, colname);
+	ObjectAddress addr;
+	char	   *label;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("category of %s must not be null", rt_describe_column(rel, colname)),
+				 errhint("Categories are: %s.", rt_category_names())));
+	category = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	label = rt_tag_validate(rel, attnum, category, mask);
+	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
+	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(retention_untag);
+
+/* SQL: retention.untag(tbl, col) removes a column's tag. */
+Datum
+retention_untag(PG_FUNCTION_ARGS)
+{
+	Relation	rel = rt_open_for_tagging(fcinfo, "untag its columns");
+	char	   *colname = NameStr(*PG_GETARG_NAME(1));
+	AttrNumber	attnum = rt_require_column(rel, colname);
+	char	   *category;
+	char	   *mask;
+	ObjectAddress addr;
+
+	if (!rt_tag_lookup(RelationGetRelid(rel), attnum, &category, &mask))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("%s is not tagged", rt_describe_column(rel, colname)),
+				 errhint("See retention.personal_columns for the tagged columns.")));
+	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
+	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
