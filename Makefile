@@ -31,7 +31,7 @@ SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit
-REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression_retention
+REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
 ISOLATION = purge_vs_locked_rows purge_vs_anchor_update concurrent_runs

@@ -52,4 +52,7 @@ extern char *rt_session_time_zone(void);
 /* Returns the length of an interval in seconds, counting a month as 30 days. */
 extern double rt_interval_seconds(const Interval *interval);
 
+/* Returns an interval as text in the "postgres" style, whatever the session's IntervalStyle. */
+extern char *rt_interval_text(const Interval *interval);
+
 #endif							/* RT_CUTOFF_H */

@@ -100,16 +100,24 @@ rt_audit_append_named(const char *event, const char *tbl, int64 rows,
 	char		nulls[9] = "         ";
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
-	/* serialize appenders; the head row lock is held until commit */
-	rt_catalog_exec("SELECT 1 FROM retention.audit_head FOR UPDATE",
+	/*
+	 * Serialize appenders: the head row lock is held until commit.  The next
+	 * seq follows both the last entry and the head, so entries removed from
+	 * the end leave a gap that verify_audit() reports even after new appends.
+	 */
+	rt_catalog_exec("SELECT seq FROM retention.audit_head FOR UPDATE",
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
 	rt_catalog_exec("SELECT seq, hash FROM retention.audit ORDER BY seq DESC LIMIT 1",
-					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
 		Datum		d;
+		int64		last = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
+		if (last + 1 > seq)
+			seq = last + 1;
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		if (!isnull)
 		{
@@ -178,7 +186,7 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
-	rt_catalog_exec("SELECT seq FROM retention.audit_head", 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	rt_catalog_exec("SELECT seq FROM retention.audit_head", 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 		head_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
@@ -186,7 +194,7 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT seq, at, actor, event, tbl, rows, details::pg_catalog.text,"
 									   " prev_hash, hash FROM retention.audit ORDER BY seq",
-									   0, NULL, NULL, NULL, true, 0);
+									   0, NULL, NULL, NULL, false, 0);
 	rt_restore_user(&saved);
 	while (first_bad == 0)
 	{

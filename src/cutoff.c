@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -127,4 +128,18 @@ rt_interval_seconds(const Interval *interval)
 	return (double) interval->time / USECS_PER_SEC +
 		(double) interval->day * SECS_PER_DAY +
 		(double) interval->month * DAYS_PER_MONTH * SECS_PER_DAY;
+}
+
+/* Returns an interval as text in the "postgres" style ("1 year 2 mons"), whatever the session's IntervalStyle. */
+char *
+rt_interval_text(const Interval *interval)
+{
+	int			nest = NewGUCNestLevel();
+	char	   *text;
+
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	text = DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(interval)));
+	AtEOXact_GUC(true, nest);
+	return text;
 }

@@ -100,7 +100,7 @@ rt_check_anchor_types(AlterTableStmt *stmt)
 		rt_catalog_exec("SELECT policy_id FROM retention.policy_catalog"
 						" WHERE relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
 						" AND anchor OPERATOR(pg_catalog.=) $2 LIMIT 1",
-						2, types, values, NULL, true, SPI_OK_SELECT);
+						2, types, values, NULL, false, SPI_OK_SELECT);
 		if (SPI_processed == 0)
 			continue;
 		attnum = get_attnum(relid, cmd->name);
@@ -168,7 +168,7 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 					" AND (p.anchor OPERATOR(pg_catalog.=) d.address_names[3]"
 					"      OR d.address_names[3]::pg_catalog.name OPERATOR(pg_catalog.=) ANY (p.columns))"
 					" LIMIT 1",
-					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
 		HeapTuple	t = SPI_tuptable->vals[0];

@@ -87,7 +87,7 @@ rt_fk_blocked_expr(Oid relid, const char *alias)
 							   "   WHERE pc.oid OPERATOR(pg_catalog.=) c.conparentid"
 							   "   AND pc.confrelid OPERATOR(pg_catalog.=) c.confrelid)"
 							   " ORDER BY c.oid",
-							   1, argtypes, values, NULL, true, 0);
+							   1, argtypes, values, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the foreign keys of relation %u", relid);
 	if (SPI_processed == 0)

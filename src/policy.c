@@ -13,6 +13,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/index.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
@@ -68,10 +69,14 @@ char *
 rt_relation_name(Oid relid)
 {
 	char	   *relname = get_rel_name(relid);
+	Oid			nsp;
 
 	if (relname == NULL)
 		return psprintf("with OID %u", relid);
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+	nsp = get_rel_namespace(relid);
+	/* the session's own temporary schema is spelled as users spell it */
+	return quote_qualified_identifier(isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp),
+									  relname);
 }
 
 /* Returns the batch size a policy runs with. */
@@ -127,7 +132,7 @@ rt_policy_list(Oid relid, bool include_disabled)
 					" WHERE (enabled OR $2) AND ($1 OPERATOR(pg_catalog.=) 0"
 					" OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
 					" ORDER BY policy_id",
-					2, argtypes, values, NULL, true, SPI_OK_SELECT);
+					2, argtypes, values, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 		result = lappend(result, rt_policy_from_tuple(SPI_tuptable->vals[i],
 													  SPI_tuptable->tupdesc));
@@ -276,15 +281,13 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("retention period of a policy on %s must be positive, not %s",
 						relname,
-						DatumGetCString(DirectFunctionCall1(interval_out,
-															IntervalPGetDatum(&p->keep)))),
+						rt_interval_text(&p->keep)),
 				 errhint("Give the period rows are kept, such as interval '90 days'.")));
 	if (keep_seconds < rt_min_keep_seconds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("retention period %s of a policy on %s is shorter than retention.min_keep (%d seconds)",
-						DatumGetCString(DirectFunctionCall1(interval_out,
-															IntervalPGetDatum(&p->keep))),
+						rt_interval_text(&p->keep),
 						relname, rt_min_keep_seconds),
 				 errhint("A bare number such as '10' is read as seconds; write the unit, as in interval '10 days'. If so short a period is meant, a superuser may lower retention.min_keep first.")));
 
@@ -294,7 +297,7 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch size %d of a policy on %s is out of range", p->batch_size, relname),
-				 errhint("Give a number of rows from 1 to %d, or NULL for retention.batch_size.",
+				 errhint("Give a number of rows from 1 to %d, or NULL (0 in alter_policy) for retention.batch_size.",
 						 RT_MAX_BATCH_SIZE)));
 	if (!rt_time_zone_valid(p->time_zone))
 		ereport(ERROR,
@@ -418,7 +421,7 @@ rt_policy_details(const RtPolicy *p)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"policy_id\": " INT64_FORMAT ", \"keep\": ", p->policy_id);
-	escape_json(&buf, DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&p->keep))));
+	escape_json(&buf, rt_interval_text(&p->keep));
 	appendStringInfoString(&buf, ", \"after\": ");
 	escape_json(&buf, p->anchor);
 	appendStringInfo(&buf, ", \"action\": \"%s\", \"columns\": ", rt_action_name(p->action));
@@ -494,9 +497,13 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.action = rt_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(3)), p.relid);
 	p.columns = PG_ARGISNULL(4) ? NIL : rt_columns_arg(PG_GETARG_DATUM(4));
 	if (!PG_ARGISNULL(5) && PG_GETARG_INT32(5) <= 0)
-		p.batch_size = -1;		/* rejected by rt_policy_validate */
-	else
-		p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch size %d of a policy on %s is out of range",
+						PG_GETARG_INT32(5), rt_relation_name(p.relid)),
+				 errhint("Give a number of rows from 1 to %d, or NULL for retention.batch_size.",
+						 RT_MAX_BATCH_SIZE)));
+	p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
 	p.basis = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	p.time_zone = PG_ARGISNULL(7) ? rt_session_time_zone() : text_to_cstring(PG_GETARG_TEXT_PP(7));
 
@@ -586,7 +593,7 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 		p->columns = rt_columns_arg(PG_GETARG_DATUM(4));
 	if (!PG_ARGISNULL(5))
-		p->batch_size = PG_GETARG_INT32(5) < 0 ? -1 : PG_GETARG_INT32(5);
+		p->batch_size = PG_GETARG_INT32(5);
 	if (!PG_ARGISNULL(6))
 	{
 		char	   *basis = text_to_cstring(PG_GETARG_TEXT_PP(6));

@@ -62,7 +62,7 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1)",
 				   relname, anchor, relname, anchor, relname, anchor,
 				   blocked ? blocked : "false", anchor, relname, anchor);
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", relname);
 	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	counts->undated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -202,7 +202,7 @@ retention_policy_status(PG_FUNCTION_ARGS)
 						" (SELECT finished_at FROM retention.run_history h"
 						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 AND h.status OPERATOR(pg_catalog.=) 'success'"
 						"   ORDER BY run_id DESC LIMIT 1)",
-						1, argtypes, args, NULL, true, SPI_OK_SELECT);
+						1, argtypes, args, NULL, false, SPI_OK_SELECT);
 		for (int i = 0; i < 3; i++)
 		{
 			values[9 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[9 + i]);

@@ -235,7 +235,7 @@ rt_target_count_undated(RtTarget *t)
 							   t->relname, t->anchor);
 	bool		isnull;
 
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count undated rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
