@@ -34,12 +34,13 @@ REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
-ISOLATION = purge_vs_locked_rows purge_vs_anchor_update concurrent_runs
+ISOLATION = purge_vs_anchor_update concurrent_runs
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 
 # TAP tests on PostgreSQL::Test::Cluster (must not run as root)
 TAP_TESTS = 1
 PROVE_TESTS = tests/t/*.pl
+PROVE_FLAGS += -I ./tests/perl
 
 EXTRA_CLEAN = results regression.diffs regression.out tests/output_iso tmp_check
 

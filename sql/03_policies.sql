@@ -1,5 +1,7 @@
 -- Policies: add_policy, alter_policy, drop_policy, the policies view
 SET timezone = 'UTC';
+-- policy ids of this file start at 301, whatever the files before it did
+SELECT setval('retention.policy_catalog_policy_id_seq', 300) IS NOT NULL AS ids_pinned;
 CREATE TABLE events (
     id bigint PRIMARY KEY,
     "Happened At" timestamptz,

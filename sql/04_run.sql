@@ -1,5 +1,7 @@
 -- preview and run: counts, batches, foreign keys, NULL anchors, time zones, partitions
 SET timezone = 'UTC';
+-- policy ids of this file start at 401, whatever the files before it did
+SELECT setval('retention.policy_catalog_policy_id_seq', 400) IS NOT NULL AS ids_pinned;
 CREATE TABLE accounts (id int PRIMARY KEY, closed_at timestamptz);
 CREATE TABLE orders (id int PRIMARY KEY, account_id int REFERENCES accounts ON DELETE RESTRICT);
 CREATE TABLE sessions (id int PRIMARY KEY, account_id int REFERENCES accounts ON DELETE CASCADE);
@@ -90,3 +92,35 @@ SELECT tbl, rows_overdue, rows_undated, oldest_overdue, last_run IS NOT NULL AS 
        last_success >= last_run AS success_recorded
   FROM retention.status;
 SELECT retention.drop_policy(:lg);
+
+-- a policy runs as the owner of its table, never as the calling superuser, with a safe search_path
+CREATE ROLE retention_app;
+CREATE TABLE app_log (who name, path text);
+GRANT INSERT ON app_log TO retention_app;
+CREATE TABLE app_secrets (secret text);
+INSERT INTO app_secrets VALUES ('only the superuser reads this');
+CREATE TABLE app_data (id int, at timestamptz, peek boolean DEFAULT false);
+ALTER TABLE app_data OWNER TO retention_app;
+CREATE FUNCTION public.note_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.app_log VALUES (current_user, current_setting('search_path'));
+    IF OLD.peek THEN
+        PERFORM count(*) FROM public.app_secrets;
+    END IF;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER note BEFORE DELETE ON app_data FOR EACH ROW EXECUTE FUNCTION public.note_delete();
+INSERT INTO app_data VALUES (1, '2020-01-01'), (2, '2020-01-02');
+SELECT retention.add_policy('app_data', '1 year', 'at') AS app \gset
+CALL retention.run('app_data', '2022-01-01');
+SELECT who, path, count(*) FROM app_log GROUP BY 1, 2;
+-- a trigger that reads what the owner may not read makes the run fail, recorded as such
+INSERT INTO app_data VALUES (3, '2020-01-03', true);
+CALL retention.run('app_data', '2022-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT rows, status, error FROM retention.runs WHERE policy_id = :app ORDER BY run_id;
+SELECT count(*) AS kept FROM app_data;
+SELECT retention.drop_policy(:app);
+DROP TABLE app_data, app_log, app_secrets;
+DROP FUNCTION public.note_delete();
+DROP ROLE retention_app;

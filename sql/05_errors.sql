@@ -1,5 +1,7 @@
 -- Bad input: every wrong call fails with a specific SQLSTATE, names the object, and changes nothing
 SET timezone = 'UTC';
+-- policy ids of this file start at 501, whatever the files before it did
+SELECT setval('retention.policy_catalog_policy_id_seq', 500) IS NOT NULL AS ids_pinned;
 CREATE TABLE t (id int PRIMARY KEY, note text, created timestamptz, email text NOT NULL,
                 code text UNIQUE, amount numeric, ip inet, born date,
                 shout text GENERATED ALWAYS AS (upper(note)) STORED,

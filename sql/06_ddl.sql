@@ -1,5 +1,7 @@
 -- DDL around policies: renames on a partition tree, type changes, drops
 SET timezone = 'UTC';
+-- policy ids of this file start at 601, whatever the files before it did
+SELECT setval('retention.policy_catalog_policy_id_seq', 600) IS NOT NULL AS ids_pinned;
 CREATE TABLE ledger (id bigint, booked timestamptz NOT NULL, memo text) PARTITION BY RANGE (booked);
 CREATE TABLE ledger_2021 PARTITION OF ledger FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
 CREATE TABLE ledger_2022 PARTITION OF ledger FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');

@@ -1,5 +1,7 @@
 -- The audit trail: entries for every change, a verifiable chain, append-only
 SET timezone = 'UTC';
+-- policy ids of this file start at 701, whatever the files before it did
+SELECT setval('retention.policy_catalog_policy_id_seq', 700) IS NOT NULL AS ids_pinned;
 SELECT event, count(*) FROM retention.audit GROUP BY event ORDER BY event;
 -- every entry is chained to the one before it
 SELECT count(*) AS entries, bool_and(prev_hash IS NOT NULL OR seq = 1) AS chained,
