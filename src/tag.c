@@ -20,10 +20,13 @@
 #include "catalog/pg_class.h"
 #include "commands/seclabel.h"
 #include "miscadmin.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "audit.h"
 #include "category.h"
 #include "mask_spec.h"
 #include "pg_retention.h"
@@ -161,6 +164,26 @@ rt_require_column(Relation rel, const char *colname)
 	return attnum;
 }
 
+/* Appends a tagged/untagged entry for column colname of relid to the audit trail. */
+static void
+rt_tag_audit(Oid relid, const char *colname, const char *label)
+{
+	StringInfoData details;
+
+	initStringInfo(&details);
+	appendStringInfoString(&details, "{\"column\": ");
+	escape_json(&details, colname);
+	appendStringInfoString(&details, ", \"label\": ");
+	if (label)
+		escape_json(&details, label);
+	else
+		appendStringInfoString(&details, "null");
+	appendStringInfoChar(&details, '}');
+	SPI_connect();
+	rt_audit_append(label ? "tagged" : "untagged", relid, -1, details.data);
+	SPI_finish();
+}
+
 /* Security-label hook: validates SECURITY LABEL FOR retention commands. */
 static void
 rt_object_relabel(const ObjectAddress *object, const char *seclabel)
@@ -178,6 +201,10 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 	if (seclabel == NULL)
 		return;
 
+	/*
+	 * No audit entry here: pg_restore replays tags as SECURITY LABEL commands
+	 * before it restores the audit trail itself, and must not add to it.
+	 */
 	rel = relation_open(object->objectId, NoLock);
 	rt_require_taggable_relation(rel);
 	rt_label_split(seclabel, &category, &mask);
@@ -253,6 +280,7 @@ retention_tag(PG_FUNCTION_ARGS)
 	label = rt_tag_validate(rel, attnum, category, mask);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
+	rt_tag_audit(RelationGetRelid(rel), colname, label);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -277,6 +305,7 @@ retention_untag(PG_FUNCTION_ARGS)
 				 errhint("See retention.personal_columns for the tagged columns.")));
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
+	rt_tag_audit(RelationGetRelid(rel), colname, NULL);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

@@ -1,0 +1,21 @@
+-- pg_retention demo on the Pagila sample database: rentals are deleted 90 days
+-- after their return, unless payments (tax records) still reference them.
+
+\set ON_ERROR_STOP on
+CREATE EXTENSION IF NOT EXISTS pg_retention;
+
+SELECT retention.tag('customer', 'first_name', 'name');
+SELECT retention.tag('customer', 'last_name', 'name');
+SELECT retention.tag('customer', 'email', 'email');
+SELECT retention.tag('address', 'address', 'address');
+SELECT retention.tag('address', 'postal_code', 'postal_code');
+SELECT retention.tag('address', 'phone', 'phone');
+SELECT retention.tag('staff', 'email', 'email');
+
+SET client_min_messages = warning;
+SELECT retention.add_policy('rental', '90 days', 'return_date',
+       basis => 'rentals: 90 days after return');
+-- payments are kept 7 years for the tax authority; rentals they reference stay with them
+SELECT retention.add_policy('payment', '7 years', 'payment_date',
+       basis => 'accounting records: 7 years');
+RESET client_min_messages;
