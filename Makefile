@@ -20,7 +20,11 @@ OBJS = \
 	src/run.o \
 	src/run_command.o \
 	src/preview.o \
-	src/audit.o
+	src/audit.o \
+	src/subject.o \
+	src/subject_export.o \
+	src/hold.o \
+	src/erasure.o
 
 DATA = pg_retention--0.1.0.sql
 DOCS = docs/reference.md
