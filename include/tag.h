@@ -22,4 +22,10 @@ extern void rt_tag_register_label_provider(void);
 extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
 
+/*
+ * Checks every tag of relid against its column again (after ALTER TABLE or
+ * CREATE INDEX), raising the error of the first tag that no longer fits.
+ */
+extern void rt_tag_revalidate_relation(Oid relid);
+
 #endif							/* RT_TAG_H */
