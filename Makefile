@@ -20,7 +20,12 @@ OBJS = \
 	src/run.o \
 	src/run_command.o \
 	src/preview.o \
-	src/audit.o
+	src/audit.o \
+	src/key.o \
+	src/pseudonym.o \
+	src/mask_text.o \
+	src/mask_generalize.o \
+	src/anonymize.o
 
 DATA = pg_retention--0.1.0.sql
 DOCS = docs/reference.md

@@ -22,4 +22,25 @@ extern void rt_tag_register_label_provider(void);
 extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
 
+/*
+ * Reads the tag of column colname of relid or, when it has none, of the
+ * same-named column of its nearest ancestor (partition parent or
+ * inheritance parent) that has one, so that a tag on a partitioned table
+ * applies to every partition, also those attached later.  The tags of
+ * skip_relid are ignored (InvalidOid: none), to ask "what if it were
+ * untagged".
+ */
+extern bool rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_relid,
+									char **category, char **mask);
+
+/*
+ * Checks the tag of column colname of relid (if it has one) again, as
+ * retention.tag() would; raises the check's error when the column's new
+ * type no longer fits its mask (called after ALTER COLUMN ... TYPE).
+ */
+extern void rt_tag_recheck_column(Oid relid, const char *colname);
+
+/* Returns the mask a tag applies: mask itself, or the default of category when mask is NULL. */
+extern const char *rt_tag_effective_mask(const char *category, const char *mask);
+
 #endif							/* RT_TAG_H */

@@ -9,7 +9,8 @@
  *  - renames the anchor and columns of policies when ALTER TABLE ...
  *    RENAME COLUMN renames them (on the table and on its partitions);
  *  - refuses ALTER COLUMN ... TYPE that would leave an anchor column
- *    without a date or timestamp type;
+ *    without a date or timestamp type, or a tagged column with a mask
+ *    that no longer fits it;
  *  - refuses DROP COLUMN of a column a policy uses (the policy must be
  *    dropped first: silently ending a retention rule would be worse);
  *  - removes the policies of a table that is dropped, recording that in
@@ -33,6 +34,7 @@
 #include "cutoff.h"
 #include "policy.h"
 #include "privilege.h"
+#include "tag.h"
 
 /* Returns an oid[] datum of relid and every relation that inherits from it. */
 static Datum
@@ -94,6 +96,7 @@ rt_check_anchor_types(AlterTableStmt *stmt)
 
 		if (cmd->subtype != AT_AlterColumnType || cmd->name == NULL)
 			continue;
+		rt_tag_recheck_column(relid, cmd->name);
 		namestrcpy(&colname, cmd->name);
 		values[0] = rt_family_array(relid);
 		values[1] = NameGetDatum(&colname);

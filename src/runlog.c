@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "key.h"
 #include "privilege.h"
 #include "runlog.h"
 
@@ -124,6 +125,12 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 		escape_json(&details, error);
 	else
 		appendStringInfoString(&details, "null");
+	/* which key made the pseudonyms of this run (never the key itself) */
+	if (policy->action == RT_ACTION_ANONYMIZE && rt_key_loaded_fingerprint() != NULL)
+	{
+		appendStringInfoString(&details, ", \"key_fingerprint\": ");
+		escape_json(&details, rt_key_loaded_fingerprint());
+	}
 	appendStringInfoChar(&details, '}');
 	rt_audit_append("run", policy->relid, stats->rows, details.data);
 }
