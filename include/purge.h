@@ -53,6 +53,7 @@ typedef struct RtTarget
 	char	   *relname;		/* quoted, schema-qualified */
 	char	   *anchor;			/* quoted anchor column */
 	RtAnchorType anchor_type;
+	bool		anchor_not_null;	/* NOT NULL: no undated rows to count */
 	Datum		cutoff;			/* compared as anchor < cutoff */
 	bool		anchor_order;	/* keyset through the anchor index */
 	BlockNumber nblocks;		/* heap order: blocks when the run started */

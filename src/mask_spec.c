@@ -183,13 +183,18 @@ rt_mask_parse(const char *text, RtMaskSpec *spec)
 		case RT_MASK_GENERALIZE:
 		case RT_MASK_FUNCTION:
 			{
-				bool		blank = true;
+				char	   *arg = spec->arg;
+				size_t		len;
 
-				for (const char *p = spec->arg; *p; p++)
-					if (!rt_is_blank(*p))
-						blank = false;
-				if (blank)
+				/* blanks around a unit, step or name mean nothing: drop them */
+				while (rt_is_blank(*arg))
+					arg++;
+				len = strlen(arg);
+				while (len > 0 && rt_is_blank(arg[len - 1]))
+					len--;
+				if (len == 0)
 					return "this mask needs a non-empty argument";
+				spec->arg = pnstrdup(arg, len);
 				break;
 			}
 		case RT_MASK_PSEUDONYM:

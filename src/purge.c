@@ -220,6 +220,8 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff)
 		t->relname = rt_relation_name(relid);
 		t->anchor = pstrdup(quote_identifier(policy->anchor));
 		t->anchor_type = rt_policy_anchor_type(policy, rel);
+		t->anchor_not_null =
+			TupleDescAttr(RelationGetDescr(rel), get_attnum(relid, policy->anchor) - 1)->attnotnull;
 		get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
 		t->cutoff = datumCopy(rt_cutoff_for_anchor(cutoff, policy->time_zone, t->anchor_type),
 							  typbyval, typlen);
@@ -280,6 +282,9 @@ rt_target_count_undated(RtTarget *t)
 							   t->relname, t->anchor);
 	bool		isnull;
 
+	/* a NOT NULL anchor has none, and counting them would read the whole table */
+	if (t->anchor_not_null)
+		return 0;
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count undated rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
