@@ -28,7 +28,7 @@ OBJS = \
 	src/anonymize.o
 
 DATA = pg_retention--0.1.0.sql
-DOCS = docs/reference.md
+DOCS = docs/reference.md docs/operations.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
