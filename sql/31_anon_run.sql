@@ -180,6 +180,18 @@ SELECT rows, batches, status, error FROM retention.runs WHERE policy_id = :p_mem
 SELECT count(*) AS half_masked FROM members
  WHERE (email = retention.mask_email(email)) <> (phone = retention.mask_phone(phone));
 
+-- a pseudonym mask without a usable key: the run fails with that error and changes nothing
+CREATE TABLE contacts (id int, name text, gone date);
+INSERT INTO contacts VALUES (1, 'Ada Lovelace', '2020-01-01'), (2, 'Alan Turing', '2020-01-01');
+SELECT retention.tag('contacts', 'name', 'name');
+SET client_min_messages = error;
+SELECT retention.add_policy('contacts', interval '1 year', 'gone', 'anonymize') AS p_contacts \gset
+RESET client_min_messages;
+CALL retention.run('contacts', timestamptz '2026-07-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM contacts ORDER BY id;
+SELECT rows, status, error FROM retention.runs WHERE policy_id = :p_contacts;
+
 -- the audit trail has the runs and still verifies
 SELECT event, count(*) FROM retention.audit GROUP BY event ORDER BY event;
 SELECT ok FROM retention.verify_audit();
