@@ -127,25 +127,26 @@ rt_key_define_gucs(void)
 							   NULL, rt_key_file_assign, NULL);
 }
 
+/* protections of guarded memory */
+#define RT_NOACCESS 0
+#define RT_READONLY 1
+#define RT_READWRITE 2
+
 /* Changes the protection of guarded memory; failure cannot happen on a sane system. */
 static void
 rt_protect(void *ptr, int mode)
 {
 	int			rc;
 
-	if (mode == 0)
+	if (mode == RT_NOACCESS)
 		rc = sodium_mprotect_noaccess(ptr);
-	else if (mode == 1)
+	else if (mode == RT_READONLY)
 		rc = sodium_mprotect_readonly(ptr);
 	else
 		rc = sodium_mprotect_readwrite(ptr);
 	if (rc != 0)
 		elog(ERROR, "could not change the protection of guarded key memory: %m");
 }
-
-#define RT_NOACCESS 0
-#define RT_READONLY 1
-#define RT_READWRITE 2
 
 /* Allocates the guarded regions once per session, both inaccessible. */
 static void
