@@ -408,6 +408,14 @@ LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retention.generalize(numeric, numeric) IS
 'Rounds value down to a multiple of step: floor(value / step) * step, exactly (37 -> 30 and -17 -> -20 for step 10). Idempotent; NULL gives NULL. Errors: 22023 step not a positive finite number.';
 
+CREATE FUNCTION retention.index_advice(policy_id bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_index_advice'
+LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION retention.index_advice(bigint) IS
+'The CREATE INDEX statement with which runs of a policy read only the rows they act on: for delete, a btree index on the anchor; for anonymize, a partial index on the anchor holding just the rows still to anonymize, so that runs cost what the newly expired rows cost, not the history. Run it with \gexec. Errors: 42704 unknown policy; 42P01 its table is gone.';
+
 CREATE FUNCTION retention.key_fingerprint()
 RETURNS text
 AS 'MODULE_PATHNAME', 'retention_key_fingerprint'

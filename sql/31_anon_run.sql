@@ -100,11 +100,13 @@ SELECT s.policy_id, s.action,
   FROM retention.status s JOIN retention.policies p USING (policy_id) ORDER BY s.policy_id;
 
 -- the advised partial index holds exactly the rows still to anonymize; runs walk it
-CREATE INDEX kunden_pending_rest ON "Shop"."Kunden" (closed_at)
- WHERE NOT (("E-Mail" IS NULL OR ("E-Mail"::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.=) retention.mask_email("E-Mail"::pg_catalog.text))
-        AND ("Phone No" IS NULL OR ("Phone No"::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.=) retention.mask_phone("Phone No"::pg_catalog.text))
-        AND (card IS NULL OR (card::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.=) retention.mask_card(card::pg_catalog.text))
-        AND (notes IS NULL));
+SELECT retention.index_advice(:p_rest) AS advice;
+SELECT retention.index_advice(:p_rest) \gexec
+SELECT retention.index_advice(:p_delete) AS delete_advice;
+SELECT retention.index_advice(-1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT indexrelid::regclass AS index, pg_get_expr(indpred, indrelid) IS NOT NULL AS partial
+  FROM pg_index WHERE indrelid = '"Shop"."Kunden"'::regclass ORDER BY indexrelid::regclass::text;
 SELECT count(*) AS pending_rows FROM "Shop"."Kunden"
  WHERE NOT (("E-Mail" IS NULL OR ("E-Mail"::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.=) retention.mask_email("E-Mail"::pg_catalog.text))
         AND ("Phone No" IS NULL OR ("Phone No"::pg_catalog.text COLLATE pg_catalog."C") OPERATOR(pg_catalog.=) retention.mask_phone("Phone No"::pg_catalog.text))

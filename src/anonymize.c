@@ -41,6 +41,7 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -375,21 +376,61 @@ rt_anon_anchor_index_exists(Relation rel, AttrNumber attnum, bool partial_only)
 	return found;
 }
 
+/* Returns the CREATE INDEX statement that lets runs of a policy read only the rows they act on. */
+static char *
+rt_index_advice_sql(const RtPolicy *policy)
+{
+	char	   *relname = rt_relation_name(policy->relid);
+
+	if (policy->action == RT_ACTION_ANONYMIZE)
+		return psprintf("CREATE INDEX ON %s (%s) WHERE %s", relname, quote_identifier(policy->anchor),
+						rt_anon_sql(policy, policy->relid, NULL)->pending);
+	return psprintf("CREATE INDEX ON %s (%s)", relname, quote_identifier(policy->anchor));
+}
+
 /* Emits a NOTICE with the partial index that keeps runs proportional to new rows. */
 void
 rt_anon_advise_index(const RtPolicy *policy, Relation rel)
 {
 	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), policy->anchor);
-	char	   *relname = rt_relation_name(RelationGetRelid(rel));
 
 	if (rt_anon_anchor_index_exists(rel, attnum, true))
 		return;
 	ereport(NOTICE,
 			(errmsg("without a partial index, each run of this policy reads every expired row of %s, also those anonymized before",
-					relname),
-			 errhint("CREATE INDEX ON %s (%s) WHERE %s; holds only the rows still to anonymize, so runs read just those.",
-					 relname, quote_identifier(policy->anchor),
-					 rt_anon_sql(policy, RelationGetRelid(rel), NULL)->pending)));
+					rt_relation_name(RelationGetRelid(rel))),
+			 errhint("%s; holds only the rows still to anonymize, so runs read just those (retention.index_advice() repeats it).",
+					 rt_index_advice_sql(policy))));
+}
+
+PG_FUNCTION_INFO_V1(retention_index_advice);
+
+/*
+ * SQL: retention.index_advice(policy_id bigint) returns the CREATE INDEX
+ * statement with which runs of the policy read only the rows they act on.
+ */
+Datum
+retention_index_advice(PG_FUNCTION_ARGS)
+{
+	int64		policy_id = PG_GETARG_INT64(0);
+	MemoryContext caller = CurrentMemoryContext;
+	RtPolicy   *policy;
+	char	   *sql;
+
+	SPI_connect();
+	policy = rt_policy_get(policy_id, false);
+	if (policy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
+				 errhint("See retention.policies for the declared policies.")));
+	if (get_rel_name(policy->relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table of retention policy " INT64_FORMAT " no longer exists", policy_id)));
+	sql = MemoryContextStrdup(caller, rt_index_advice_sql(policy));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
 }
 
 /* Returns true when table relid still has a tagged column once colname of skip_relid is untagged. */
