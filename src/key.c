@@ -405,7 +405,8 @@ rt_key_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 static void
 rt_vault_open(void)
 {
-	if (rt_open && !rt_stale)
+	/* a key forgotten after an error must be loaded again, never used zeroed */
+	if (rt_open && rt_loaded && !rt_stale)
 		return;
 	rt_key_ensure_loaded();
 	if (!rt_callback_registered)
@@ -427,6 +428,8 @@ rt_derive_context_slot(int i, const char *context, int len)
 	unsigned char idhash[crypto_generichash_BYTES_MIN];
 	uint64		id = 0;
 
+	if (!rt_loaded)
+		elog(ERROR, "pseudonymization key is not loaded");
 	crypto_generichash(idhash, sizeof(idhash), (const unsigned char *) context, len,
 					   rt_subkeys->map_key, RT_KEY_BYTES);
 	/* little-endian, so that ids are the same on every platform */
@@ -490,6 +493,8 @@ rt_key_derive(uint64 subkey_id, const char *ctx, unsigned char *out, size_t outl
 		strlen(ctx) != crypto_kdf_CONTEXTBYTES)
 		elog(ERROR, "invalid key derivation request");
 	rt_key_ensure_loaded();
+	if (!rt_loaded)
+		elog(ERROR, "pseudonymization key is not loaded");
 	rt_protect(rt_root, RT_READONLY);
 	crypto_kdf_derive_from_key(out, outlen, subkey_id, ctx, rt_root);
 	rt_protect(rt_root, RT_NOACCESS);

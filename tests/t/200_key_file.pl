@@ -15,6 +15,7 @@ my $node = new_cluster('key_file', "log_statement = 'all'", 'log_error_verbosity
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_retention');
 my $dir = PostgreSQL::Test::Utils::tempdir;
 my $q = sub { $node->safe_psql('postgres', shift) };
+my ($ret, $out, $err);
 
 # Writes a key file with the given content and mode.
 sub write_file
@@ -122,6 +123,20 @@ $session->quit;
 unlink("$dir/fresh.key") or die "unlink: $!";
 is(sqlstate("SELECT retention.pseudonym('x')"), '58P01', 'a removed key file: undefined_file');
 
+# ... also inside a transaction that used the key and then caught the error of
+# key_fingerprint(): the next pseudonym fails instead of using a forgotten key
+write_file("$dir/vanishing.key", "$known_hex\n");
+($ret, $out, $err) = $node->psql('postgres', qq{
+SET retention.key_file = '$dir/vanishing.key';
+BEGIN;
+SELECT retention.pseudonym('alice\@example.com');
+\\! rm $dir/vanishing.key
+DO \$\$ BEGIN PERFORM retention.key_fingerprint(); EXCEPTION WHEN OTHERS THEN NULL; END \$\$;
+SELECT retention.pseudonym('bob\@example.com');
+COMMIT;});
+is($out, 'ps:67fad918970bd46cc0e7b3fc', 'the key was in use before the file went');
+like($err, qr/could not open pseudonymization key file/, 'after the file went, pseudonym() fails');
+
 # every error path has its SQLSTATE
 my %bad = (
 	'not hexadecimal' => [ ('zz' x 32) . "\n", 0600, 'F0000' ],
@@ -159,7 +174,7 @@ $q->(q{CREATE TABLE accounts (id int PRIMARY KEY, name text, email text UNIQUE, 
        CREATE TABLE expected AS SELECT id, retention.pseudonym(name) AS name,
               retention.pseudonym(email, 'email') AS email FROM accounts WHERE closed < '2020-06-01';});
 $q->("SELECT retention.add_policy('accounts', interval '1 year', 'closed', 'anonymize', batch_size => 100)");
-my ($ret, $out, $err) = $node->psql('postgres', "CALL retention.run('accounts', timestamptz '2021-06-01')");
+($ret, $out, $err) = $node->psql('postgres', "CALL retention.run('accounts', timestamptz '2021-06-01')");
 like($err, qr/151 rows anonymized in 2 batches/, 'the run pseudonymizes the 151 expired rows');
 is($q->('SELECT count(*) FROM accounts a JOIN expected e USING (id) WHERE a.name = e.name AND a.email = e.email'),
 	151, 'each masked value is the pseudonym of the original');
