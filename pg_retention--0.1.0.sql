@@ -160,6 +160,7 @@ CREATE TABLE retention.run_history (
     cutoff          timestamptz,
     started_at      timestamptz NOT NULL,
     finished_at     timestamptz,
+    last_progress_at timestamptz,
     rows            bigint NOT NULL DEFAULT 0,
     batches         bigint NOT NULL DEFAULT 0,
     blocked         bigint NOT NULL DEFAULT 0,
@@ -207,19 +208,19 @@ COMMENT ON FUNCTION retention.preview(timestamptz) IS
 CREATE FUNCTION retention.policy_status(
     OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
     OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
-    OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT rows_blocked bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
     OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'retention_policy_status'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.policy_status() IS
-'Per policy, now: cutoff, rows overdue, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
+'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
 
 CREATE VIEW retention.status AS SELECT * FROM retention.policy_status();
 
 COMMENT ON VIEW retention.status IS
-'Per policy: rows overdue now and how old the oldest is, the last run and the last success, and when the scheduler runs it next (NULL without the scheduler).';
+'Per policy: rows overdue now (blocked rows apart) and how old the oldest is, the last run and the last success, and when the scheduler runs it next (NULL without the scheduler).';
 
 ------------------------------------------------------------------------
 -- Audit
@@ -294,10 +295,10 @@ AS 'MODULE_PATHNAME', 'retention_on_ddl_end'
 LANGUAGE C;
 
 COMMENT ON FUNCTION retention.on_ddl_end() IS
-'Event trigger on ALTER TABLE: follows RENAME COLUMN in policies and refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01).';
+'Event trigger on ALTER TABLE and CREATE INDEX: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE).';
 
 CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE INDEX')
     EXECUTE FUNCTION retention.on_ddl_end();
 
 ------------------------------------------------------------------------

@@ -23,6 +23,12 @@ extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
 
 /*
+ * Checks every tag of relid against its column again (after ALTER TABLE or
+ * CREATE INDEX), raising the error of the first tag that no longer fits.
+ */
+extern void rt_tag_revalidate_relation(Oid relid);
+
+/*
  * Reads the tag of column colname of relid or, when it has none, of the
  * same-named column of its nearest ancestor (partition parent or
  * inheritance parent) that has one, so that a tag on a partitioned table
@@ -32,13 +38,6 @@ extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
  */
 extern bool rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_relid,
 									char **category, char **mask);
-
-/*
- * Checks the tag of column colname of relid (if it has one) again, as
- * retention.tag() would; raises the check's error when the column's new
- * type no longer fits its mask (called after ALTER COLUMN ... TYPE).
- */
-extern void rt_tag_recheck_column(Oid relid, const char *colname);
 
 /* Returns the mask a tag applies: mask itself, or the default of category when mask is NULL. */
 extern const char *rt_tag_effective_mask(const char *category, const char *mask);

@@ -161,11 +161,14 @@ SELECT rows_due FROM retention.preview(timestamptz '2026-07-01') WHERE policy_id
 CALL retention.run('notes', timestamptz '2026-07-01');
 SELECT * FROM notes ORDER BY id;
 
--- a run-time failure: a unique index created after the policy makes two
--- masked e-mails collide; that batch rolls back whole (no row half-masked),
--- earlier batches stay, and the run is recorded as failed with the error
-CREATE TABLE members (id int PRIMARY KEY, email text, phone text, left_at date);
-SELECT retention.tag('members', 'email', 'email');
+-- a run-time failure: a function mask (which declaration-time checks cannot
+-- see through) makes two masked e-mails collide in a unique index; that batch
+-- rolls back whole (no row half-masked), earlier batches stay, and the run is
+-- recorded as failed with the error
+CREATE TABLE members (id int PRIMARY KEY, email text UNIQUE, phone text, left_at date);
+CREATE FUNCTION public.initial_only(text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$SELECT pg_catalog.left($1, 1) OPERATOR(pg_catalog.||) pg_catalog.substr($1, pg_catalog.strpos($1, '@'))$$;
+SELECT retention.tag('members', 'email', 'email', 'function(public.initial_only)');
 SELECT retention.tag('members', 'phone', 'phone');
 SET client_min_messages = warning;
 SELECT retention.add_policy('members', interval '1 year', 'left_at', 'anonymize', batch_size => 2) AS p_members \gset
@@ -174,13 +177,12 @@ INSERT INTO members VALUES (1, 'xavier@example.com', '13800000001', '2020-01-01'
                            (2, 'yvonne@example.com', '13800000002', '2020-01-02'),
                            (3, 'ab@example.com', '13800000003', '2020-01-03'),
                            (4, 'ac@example.com', '13800000004', '2020-01-04');
-CREATE UNIQUE INDEX members_email ON members (email);
 CALL retention.run('members', timestamptz '2026-07-01');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM members ORDER BY id;
 SELECT rows, batches, status, error FROM retention.runs WHERE policy_id = :p_members;
 SELECT count(*) AS half_masked FROM members
- WHERE (email = retention.mask_email(email)) <> (phone = retention.mask_phone(phone));
+ WHERE (email = public.initial_only(email)) <> (phone = retention.mask_phone(phone));
 
 -- a pseudonym mask without a usable key: the run fails with that error and changes nothing
 CREATE TABLE contacts (id int, name text, gone date);

@@ -138,7 +138,7 @@ rt_step_prepare(RtRunState *s)
 	foreach(lc, s->targets)
 		s->stats.undated += rt_target_count_undated(lfirst(lc));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 	s->prepared = true;
 	s->current = list_head(s->targets);
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -171,7 +171,7 @@ rt_step_batch(RtRunState *s)
 	rt_become_table_owner(s->policy->relid, &saved);
 	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;
@@ -295,7 +295,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		rt_runlog_finish(s->run_id, policy, "interrupted", &s->stats,
 						 "the policy was altered or dropped during the run");
 		rt_next(options, s);
-		return RT_RUN_SUCCESS;
+		return RT_RUN_STOPPED;
 	}
 	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
 	rt_next(options, s);

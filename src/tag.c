@@ -166,9 +166,9 @@ rt_require_column(Relation rel, const char *colname)
 	return attnum;
 }
 
-/* Appends a tagged/untagged entry for column colname of relid to the audit trail. */
+/* Appends a tagged/untagged entry for column colname of relid to the audit trail, with the label set or removed. */
 static void
-rt_tag_audit(Oid relid, const char *colname, const char *label)
+rt_tag_audit(Oid relid, const char *colname, bool tagged, const char *label)
 {
 	StringInfoData details;
 
@@ -176,13 +176,10 @@ rt_tag_audit(Oid relid, const char *colname, const char *label)
 	appendStringInfoString(&details, "{\"column\": ");
 	escape_json(&details, colname);
 	appendStringInfoString(&details, ", \"label\": ");
-	if (label)
-		escape_json(&details, label);
-	else
-		appendStringInfoString(&details, "null");
+	escape_json(&details, label);
 	appendStringInfoChar(&details, '}');
 	SPI_connect();
-	rt_audit_append(label ? "tagged" : "untagged", relid, -1, details.data);
+	rt_audit_append(tagged ? "tagged" : "untagged", relid, -1, details.data);
 	SPI_finish();
 }
 
@@ -222,6 +219,47 @@ void
 rt_tag_register_label_provider(void)
 {
 	register_label_provider(RT_LABEL_PROVIDER, rt_object_relabel);
+}
+
+/* Context callback naming the tag that DDL made unfit. */
+static void
+rt_retag_context(void *arg)
+{
+	errcontext("the tag %s no longer fits its column after this command; untag the column or tag it with another mask first",
+			   (const char *) arg);
+}
+
+/* Checks every tag of relid again, so that DDL cannot leave a tag its column no longer fits. */
+void
+rt_tag_revalidate_relation(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TupleDesc	desc;
+
+	if (rel == NULL)
+		return;
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		char	   *category;
+		char	   *mask;
+		ErrorContextCallback callback;
+
+		if (att->attisdropped || !rt_tag_lookup(relid, i + 1, &category, &mask))
+			continue;
+		callback.callback = rt_retag_context;
+		callback.arg = psprintf("\"%s\" of column %s of table %s",
+								mask ? psprintf("%s:%s", category, mask) : category,
+								quote_identifier(NameStr(att->attname)),
+								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+														   RelationGetRelationName(rel)));
+		callback.previous = error_context_stack;
+		error_context_stack = &callback;
+		(void) rt_tag_validate(rel, i + 1, category, mask);
+		error_context_stack = callback.previous;
+	}
+	relation_close(rel, AccessShareLock);
 }
 
 /* Reads the tag of column attnum of relid; false when the column has none. */
@@ -300,36 +338,6 @@ rt_tag_effective_mask(const char *category, const char *mask)
 	return cat->default_mask;
 }
 
-/* Context callback of rt_tag_recheck_column: says why a tag is checked again. */
-static void
-rt_recheck_context(void *arg)
-{
-	errcontext("the tag of column %s no longer fits it after ALTER TABLE; tag it again with another mask, or untag it, first",
-			   quote_identifier((const char *) arg));
-}
-
-/* Checks the tag of column colname of relid again, after a change of its type. */
-void
-rt_tag_recheck_column(Oid relid, const char *colname)
-{
-	AttrNumber	attnum = get_attnum(relid, colname);
-	char	   *category;
-	char	   *mask;
-	Relation	rel;
-	ErrorContextCallback callback;
-
-	if (attnum <= 0 || !rt_tag_lookup(relid, attnum, &category, &mask))
-		return;
-	callback.callback = rt_recheck_context;
-	callback.arg = (void *) colname;
-	callback.previous = error_context_stack;
-	error_context_stack = &callback;
-	rel = relation_open(relid, NoLock);
-	(void) rt_tag_validate(rel, attnum, category, mask);
-	relation_close(rel, NoLock);
-	error_context_stack = callback.previous;
-}
-
 /* Opens the table named by a regclass argument for tagging, checking kind and ownership. */
 static Relation
 rt_open_for_tagging(FunctionCallInfo fcinfo, const char *what)
@@ -376,7 +384,7 @@ retention_tag(PG_FUNCTION_ARGS)
 	label = rt_tag_validate(rel, attnum, category, mask);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
-	rt_tag_audit(RelationGetRelid(rel), colname, label);
+	rt_tag_audit(RelationGetRelid(rel), colname, true, label);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -402,7 +410,8 @@ retention_untag(PG_FUNCTION_ARGS)
 	rt_anon_check_untag(RelationGetRelid(rel), colname);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
-	rt_tag_audit(RelationGetRelid(rel), colname, NULL);
+	rt_tag_audit(RelationGetRelid(rel), colname, false,
+				 mask ? psprintf("%s:%s", category, mask) : category);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

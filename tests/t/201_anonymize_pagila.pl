@@ -65,7 +65,7 @@ is($q->("SELECT rows_due || '/' || rows_undated FROM retention.preview($as_of) W
 my $started = $q->('SELECT now()');
 my ($ret, $out, $err) = $node->psql('pagila', "CALL retention.run('customer', $as_of)");
 is($ret, 0, 'the customer run succeeds');
-like($err, qr/policy $p_customer on public\.customer: 72 rows anonymized in 1 batches/, 'it reports 72 rows');
+like($err, qr/policy $p_customer on public\.customer: 72 rows anonymized in 1 batch;/, 'it reports 72 rows');
 is($q->("SELECT rows || '/' || batches || '/' || status FROM retention.runs WHERE policy_id = $p_customer"),
 	'72/1/success', 'the run record holds the same counts');
 

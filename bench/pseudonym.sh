@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# scripts/bench-pseudonym: per-row cost of retention.pseudonym() against md5() and
+# bench/pseudonym.sh: per-row cost of retention.pseudonym() against md5() and
 # pgcrypto's encode(hmac(..., 'sha256'), 'hex') over the same values, on a throwaway
 # cluster.  Prints one table: median milliseconds over the rounds, microseconds per row
 # (gross, and net of a plain count(v) scan), and the ratio to pseudonym.
 #
-#   scripts/bench-pseudonym [--rows N] [--rounds R] [--no-build]
+#   bench/pseudonym.sh [--rows N] [--rounds R] [--no-build]
 #   (PORT=NNNNN picks the cluster's port; default: a free one)
 #
 # Each round evaluates every expression once with SELECT count(expr) FROM bench, in a

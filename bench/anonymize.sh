@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# scripts/bench-anonymize: does the cost of an anonymize run grow with the newly expired
+# bench/anonymize.sh: does the cost of an anonymize run grow with the newly expired
 # rows or with the history of rows anonymized before?  On a throwaway cluster, for each
 # history size and index choice, a table with one row per minute (e-mail and phone
 # tagged) is anonymized up to a day, then timed: a run that finds one more day of expired
 # rows (1440), a rerun with nothing to do, and a run after one late row arrived with an
 # old anchor.  Prints one table of run durations from retention.runs (milliseconds).
 #
-#   scripts/bench-anonymize [--sizes "100000 400000"] [--no-build]
+#   bench/anonymize.sh [--sizes "100000 400000"] [--no-build]
 #   (PORT=NNNNN picks the cluster's port; default: a free one)
 #
 # Index choices: "anchor" is a plain btree index on the anchor (runs walk every expired
