@@ -28,6 +28,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "anonymize.h"
 #include "audit.h"
 #include "cutoff.h"
 #include "pg_retention.h"
@@ -322,7 +323,7 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column %s of table %s does not exist", quote_identifier(col), relname)));
-		if (!rt_tag_lookup(RelationGetRelid(rel), attnum, &category, &mask))
+		if (!rt_tag_lookup_inherited(RelationGetRelid(rel), col, InvalidOid, &category, &mask))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("column %s of table %s is not tagged", quote_identifier(col), relname),
@@ -342,7 +343,8 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 
 		for (int i = 0; i < desc->natts && !any; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
-				rt_tag_lookup(RelationGetRelid(rel), i + 1, &category, &mask))
+				rt_tag_lookup_inherited(RelationGetRelid(rel), NameStr(TupleDescAttr(desc, i)->attname),
+										InvalidOid, &category, &mask))
 				any = true;
 		if (!any)
 			ereport(ERROR,
@@ -350,6 +352,9 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 					 errmsg("table %s has no tagged columns to anonymize", relname),
 					 errhint("Tag its personal columns with retention.tag() first.")));
 	}
+	/* every mask the policy applies must fit every table it reaches */
+	if (p->action == RT_ACTION_ANONYMIZE)
+		rt_anon_validate_policy(p, rel);
 }
 
 /* Emits a NOTICE when no index lets a run read only the expired rows. */
@@ -358,6 +363,11 @@ rt_policy_advise_index(const RtPolicy *p, Relation rel)
 {
 	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), p->anchor);
 
+	if (p->action == RT_ACTION_ANONYMIZE)
+	{
+		rt_anon_advise_index(p, rel);
+		return;
+	}
 	if (!rt_has_anchor_index(rel, attnum))
 		ereport(NOTICE,
 				(errmsg("table %s has no index on %s; every run of this policy reads the whole table",

@@ -5,7 +5,8 @@
  *
  * Counts are taken the way a run would see the table: as the table's
  * owner, over every leaf relation of a partitioned table, with the same
- * expiry predicate and the same foreign-key test.  A caller sees the
+ * expiry predicate and the same foreign-key test (for an anonymize
+ * policy: the rows not anonymized yet).  A caller sees the
  * policies of tables it may SELECT from.
  */
 #include "postgres.h"
@@ -23,6 +24,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "anonymize.h"
 #include "cutoff.h"
 #include "fk_guard.h"
 #include "pg_retention.h"
@@ -48,7 +50,8 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	RtAnchorType anchor_type = rt_policy_anchor_type(policy, rel);
 	char	   *relname = rt_relation_name(relid);
 	const char *anchor = quote_identifier(policy->anchor);
-	char	   *blocked = rt_fk_blocked_expr(relid, "t");
+	char	   *blocked = NULL;
+	const char *pending = "true";
 	Oid			argtypes[1] = {rt_anchor_type_oid(anchor_type)};
 	Datum		values[1] = {rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type)};
 	char	   *sql;
@@ -56,12 +59,17 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	Datum		oldest;
 
 	relation_close(rel, NoLock);
-	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1),"
+	/* an anonymize policy is due only for rows not anonymized yet, and never blocked */
+	if (policy->action == RT_ACTION_ANONYMIZE)
+		pending = rt_anon_sql(policy, relid, "t")->pending;
+	else
+		blocked = rt_fk_blocked_expr(relid, "t");
+	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
 				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s IS NULL),"
 				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
-				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND NOT %s)",
-				   relname, anchor, relname, anchor, relname, anchor,
-				   blocked ? blocked : "false", anchor, relname, anchor, blocked ? blocked : "false");
+				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s AND NOT %s)",
+				   relname, anchor, pending, relname, anchor, relname, anchor,
+				   blocked ? blocked : "false", anchor, relname, anchor, pending, blocked ? blocked : "false");
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", relname);
 	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -19,13 +19,15 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "key.h"
 #include "privilege.h"
 #include "runlog.h"
 
-/* Appends the audit entry of a run that ended: its counts, status and error. */
+/* Appends the audit entry of a run that ended: its counts, status, error and key fingerprint (anonymize). */
 static void
 rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *action,
-				const char *status, const RtRunStats *stats, const char *error)
+				const char *status, const RtRunStats *stats, const char *error,
+				const char *key_fingerprint)
 {
 	StringInfoData details;
 
@@ -41,6 +43,12 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 		escape_json(&details, error);
 	else
 		appendStringInfoString(&details, "null");
+	/* which key made the pseudonyms of an anonymize run (never the key itself) */
+	if (key_fingerprint != NULL)
+	{
+		appendStringInfoString(&details, ", \"key_fingerprint\": ");
+		escape_json(&details, key_fingerprint);
+	}
 	appendStringInfoChar(&details, '}');
 	rt_audit_append_named("run", tbl, stats->rows, details.data);
 }
@@ -81,7 +89,7 @@ rt_runlog_mark_stale(int64 policy_id)
 		rt_runlog_audit(DatumGetInt64(SPI_getbinval(t, d, 1, &isnull)), policy_id,
 						TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull)),
 						TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull)),
-						"interrupted", &stats, TextDatumGetCString(SPI_getbinval(t, d, 9, &isnull)));
+						"interrupted", &stats, TextDatumGetCString(SPI_getbinval(t, d, 9, &isnull)), NULL);
 	}
 }
 
@@ -161,7 +169,8 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 					8, types, values, nulls, false, SPI_OK_UPDATE);
 
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
-					rt_action_name(policy->action), status, stats, error);
+					rt_action_name(policy->action), status, stats, error,
+					policy->action == RT_ACTION_ANONYMIZE ? rt_key_loaded_fingerprint() : NULL);
 }
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */

@@ -13,19 +13,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "commands/seclabel.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "anonymize.h"
 #include "audit.h"
 #include "category.h"
 #include "mask_spec.h"
@@ -99,6 +103,7 @@ rt_tag_validate(Relation rel, AttrNumber attnum, const char *category, const cha
 	RtMaskSpec	spec;
 	const char *problem;
 	const char *effective;
+	ErrorContextCallback callback;
 
 	if (cat == NULL)
 		ereport(ERROR,
@@ -125,19 +130,16 @@ rt_tag_validate(Relation rel, AttrNumber attnum, const char *category, const cha
 				 errmsg("invalid mask \"%s\" for %s: %s", effective,
 						rt_describe_column(rel, colname), problem),
 				 errhint("A mask is one of: null, constant(TEXT), pseudonym, pseudonym(CONTEXT), partial(KEEP_START,KEEP_END), email, phone, national_id, card, generalize(ARG), function(SCHEMA.NAME).")));
+	callback.callback = rt_default_mask_context;
+	callback.arg = (void *) cat;
+	callback.previous = error_context_stack;
 	if (mask == NULL)
-	{
-		ErrorContextCallback callback;
-
-		callback.callback = rt_default_mask_context;
-		callback.arg = (void *) cat;
-		callback.previous = error_context_stack;
 		error_context_stack = &callback;
-		rt_mask_check_column(&spec, rel, attnum, effective);
-		error_context_stack = callback.previous;
-	}
-	else
-		rt_mask_check_column(&spec, rel, attnum, effective);
+	rt_mask_check_column(&spec, rel, attnum, effective);
+	/* a tag on a parent applies to its partitions, whose own indexes may refuse it */
+	if (rel->rd_rel->relhassubclass)
+		rt_mask_check_inheritors(&spec, rel, colname, effective);
+	error_context_stack = callback.previous;
 
 	if (mask == NULL)
 		return pstrdup(cat->name);
@@ -196,7 +198,10 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 						RT_LABEL_PROVIDER),
 				 errhint("Write SECURITY LABEL FOR retention ON COLUMN table.column IS 'category'.")));
 	if (seclabel == NULL)
+	{
+		rt_anon_check_untag(object->objectId, get_attname(object->objectId, object->objectSubId, false));
 		return;
+	}
 
 	/*
 	 * No audit entry here: pg_restore replays tags as SECURITY LABEL commands
@@ -272,6 +277,67 @@ rt_tag_lookup(Oid relid, AttrNumber attnum, char **category, char **mask)
 	return true;
 }
 
+/* Returns the tables relid inherits from directly (partition parent or inheritance parents). */
+static List *
+rt_inheritance_parents(Oid relid)
+{
+	Relation	inhrel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *parents = NIL;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inhrel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
+	systable_endscan(scan);
+	table_close(inhrel, AccessShareLock);
+	return parents;
+}
+
+/* Reads the tag of column colname of relid, or of the nearest ancestor's column of that name. */
+bool
+rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_relid,
+						char **category, char **mask)
+{
+	List	   *queue = list_make1_oid(relid);
+
+	/* breadth first: the table itself, its parents, their parents ... */
+	for (int i = 0; i < list_length(queue) && i < 1000; i++)
+	{
+		Oid			r = list_nth_oid(queue, i);
+
+		if (r != skip_relid)
+		{
+			AttrNumber	attnum = get_attnum(r, colname);
+
+			if (attnum > 0 && rt_tag_lookup(r, attnum, category, mask))
+				return true;
+		}
+		queue = list_concat(queue, rt_inheritance_parents(r));
+	}
+	return false;
+}
+
+/* Returns the mask a tag applies: its own, or its category's default. */
+const char *
+rt_tag_effective_mask(const char *category, const char *mask)
+{
+	const RtCategory *cat;
+
+	if (mask != NULL)
+		return mask;
+	cat = rt_category_lookup(category);
+	if (cat == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown category \"%s\" in a retention tag", category),
+				 errhint("Categories are: %s. Tag the column again with retention.tag().", rt_category_names())));
+	return cat->default_mask;
+}
+
 /* Opens the table named by a regclass argument for tagging, checking kind and ownership. */
 static Relation
 rt_open_for_tagging(FunctionCallInfo fcinfo, const char *what)
@@ -341,6 +407,7 @@ retention_untag(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("%s is not tagged", rt_describe_column(rel, colname)),
 				 errhint("See retention.personal_columns for the tagged columns.")));
+	rt_anon_check_untag(RelationGetRelid(rel), colname);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
 	rt_tag_audit(RelationGetRelid(rel), colname, false,
