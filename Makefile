@@ -21,24 +21,30 @@ OBJS = \
 	src/run_command.o \
 	src/preview.o \
 	src/audit.o \
+	src/key.o \
+	src/pseudonym.o \
+	src/mask_text.o \
+	src/mask_generalize.o \
+	src/anonymize.o \
 	src/subject.o \
 	src/subject_export.o \
 	src/hold.o \
 	src/erasure.o
 
 DATA = pg_retention--0.1.0.sql
-DOCS = docs/reference.md
+DOCS = docs/reference.md docs/operations.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
 SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
-REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit
+REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit \
+	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
-ISOLATION = purge_vs_anchor_update concurrent_runs
+ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 
 # TAP tests on PostgreSQL::Test::Cluster (must not run as root)

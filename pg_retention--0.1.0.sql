@@ -160,6 +160,7 @@ CREATE TABLE retention.run_history (
     cutoff          timestamptz,
     started_at      timestamptz NOT NULL,
     finished_at     timestamptz,
+    last_progress_at timestamptz,
     rows            bigint NOT NULL DEFAULT 0,
     batches         bigint NOT NULL DEFAULT 0,
     blocked         bigint NOT NULL DEFAULT 0,
@@ -207,19 +208,19 @@ COMMENT ON FUNCTION retention.preview(timestamptz) IS
 CREATE FUNCTION retention.policy_status(
     OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
     OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
-    OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT rows_blocked bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
     OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'retention_policy_status'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.policy_status() IS
-'Per policy, now: cutoff, rows overdue, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
+'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
 
 CREATE VIEW retention.status AS SELECT * FROM retention.policy_status();
 
 COMMENT ON VIEW retention.status IS
-'Per policy: rows overdue now and how old the oldest is, the last run and the last success, and when the scheduler runs it next (NULL without the scheduler).';
+'Per policy: rows overdue now (blocked rows apart) and how old the oldest is, the last run and the last success, and when the scheduler runs it next (NULL without the scheduler).';
 
 ------------------------------------------------------------------------
 -- Audit
@@ -482,11 +483,143 @@ AS 'MODULE_PATHNAME', 'retention_on_ddl_end'
 LANGUAGE C;
 
 COMMENT ON FUNCTION retention.on_ddl_end() IS
-'Event trigger on ALTER TABLE: follows RENAME COLUMN in policies and refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01).';
+'Event trigger on ALTER TABLE and CREATE INDEX: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE).';
 
 CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE INDEX')
     EXECUTE FUNCTION retention.on_ddl_end();
+
+------------------------------------------------------------------------
+-- Masks and the pseudonymization key
+------------------------------------------------------------------------
+
+CREATE FUNCTION retention.pseudonym(value text, context text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_pseudonym'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.pseudonym(text, text) IS
+'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Errors: 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed or readable by group or others.';
+
+CREATE FUNCTION retention.is_pseudonym(value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'retention_is_pseudonym'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.is_pseudonym(text) IS
+'True when value has the exact form of a pseudonym (''ps:'' and 24 lowercase hex digits). Needs no key; used to skip rows already anonymized.';
+
+CREATE FUNCTION retention.mask_partial(value text, keep_start integer, keep_end integer, fill text DEFAULT '*')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_partial'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.mask_partial(text, integer, integer, text) IS
+'Keeps the first keep_start and last keep_end characters (not bytes) of value and replaces each character between them by fill (one character, default *); a value of keep_start + keep_end characters or fewer is replaced entirely. Length in characters is kept. Idempotent; NULL gives NULL. Errors: 22023 negative keep_start/keep_end, fill not exactly one character.';
+
+CREATE FUNCTION retention.mask_email(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_email'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.mask_email(text) IS
+'Masks an e-mail address: the first character of the local part (before the last @) and the whole domain stay, every other character of the local part becomes * (a one-character local part too): mary.smith@example.com -> m*********@example.com. Length kept; idempotent; NULL gives NULL.';
+
+CREATE FUNCTION retention.mask_phone(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_phone'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.mask_phone(text) IS
+'Masks a phone number digit by digit, keeping every other character in place: with 11 or more digits (after a +86 / 0086 country code, which stays) the first 3 and last 4 stay (13812345678 -> 138****5678), with 7 to 10 digits the last 2, with fewer none. Idempotent; NULL gives NULL.';
+
+CREATE FUNCTION retention.mask_national_id(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_national_id'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.mask_national_id(text) IS
+'Masks an identity number: an 18- or 15-character resident ID keeps its 6-digit administrative division code and hides birth date, sequence number and check character (11010519491231002X -> 110105************); any other value is hidden entirely. Spaces and hyphens stay. Idempotent; NULL gives NULL.';
+
+CREATE FUNCTION retention.mask_card(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_card'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.mask_card(text) IS
+'Masks a payment card number: of 12 or more digits the last 4 stay, every other digit becomes * (4111 1111 1111 1234 -> **** **** **** 1234); a shorter number is hidden entirely. Spaces and hyphens stay. Idempotent; NULL gives NULL.';
+
+CREATE FUNCTION retention.generalize(value inet, prefix integer)
+RETURNS inet
+AS 'MODULE_PATHNAME', 'retention_generalize_inet'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(inet, integer) IS
+'Keeps the first prefix bits (0 to 32) of an IPv4 address, 2*prefix bits of an IPv6 address (96+prefix for IPv4-mapped ::ffff:a.b.c.d), zeroing the rest; the netmask becomes the smaller of the value''s and the kept bits: 192.0.2.77 -> 192.0.2.0/24 at 24, 2001:db8:85a3::7334 -> 2001:db8:85a3::/48. Idempotent; NULL gives NULL. Errors: 22023 prefix outside 0..32.';
+
+CREATE FUNCTION retention.generalize(value timestamptz, unit text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'retention_generalize_timestamptz'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(timestamptz, text) IS
+'Truncates value to the start of its decade, year, quarter, month, week (Monday), day or hour in the session''s TimeZone. Idempotent; NULL gives NULL. Errors: 22023 other unit.';
+
+CREATE FUNCTION retention.generalize(value timestamptz, unit text, time_zone text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'retention_generalize_timestamptz_zone'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(timestamptz, text, text) IS
+'Truncates value to the start of its decade, year, quarter, month, week (Monday), day or hour on the wall clock of time_zone (anonymize policies pass their own time zone). Idempotent; NULL gives NULL. Errors: 22023 other unit or unknown time zone.';
+
+CREATE FUNCTION retention.generalize(value timestamp, unit text)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'retention_generalize_timestamp'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(timestamp, text) IS
+'Truncates value to the start of its decade, year, quarter, month, week (Monday), day or hour. Idempotent; NULL gives NULL. Errors: 22023 other unit.';
+
+CREATE FUNCTION retention.generalize(value date, unit text)
+RETURNS date
+AS 'MODULE_PATHNAME', 'retention_generalize_date'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(date, text) IS
+'Returns the first day of the decade, year, quarter, month or week (Monday) of value, or value itself for day: 2024-02-29 -> 2024-02-01 for month. Idempotent; NULL gives NULL. Errors: 22023 other unit (hour included).';
+
+CREATE FUNCTION retention.generalize(value numeric, step numeric)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'retention_generalize_numeric'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.generalize(numeric, numeric) IS
+'Rounds value down to a multiple of step: floor(value / step) * step, exactly (37 -> 30 and -17 -> -20 for step 10). Idempotent; NULL gives NULL. Errors: 22023 step not a positive finite number.';
+
+CREATE FUNCTION retention.index_advice(policy_id bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_index_advice'
+LANGUAGE C STRICT STABLE;
+
+COMMENT ON FUNCTION retention.index_advice(bigint) IS
+'The CREATE INDEX statement with which runs of a policy read only the rows they act on: for delete, a btree index on the anchor; for anonymize, a partial index on the anchor holding just the rows still to anonymize, so that runs cost what the newly expired rows cost, not the history. Run it with \gexec. Errors: 42704 unknown policy; 42P01 its table is gone.';
+
+CREATE FUNCTION retention.key_fingerprint()
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_key_fingerprint'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.key_fingerprint() IS
+'Fingerprint of the pseudonymization key in use: 16 hex digits derived from the key through the one-way KDF, so it tells keys apart without revealing them. Errors: as retention.pseudonym (55000, 58P01, 42501, F0000).';
+
+CREATE FUNCTION retention.create_key(path text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_create_key'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.create_key(text) IS
+'Superuser only: writes a new random 256-bit key (64 hex digits and a newline) to path (NULL: retention.key_file; relative paths start at the data directory), mode 0600, refusing to overwrite an existing file, and returns its fingerprint. The key is in use once retention.key_file names the file. Errors: 42501 not superuser; 58P02 file exists; 22023 no path; 58P01 / 42501 directory missing or not writable.';
 
 ------------------------------------------------------------------------
 -- Privileges
@@ -502,3 +635,4 @@ GRANT SELECT ON retention.categories, retention.personal_columns, retention.poli
 GRANT SELECT ON retention.holds, retention.erasures, retention.audit TO retention_officer, retention_auditor;
 REVOKE ALL ON FUNCTION retention.on_sql_drop(), retention.on_ddl_end(),
                        retention.audit_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION retention.create_key(text) FROM PUBLIC;

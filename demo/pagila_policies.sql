@@ -2,7 +2,9 @@
 -- after their return, unless payments (tax records) still reference them.
 
 \set ON_ERROR_STOP on
+SET client_min_messages = warning;  -- quiet when scripts/demo created the extension first
 CREATE EXTENSION IF NOT EXISTS pg_retention;
+RESET client_min_messages;
 
 SELECT retention.tag('customer', 'first_name', 'name');
 SELECT retention.tag('customer', 'last_name', 'name');

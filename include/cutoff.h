@@ -46,6 +46,9 @@ extern TimestampTz rt_anchor_to_timestamptz(Datum value, RtAnchorType anchor_typ
 /* Returns true when tz names a time zone PostgreSQL knows. */
 extern bool rt_time_zone_valid(const char *tz);
 
+/* Returns the canonical spelling of a valid time zone name. */
+extern char *rt_canonical_time_zone(const char *tz);
+
 /* Returns the name of the session's current TimeZone setting. */
 extern char *rt_session_time_zone(void);
 

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "catalog/pg_attribute.h"
 #include "utils/relcache.h"
 
 typedef enum RtMaskKind
@@ -47,10 +48,34 @@ extern char *rt_mask_deparse(const RtMaskSpec *spec);
 
 /*
  * Raises an error when the mask cannot be applied to column attnum of rel:
- * wrong data type, or a mask that would break the column's NOT NULL or
- * unique constraints.  masktext is the text the user wrote, for messages.
+ * wrong data type, a pseudonym longer than a varchar(n) or char(n) holds,
+ * or a mask that would break the column's NOT NULL, CHECK (those on this
+ * column alone, tried with the mask's constant output or a sample
+ * pseudonym), unique index or primary key (also through expression
+ * indexes), or a foreign key on either side.  masktext is the text the
+ * user wrote, for messages.
  */
 extern void rt_mask_check_column(const RtMaskSpec *spec, Relation rel,
 								 AttrNumber attnum, const char *masktext);
+
+/* Runs rt_mask_check_column on the same-named column of every table inheriting from rel. */
+extern void rt_mask_check_inheritors(const RtMaskSpec *spec, Relation rel,
+									 const char *colname, const char *masktext);
+
+/*
+ * Returns the function a function(SCHEMA.NAME) mask names for a column of
+ * att's type, raising an error when there is none that fits.
+ */
+extern Oid	rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
+							 const char *masktext, const char *coldesc);
+
+/* Returns the default equality operator of a type (through domains), or InvalidOid. */
+extern Oid	rt_mask_equality_operator(Oid typid);
+
+/*
+ * Returns SQL comparing a and b with the equality operator of typid,
+ * schema-qualified, or as text when the type has none.
+ */
+extern char *rt_mask_equal_sql(Oid typid, const char *a, const char *b);
 
 #endif							/* RT_MASK_SPEC_H */

@@ -65,6 +65,9 @@ extern bool rt_has_anchor_index(Relation rel, AttrNumber attnum);
 /* Returns true when two policies would act the same (used to notice changes mid-run). */
 extern bool rt_policy_same(const RtPolicy *a, const RtPolicy *b);
 
+/* Returns the details of a policy as JSON text, as the audit trail records them. */
+extern char *rt_policy_details(const RtPolicy *p);
+
 /* Returns the schema-qualified, quoted name of a relation ("s"."t"). */
 extern char *rt_relation_name(Oid relid);
 

@@ -13,6 +13,10 @@
  *    part of the table has expired.
  * The expiry predicate is re-checked by the DELETE itself, so a row whose
  * anchor moved out of the window after it was selected stays.
+ *
+ * An anonymize policy runs through the same scan: its candidates carry one
+ * more condition (some masked column still differs from its mask, see
+ * anonymize.c) and the statement is an UPDATE that masks them.
  */
 #ifndef RT_PURGE_H
 #define RT_PURGE_H
@@ -49,11 +53,15 @@ typedef struct RtTarget
 	char	   *relname;		/* quoted, schema-qualified */
 	char	   *anchor;			/* quoted anchor column */
 	RtAnchorType anchor_type;
+	bool		anchor_not_null;	/* NOT NULL: no undated rows to count */
 	Datum		cutoff;			/* compared as anchor < cutoff */
 	bool		anchor_order;	/* keyset through the anchor index */
 	BlockNumber nblocks;		/* heap order: blocks when the run started */
 	double		rows_per_block; /* heap order: density estimate for windows */
 	RtPosition	pos;
+	RtAction	action;			/* delete, or anonymize (UPDATE in the "delete" plans) */
+	char	   *pending;		/* anonymize: condition of rows still to mask */
+	char	   *set_list;		/* anonymize: the SET list of the UPDATE */
 	SPIPlanPtr	select_plan;
 	SPIPlanPtr	delete_plan;
 	SPIPlanPtr	delete_skip_locked_plan;
@@ -63,7 +71,7 @@ typedef struct RtTarget
 typedef struct RtBatchResult
 {
 	int64		candidates;		/* expired rows examined */
-	int64		deleted;
+	int64		deleted;		/* rows deleted, or anonymized */
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locks them */
 } RtBatchResult;
@@ -85,7 +93,8 @@ extern int64 rt_target_count_undated(RtTarget *target);
 /*
  * Runs one batch on a target in the current transaction: selects up to
  * batch_size expired rows after the target's position, deletes those no
- * foreign key needs, and advances the position.  On error the caller
+ * foreign key needs (or masks them, for anonymize), and advances the
+ * position.  On error the caller
  * rolls back and may retry from the saved position with another mode.
  */
 extern void rt_purge_batch(RtTarget *target, int batch_size, RtBatchMode mode,

@@ -33,6 +33,7 @@ typedef enum RtRunOutcome
 {
 	RT_RUN_SUCCESS,				/* every expired row handled (or left: blocked, locked) */
 	RT_RUN_PARTIAL,				/* stopped at the deadline; the next run continues */
+	RT_RUN_STOPPED,				/* the policy was altered or dropped during the run */
 	RT_RUN_FAILED,				/* an error ended the run; see the run record */
 	RT_RUN_BUSY					/* another session is running this policy */
 } RtRunOutcome;

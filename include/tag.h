@@ -22,4 +22,24 @@ extern void rt_tag_register_label_provider(void);
 extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
 
+/*
+ * Checks every tag of relid against its column again (after ALTER TABLE or
+ * CREATE INDEX), raising the error of the first tag that no longer fits.
+ */
+extern void rt_tag_revalidate_relation(Oid relid);
+
+/*
+ * Reads the tag of column colname of relid or, when it has none, of the
+ * same-named column of its nearest ancestor (partition parent or
+ * inheritance parent) that has one, so that a tag on a partitioned table
+ * applies to every partition, also those attached later.  The tags of
+ * skip_relid are ignored (InvalidOid: none), to ask "what if it were
+ * untagged".
+ */
+extern bool rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_relid,
+									char **category, char **mask);
+
+/* Returns the mask a tag applies: mask itself, or the default of category when mask is NULL. */
+extern const char *rt_tag_effective_mask(const char *category, const char *mask);
+
 #endif							/* RT_TAG_H */

@@ -106,12 +106,27 @@ rt_anchor_to_timestamptz(Datum value, RtAnchorType anchor_type, const char *tz)
 												   CStringGetTextDatum(tz), local));
 }
 
-/* Returns true when tz names a time zone PostgreSQL knows. */
+/*
+ * Returns true when tz names a time zone PostgreSQL knows.  POSIX offsets
+ * ("+08", "UTC+8") are refused: their sign is the reverse of ISO 8601's,
+ * so "+08" would silently mean eight hours west of Greenwich.
+ */
 bool
 rt_time_zone_valid(const char *tz)
 {
-	return tz != NULL && tz[0] != '\0' && strlen(tz) < TZ_STRLEN_MAX &&
-		pg_tzset(tz) != NULL;
+	if (tz == NULL || tz[0] == '\0' || strlen(tz) >= TZ_STRLEN_MAX)
+		return false;
+	if (strchr("+-0123456789", tz[0]) != NULL ||
+		(strpbrk(tz, "+-") != NULL && strchr(tz, '/') == NULL))
+		return false;
+	return pg_tzset(tz) != NULL;
+}
+
+/* Returns the canonical spelling of a valid time zone name ("asia/shanghai" gives "Asia/Shanghai"). */
+char *
+rt_canonical_time_zone(const char *tz)
+{
+	return pstrdup(pg_get_timezone_name(pg_tzset(tz)));
 }
 
 /* Returns the name of the session's current TimeZone setting. */
@@ -140,6 +155,6 @@ rt_interval_text(const Interval *interval)
 	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	text = DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(interval)));
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 	return text;
 }

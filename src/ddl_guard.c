@@ -10,6 +10,9 @@
  *    RENAME COLUMN renames them (on the table and on its partitions);
  *  - refuses ALTER COLUMN ... TYPE that would leave an anchor column
  *    without a date or timestamp type;
+ *  - checks tags again after ALTER TABLE and CREATE INDEX, so that a type
+ *    change, SET NOT NULL or a new unique index cannot leave a tag whose
+ *    mask no longer fits its column;
  *  - refuses DROP COLUMN of a column a policy uses (the policy must be
  *    dropped first: silently ending a retention rule would be worse);
  *  - removes the policies of a table that is dropped, recording that in
@@ -33,6 +36,7 @@
 #include "cutoff.h"
 #include "policy.h"
 #include "privilege.h"
+#include "tag.h"
 
 /* Returns an oid[] datum of relid and every relation that inherits from it. */
 static Datum
@@ -118,7 +122,7 @@ rt_check_anchor_types(AlterTableStmt *stmt)
 
 PG_FUNCTION_INFO_V1(retention_on_ddl_end);
 
-/* Event trigger on ddl_command_end for ALTER TABLE: follows renames, guards anchor types. */
+/* Event trigger on ddl_command_end for ALTER TABLE and CREATE INDEX: follows renames, guards anchors and tags. */
 Datum
 retention_on_ddl_end(PG_FUNCTION_ARGS)
 {
@@ -140,9 +144,25 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{
+		Oid			relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
+
 		SPI_connect();
 		rt_check_anchor_types((AlterTableStmt *) parsetree);
 		SPI_finish();
+		if (OidIsValid(relid))
+		{
+			ListCell   *lc;
+
+			foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+				rt_tag_revalidate_relation(lfirst_oid(lc));
+		}
+	}
+	else if (IsA(parsetree, IndexStmt))
+	{
+		Oid			relid = RangeVarGetRelid(((IndexStmt *) parsetree)->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			rt_tag_revalidate_relation(relid);
 	}
 	PG_RETURN_NULL();
 }

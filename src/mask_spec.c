@@ -12,23 +12,41 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
 #include "catalog/index.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
+#include "mask.h"
 #include "mask_spec.h"
 
 #define RT_MASK_MAX_LEN 1024
+
+/* a value of the form of a pseudonym, to try CHECK constraints with */
+#define RT_PSEUDONYM_SAMPLE RT_PSEUDONYM_PREFIX "000000000000000000000000"
 #define RT_PARTIAL_MAX 1000
 
 typedef struct RtMaskKeyword
@@ -165,13 +183,18 @@ rt_mask_parse(const char *text, RtMaskSpec *spec)
 		case RT_MASK_GENERALIZE:
 		case RT_MASK_FUNCTION:
 			{
-				bool		blank = true;
+				char	   *arg = spec->arg;
+				size_t		len;
 
-				for (const char *p = spec->arg; *p; p++)
-					if (!rt_is_blank(*p))
-						blank = false;
-				if (blank)
+				/* blanks around a unit, step or name mean nothing: drop them */
+				while (rt_is_blank(*arg))
+					arg++;
+				len = strlen(arg);
+				while (len > 0 && rt_is_blank(arg[len - 1]))
+					len--;
+				if (len == 0)
 					return "this mask needs a non-empty argument";
+				spec->arg = pnstrdup(arg, len);
 				break;
 			}
 		case RT_MASK_PSEUDONYM:
@@ -209,7 +232,27 @@ rt_mask_is_lossy(RtMaskKind kind)
 		kind != RT_MASK_NULL;
 }
 
-/* Returns the first unique index or primary key whose key includes attnum, or InvalidOid. */
+/* Returns true when index key column i of an index is column attnum or an expression using it. */
+static bool
+rt_index_uses_column(Relation indexrel, Form_pg_index index, AttrNumber attnum)
+{
+	List	   *exprs = NIL;
+	Bitmapset  *attrs = NULL;
+
+	for (int i = 0; i < index->indnkeyatts; i++)
+		if (index->indkey.values[i] == attnum)
+			return true;
+	if (!heap_attisnull(indexrel->rd_indextuple, Anum_pg_index_indexprs, NULL))
+		exprs = RelationGetIndexExpressions(indexrel);
+	pull_varattnos((Node *) exprs, 1, &attrs);
+	return bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs);
+}
+
+/*
+ * Returns the first unique index or primary key whose key includes attnum,
+ * directly or in an expression, or InvalidOid.  With null_collides_only,
+ * only indexes where NULLs collide (NULLS NOT DISTINCT) count.
+ */
 static Oid
 rt_unique_index_on(Relation rel, AttrNumber attnum, bool null_collides_only)
 {
@@ -219,28 +262,17 @@ rt_unique_index_on(Relation rel, AttrNumber attnum, bool null_collides_only)
 
 	foreach(lc, indexes)
 	{
-		Oid			indexoid = lfirst_oid(lc);
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-		Form_pg_index index;
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indisunique)
-		{
-			bool		nulls_collide = false;
+		Relation	indexrel = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index index = indexrel->rd_index;
+		bool		nulls_collide = false;
 
 #if PG_VERSION_NUM >= 150000
-			nulls_collide = index->indnullsnotdistinct;
+		nulls_collide = index->indnullsnotdistinct;
 #endif
-			for (int i = 0; i < index->indnkeyatts; i++)
-			{
-				if (index->indkey.values[i] == attnum &&
-					(!null_collides_only || nulls_collide))
-					found = indexoid;
-			}
-		}
-		ReleaseSysCache(tuple);
+		if (index->indisunique && (!null_collides_only || nulls_collide) &&
+			rt_index_uses_column(indexrel, index, attnum))
+			found = RelationGetRelid(indexrel);
+		index_close(indexrel, AccessShareLock);
 		if (OidIsValid(found))
 			break;
 	}
@@ -265,27 +297,66 @@ rt_constant_error_context(void *arg)
 	errcontext("checking the constant of mask %s", (const char *) arg);
 }
 
-/* Raises an error when the text of constant() is not a valid value of the column. */
-static void
+/* Raises an error when the text of constant() is not a valid value of the column; returns the value. */
+static Datum
 rt_check_constant(const RtMaskSpec *spec, Form_pg_attribute att, const char *masktext)
 {
 	ErrorContextCallback callback;
 	Oid			infunc;
 	Oid			ioparam;
+	Datum		value;
 
 	callback.callback = rt_constant_error_context;
 	callback.arg = (void *) masktext;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
 	getTypeInputInfo(att->atttypid, &infunc, &ioparam);
-	(void) OidInputFunctionCall(infunc, spec->arg, ioparam, att->atttypmod);
+	value = OidInputFunctionCall(infunc, spec->arg, ioparam, att->atttypmod);
 	error_context_stack = callback.previous;
+	return value;
 }
 
-/* Raises an error when function(SCHEMA.NAME) does not name a fitting function. */
-static void
-rt_check_function(const RtMaskSpec *spec, Form_pg_attribute att,
-				  const char *masktext, const char *coldesc)
+/* Returns "OPERATOR(schema.name)" for an operator, quoted. */
+static char *
+rt_operator_sql(Oid oproid)
+{
+	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(oproid));
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", oproid);
+	op = (Form_pg_operator) GETSTRUCT(tuple);
+	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Returns the equality operator of a type (looking through domains), or InvalidOid. */
+Oid
+rt_mask_equality_operator(Oid typid)
+{
+	TypeCacheEntry *typentry = lookup_type_cache(getBaseType(typid), TYPECACHE_EQ_OPR);
+
+	return typentry->eq_opr;
+}
+
+/* Returns SQL comparing a and b with the equality operator of typid (as text when it has none). */
+char *
+rt_mask_equal_sql(Oid typid, const char *a, const char *b)
+{
+	Oid			eq = rt_mask_equality_operator(typid);
+
+	if (OidIsValid(eq))
+		return psprintf("%s %s %s", a, rt_operator_sql(eq), b);
+	return psprintf("(%s)::pg_catalog.text OPERATOR(pg_catalog.=) (%s)::pg_catalog.text", a, b);
+}
+
+/* Raises an error when function(SCHEMA.NAME) does not name a fitting function; returns it. */
+Oid
+rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
+				 const char *masktext, const char *coldesc)
 {
 	List	   *names = stringToQualifiedNameList(spec->arg);
 	Oid			argtype = att->atttypid;
@@ -314,6 +385,7 @@ rt_check_function(const RtMaskSpec *spec, Form_pg_attribute att,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("function %s returns a set and cannot be a mask", format_procedure(funcoid))));
+	return funcoid;
 }
 
 /* Raises an error when generalize(ARG) does not fit the column's type. */
@@ -331,26 +403,27 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mask %s for %s needs a prefix length", masktext, coldesc),
-					 errhint("Write generalize(N) with N from 0 to 32 for IPv4 (for example generalize(24)); IPv6 addresses keep twice as many bits.")));
-		if (prefix > 32)
+					 errhint("Write generalize(N) with N from 0 to 32 IPv4 bits (for example generalize(24)); IPv6 addresses keep 2*N bits.")));
+		if (prefix > RT_GENERALIZE_MAX_PREFIX)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("prefix length %d of mask %s is larger than 32", prefix, masktext),
-					 errhint("The prefix is given in IPv4 bits (0 to 32); IPv6 addresses keep twice as many bits.")));
+					 errhint("The prefix is given in IPv4 bits (0 to 32); IPv6 addresses keep 2*N bits, so 24 keeps a /48.")));
 	}
 	else if (basetype == DATEOID || basetype == TIMESTAMPOID || basetype == TIMESTAMPTZOID)
 	{
-		static const char *const units[] = {"year", "quarter", "month", "week", "day", "hour"};
-		bool		ok = false;
+		char	   *unit = pstrdup(arg);
+		size_t		len = strlen(unit);
 
-		for (size_t i = 0; i < lengthof(units); i++)
-			if (pg_strcasecmp(units[i], arg) == 0)
-				ok = true;
-		if (!ok)
+		while (len > 0 && rt_is_blank(unit[len - 1]))
+			unit[--len] = '\0';
+		while (rt_is_blank(*unit))
+			unit++;
+		if (!rt_generalize_unit_valid(unit, basetype == DATEOID))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unit \"%s\" of mask %s is not supported", arg, masktext),
-					 errhint("Use year, quarter, month, week, day or hour.")));
+					 errmsg("unit \"%s\" of mask %s is not supported for %s", arg, masktext, coldesc),
+					 errhint(RT_GENERALIZE_UNITS_HINT)));
 	}
 	else if (typcategory == TYPCATEGORY_NUMERIC)
 	{
@@ -359,11 +432,17 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 
 		while (*endp && rt_is_blank(*endp))
 			endp++;
-		if (endp == arg || *endp != '\0' || !(step > 0))
+		if (endp == arg || *endp != '\0' || !(step > 0) || isinf(step))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mask %s for %s needs a positive step", masktext, coldesc),
 					 errhint("Write generalize(STEP), for example generalize(10) to round ages down to tens.")));
+		if ((basetype == INT2OID || basetype == INT4OID || basetype == INT8OID) &&
+			step != floor(step))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("step of mask %s for integer %s must be a whole number", masktext, coldesc),
+					 errhint("An integer column holds only whole multiples; write for example generalize(5).")));
 	}
 	else
 		ereport(ERROR,
@@ -371,6 +450,162 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 				 errmsg("mask %s cannot be applied to %s of type %s",
 						masktext, coldesc, format_type_be(basetype)),
 				 errhint("generalize() applies to inet, cidr, date, timestamp, timestamptz and numeric columns.")));
+}
+
+/* Context of rt_replace_var: the column replaced and its constant. */
+typedef struct RtReplaceVar
+{
+	AttrNumber	attnum;
+	Const	   *value;
+} RtReplaceVar;
+
+/* Expression mutator: replaces references to one column by a constant. */
+static Node *
+rt_replace_var(Node *node, void *context)
+{
+	RtReplaceVar *ctx = (RtReplaceVar *) context;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varattno == ctx->attnum &&
+		((Var *) node)->varlevelsup == 0)
+		return (Node *) copyObject(ctx->value);
+	return expression_tree_mutator(node, rt_replace_var, context);
+}
+
+/* Returns true when a CHECK expression holds (is true or NULL) with the column set to value. */
+static bool
+rt_check_holds(Node *expr, AttrNumber attnum, Const *value)
+{
+	RtReplaceVar ctx = {attnum, value};
+	EState	   *estate = CreateExecutorState();
+	ExprState  *state;
+	Datum		result;
+	bool		isnull;
+
+	expr = rt_replace_var(expr, &ctx);
+	state = ExecPrepareExpr((Expr *) expr, estate);
+	result = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &isnull);
+	FreeExecutorState(estate);
+	return isnull || DatumGetBool(result);
+}
+
+/*
+ * Raises an error when value (the one output of a null or constant mask,
+ * or a sample pseudonym) fails a CHECK constraint that involves only
+ * column attnum.  CHECKs over several columns are left to run time, where
+ * a failing batch rolls back whole.
+ */
+static void
+rt_check_constraints(Relation rel, AttrNumber attnum, Const *value,
+					 const char *masktext, const char *coldesc, bool sample)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+
+	if (constr == NULL)
+		return;
+	for (int i = 0; i < constr->num_check; i++)
+	{
+		ConstrCheck *check = &constr->check[i];
+		Node	   *expr = stringToNode(check->ccbin);
+		Bitmapset  *attrs = NULL;
+
+		pull_varattnos(expr, 1, &attrs);
+		if (bms_num_members(attrs) != 1 ||
+			!bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			continue;
+		if (!rt_check_holds(expr, attnum, value))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("mask %s would violate check constraint %s of %s",
+							masktext, quote_identifier(check->ccname), coldesc),
+					 sample ?
+					 errdetail("A value of the form the mask produces, %s, fails the check.",
+							   RT_PSEUDONYM_SAMPLE) :
+					 errdetail("The mask writes the same value into every row, and that value fails the check."),
+					 errhint("Choose a mask whose output the constraint accepts, or change the constraint.")));
+	}
+}
+
+/* Returns a Const of the column's type holding value (or NULL). */
+static Const *
+rt_column_const(Form_pg_attribute att, Datum value, bool isnull)
+{
+	return makeConst(att->atttypid, att->atttypmod, att->attcollation, att->attlen,
+					 value, isnull, att->attbyval);
+}
+
+/* Raises an error when a mask would break a foreign key on either side of the column. */
+static void
+rt_check_foreign_keys(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
+					  const char *masktext, const char *coldesc)
+{
+	List	   *fkeys = RelationGetFKeyList(rel);
+	ListCell   *lc;
+	Relation	conrel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	/* referencing side: only NULL keeps the reference valid */
+	foreach(lc, fkeys)
+	{
+		ForeignKeyCacheInfo *fk = lfirst(lc);
+
+		for (int i = 0; i < fk->nkeys; i++)
+			if (fk->conkey[i] == attnum && spec->kind != RT_MASK_NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+						 errmsg("mask %s would break foreign key constraint %s of %s",
+								masktext, quote_identifier(get_constraint_name(fk->conoid)), coldesc),
+						 errdetail("A masked value no longer matches a row of the referenced table."),
+						 errhint("Mask the personal columns of the referenced table instead, or use the null mask on a nullable column.")));
+	}
+
+	/* referenced side: a changed key is refused unless the change cascades */
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	scan = systable_beginscan(conrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		confkey;
+		Datum	   *keys;
+		int			nkeys;
+
+		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != RelationGetRelid(rel) ||
+			con->confupdtype == FKCONSTR_ACTION_CASCADE)
+			continue;
+		confkey = heap_getattr(tuple, Anum_pg_constraint_confkey, RelationGetDescr(conrel), &isnull);
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(confkey), INT2OID, 2, true, TYPALIGN_SHORT,
+						  &keys, NULL, &nkeys);
+		for (int i = 0; i < nkeys; i++)
+			if (DatumGetInt16(keys[i]) == attnum)
+				ereport(ERROR,
+						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+						 errmsg("mask %s would break foreign key constraint %s of table %s, which references %s",
+								masktext, quote_identifier(NameStr(con->conname)),
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(con->conrelid)),
+														   get_rel_name(con->conrelid)),
+								coldesc),
+						 errdetail("Rows of that table would keep pointing at the old value."),
+						 errhint("Declare the foreign key ON UPDATE CASCADE, or mask another column.")));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+}
+
+/* Returns the declared length limit of a varchar(n) or char(n) column (through domains), or -1. */
+static int
+rt_column_max_length(Form_pg_attribute att)
+{
+	int32		typmod = att->atttypmod;
+	Oid			basetype = getBaseTypeAndTypmod(att->atttypid, &typmod);
+
+	if ((basetype == VARCHAROID || basetype == BPCHAROID) && typmod >= (int32) VARHDRSZ)
+		return typmod - VARHDRSZ;
+	return -1;
 }
 
 /* Raises an error when the mask cannot be applied to column attnum of rel. */
@@ -384,6 +619,7 @@ rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
 	bool		typpreferred;
 	char	   *coldesc = rt_column_desc(rel, attnum);
 	Oid			uniqueidx;
+	int			maxlen;
 
 	get_type_category_preferred(basetype, &typcategory, &typpreferred);
 
@@ -395,9 +631,24 @@ rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
 						(errcode(ERRCODE_NOT_NULL_VIOLATION),
 						 errmsg("mask \"null\" would violate the NOT NULL constraint of %s", coldesc),
 						 errhint("Choose a mask that keeps a value, such as constant(TEXT) or pseudonym.")));
+			if (get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+			{
+				ErrorContextCallback callback;
+
+				callback.callback = rt_constant_error_context;
+				callback.arg = (void *) masktext;
+				callback.previous = error_context_stack;
+				error_context_stack = &callback;
+				domain_check((Datum) 0, true, att->atttypid, NULL, NULL);
+				error_context_stack = callback.previous;
+			}
+			rt_check_constraints(rel, attnum, rt_column_const(att, (Datum) 0, true),
+								 masktext, coldesc, false);
 			break;
 		case RT_MASK_CONSTANT:
-			rt_check_constant(spec, att, masktext);
+			rt_check_constraints(rel, attnum,
+								 rt_column_const(att, rt_check_constant(spec, att, masktext), false),
+								 masktext, coldesc, false);
 			break;
 		case RT_MASK_PSEUDONYM:
 		case RT_MASK_PARTIAL:
@@ -411,12 +662,39 @@ rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
 						 errmsg("mask %s cannot be applied to %s of type %s",
 								masktext, coldesc, format_type_be(att->atttypid)),
 						 errhint("This mask works on text columns; for other types use null, constant(TEXT), generalize(ARG) or function(SCHEMA.NAME).")));
+			maxlen = rt_column_max_length(att);
+			if (spec->kind == RT_MASK_PSEUDONYM && maxlen >= 0 && maxlen < RT_PSEUDONYM_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+						 errmsg("mask %s writes %d characters, more than %s of type %s holds",
+								masktext, RT_PSEUDONYM_LEN, coldesc,
+								format_type_with_typemod(att->atttypid, att->atttypmod)),
+						 errhint("Widen the column, or choose a mask that keeps the length, such as partial(KEEP_START,KEEP_END).")));
+			if (spec->kind == RT_MASK_PSEUDONYM)
+			{
+				Oid			infunc;
+				Oid			ioparam;
+
+				getTypeInputInfo(att->atttypid, &infunc, &ioparam);
+				rt_check_constraints(rel, attnum,
+									 rt_column_const(att,
+													 OidInputFunctionCall(infunc, RT_PSEUDONYM_SAMPLE,
+																		  ioparam, att->atttypmod),
+													 false),
+									 masktext, coldesc, true);
+			}
 			break;
 		case RT_MASK_GENERALIZE:
 			rt_check_generalize(spec, basetype, typcategory, masktext, coldesc);
 			break;
 		case RT_MASK_FUNCTION:
-			rt_check_function(spec, att, masktext, coldesc);
+			(void) rt_mask_function(spec, att, masktext, coldesc);
+			if (!OidIsValid(rt_mask_equality_operator(att->atttypid)))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_FUNCTION),
+						 errmsg("mask %s cannot be applied to %s: type %s has no equality operator",
+								masktext, coldesc, format_type_be(att->atttypid)),
+						 errhint("A run compares each value with its mask to skip rows already anonymized, which needs a default btree or hash operator class.")));
 			break;
 	}
 
@@ -428,4 +706,34 @@ rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
 				 errmsg("mask %s could give equal values in %s, which is covered by unique index %s",
 						masktext, coldesc, quote_identifier(get_rel_name(uniqueidx))),
 				 errhint("Use the pseudonym mask, which keeps distinct values distinct.")));
+
+	rt_check_foreign_keys(spec, rel, attnum, masktext, coldesc);
+}
+
+/*
+ * Checks the mask of column colname of a partitioned (or inheritance)
+ * table against each table below it, whose own indexes and constraints
+ * may refuse what the parent accepts.
+ */
+void
+rt_mask_check_inheritors(const RtMaskSpec *spec, Relation rel, const char *colname,
+						 const char *masktext)
+{
+	List	   *relids = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	child;
+		AttrNumber	attnum;
+
+		if (relid == RelationGetRelid(rel))
+			continue;
+		child = relation_open(relid, NoLock);
+		attnum = get_attnum(relid, colname);
+		if (attnum > 0)
+			rt_mask_check_column(spec, child, attnum, masktext);
+		relation_close(child, NoLock);
+	}
 }

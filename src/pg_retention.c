@@ -15,6 +15,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "key.h"
 #include "pg_retention.h"
 #include "tag.h"
 
@@ -62,6 +63,7 @@ _PG_init(void)
 				 errmsg("could not initialize libsodium")));
 
 	rt_define_session_gucs();
+	rt_key_define_gucs();
 	rt_tag_register_label_provider();
 
 #if PG_VERSION_NUM >= 150000

@@ -28,6 +28,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "anonymize.h"
 #include "audit.h"
 #include "cutoff.h"
 #include "pg_retention.h"
@@ -289,7 +290,7 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 				 errmsg("retention period %s of a policy on %s is shorter than retention.min_keep (%d seconds)",
 						rt_interval_text(&p->keep),
 						relname, rt_min_keep_seconds),
-				 errhint("A bare number such as '10' is read as seconds; write the unit, as in interval '10 days'. If so short a period is meant, a superuser may lower retention.min_keep first.")));
+				 errhint("Write the unit, as in interval '10 days' (a bare '10' means 10 seconds). If so short a period is meant, a superuser may lower retention.min_keep first.")));
 
 	(void) rt_policy_anchor_type(p, rel);
 
@@ -303,7 +304,8 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" of a policy on %s is not recognized", p->time_zone, relname),
-				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Asia/Shanghai'.")));
+				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Asia/Shanghai'; offsets such as '+08' are refused because POSIX reads their sign backwards.")));
+	p->time_zone = rt_canonical_time_zone(p->time_zone);
 
 	if (p->action == RT_ACTION_DELETE && p->columns != NIL)
 		ereport(ERROR,
@@ -321,7 +323,7 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column %s of table %s does not exist", quote_identifier(col), relname)));
-		if (!rt_tag_lookup(RelationGetRelid(rel), attnum, &category, &mask))
+		if (!rt_tag_lookup_inherited(RelationGetRelid(rel), col, InvalidOid, &category, &mask))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("column %s of table %s is not tagged", quote_identifier(col), relname),
@@ -341,7 +343,8 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 
 		for (int i = 0; i < desc->natts && !any; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
-				rt_tag_lookup(RelationGetRelid(rel), i + 1, &category, &mask))
+				rt_tag_lookup_inherited(RelationGetRelid(rel), NameStr(TupleDescAttr(desc, i)->attname),
+										InvalidOid, &category, &mask))
 				any = true;
 		if (!any)
 			ereport(ERROR,
@@ -349,6 +352,9 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 					 errmsg("table %s has no tagged columns to anonymize", relname),
 					 errhint("Tag its personal columns with retention.tag() first.")));
 	}
+	/* every mask the policy applies must fit every table it reaches */
+	if (p->action == RT_ACTION_ANONYMIZE)
+		rt_anon_validate_policy(p, rel);
 }
 
 /* Emits a NOTICE when no index lets a run read only the expired rows. */
@@ -357,6 +363,11 @@ rt_policy_advise_index(const RtPolicy *p, Relation rel)
 {
 	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), p->anchor);
 
+	if (p->action == RT_ACTION_ANONYMIZE)
+	{
+		rt_anon_advise_index(p, rel);
+		return;
+	}
 	if (!rt_has_anchor_index(rel, attnum))
 		ereport(NOTICE,
 				(errmsg("table %s has no index on %s; every run of this policy reads the whole table",
@@ -413,7 +424,7 @@ rt_columns_arg(Datum arg)
 }
 
 /* Builds the details of a policy as jsonb text for the audit trail. */
-static char *
+char *
 rt_policy_details(const RtPolicy *p)
 {
 	StringInfoData buf;
@@ -463,6 +474,29 @@ rt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				 errmsg("%s must not be null", name)));
 }
 
+/* Refuses a policy that would act exactly as an existing one on the same table. */
+static void
+rt_refuse_duplicate(const RtPolicy *p)
+{
+	List	   *existing = rt_policy_list(p->relid, true);
+	ListCell   *lc;
+
+	foreach(lc, existing)
+	{
+		RtPolicy   *other = lfirst(lc);
+		RtPolicy	same = *p;
+
+		same.enabled = other->enabled;
+		if (rt_policy_same(other, &same))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("retention policy " INT64_FORMAT " on %s already does this",
+							other->policy_id, rt_relation_name(p->relid)),
+					 errhint("Change it with retention.alter_policy(" INT64_FORMAT ", ...) instead.",
+							 other->policy_id)));
+	}
+}
+
 PG_FUNCTION_INFO_V1(retention_add_policy);
 
 /* SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size, basis, time_zone). */
@@ -501,7 +535,7 @@ retention_add_policy(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch size %d of a policy on %s is out of range",
 						PG_GETARG_INT32(5), rt_relation_name(p.relid)),
-				 errhint("Give a number of rows from 1 to %d, or NULL for retention.batch_size.",
+				 errhint("Give a number of rows from 1 to %d, or NULL (0 in alter_policy) for retention.batch_size.",
 						 RT_MAX_BATCH_SIZE)));
 	p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
 	p.basis = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
@@ -510,6 +544,7 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	rt_policy_validate(&p, rel);
 
 	SPI_connect();
+	rt_refuse_duplicate(&p);
 	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
 	values[0] = ObjectIdGetDatum(p.relid);
 	values[1] = IntervalPGetDatum(&p.keep);
@@ -577,12 +612,14 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 	Datum		values[9];
 	char		nulls[9] = "         ";
 	NameData	anchor;
+	char	   *before;
 
 	rt_require_arg(fcinfo, 0, "policy_id");
 	policy_id = PG_GETARG_INT64(0);
 
 	SPI_connect();
 	p = rt_policy_for_change(policy_id, &rel, "alter its retention policy");
+	before = rt_policy_details(p);
 
 	if (!PG_ARGISNULL(1))
 		p->keep = *PG_GETARG_INTERVAL_P(1);
@@ -606,6 +643,13 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 		p->enabled = PG_GETARG_BOOL(8);
 
 	rt_policy_validate(p, rel);
+	if (strcmp(before, rt_policy_details(p)) == 0)
+	{
+		/* nothing changes: nothing to write, nothing to record */
+		SPI_finish();
+		relation_close(rel, NoLock);
+		PG_RETURN_VOID();
+	}
 
 	namestrcpy(&anchor, p->anchor);
 	values[0] = Int64GetDatum(policy_id);

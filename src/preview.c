@@ -5,7 +5,8 @@
  *
  * Counts are taken the way a run would see the table: as the table's
  * owner, over every leaf relation of a partitioned table, with the same
- * expiry predicate and the same foreign-key test.  A caller sees the
+ * expiry predicate and the same foreign-key test (for an anonymize
+ * policy: the rows not anonymized yet).  A caller sees the
  * policies of tables it may SELECT from.
  */
 #include "postgres.h"
@@ -23,6 +24,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "anonymize.h"
 #include "cutoff.h"
 #include "fk_guard.h"
 #include "pg_retention.h"
@@ -37,7 +39,7 @@ typedef struct RtCounts
 	int64		undated;
 	int64		blocked;
 	bool		have_oldest;
-	TimestampTz oldest;			/* oldest expired anchor */
+	TimestampTz oldest;			/* oldest expired anchor of a row nothing keeps */
 } RtCounts;
 
 /* Adds the counts of one leaf relation of a policy to *counts. */
@@ -48,7 +50,8 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	RtAnchorType anchor_type = rt_policy_anchor_type(policy, rel);
 	char	   *relname = rt_relation_name(relid);
 	const char *anchor = quote_identifier(policy->anchor);
-	char	   *blocked = rt_fk_blocked_expr(relid, "t");
+	char	   *blocked = NULL;
+	const char *pending = "true";
 	Oid			argtypes[1] = {rt_anchor_type_oid(anchor_type)};
 	Datum		values[1] = {rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type)};
 	char	   *sql;
@@ -56,12 +59,17 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	Datum		oldest;
 
 	relation_close(rel, NoLock);
-	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1),"
+	/* an anonymize policy is due only for rows not anonymized yet, and never blocked */
+	if (policy->action == RT_ACTION_ANONYMIZE)
+		pending = rt_anon_sql(policy, relid, "t")->pending;
+	else
+		blocked = rt_fk_blocked_expr(relid, "t");
+	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
 				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s IS NULL),"
 				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
-				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1)",
-				   relname, anchor, relname, anchor, relname, anchor,
-				   blocked ? blocked : "false", anchor, relname, anchor);
+				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s AND NOT %s)",
+				   relname, anchor, pending, relname, anchor, relname, anchor,
+				   blocked ? blocked : "false", anchor, relname, anchor, pending, blocked ? blocked : "false");
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", relname);
 	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -107,7 +115,7 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 			rt_count_leaf(policy, lfirst_oid(lc), cutoff, counts);
 	}
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 	return true;
 }
 
@@ -174,8 +182,8 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		RtPolicy   *p = lfirst(lc);
 		TimestampTz cutoff = rt_cutoff(now, &p->keep, p->time_zone);
 		RtCounts	counts;
-		Datum		values[13];
-		bool		nulls[13];
+		Datum		values[14];
+		bool		nulls[14];
 		Oid			argtypes[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(p->policy_id)};
 		bool		counted;
@@ -188,12 +196,15 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		values[3] = IntervalPGetDatum(&p->keep);
 		values[4] = BoolGetDatum(p->enabled);
 		values[5] = TimestampTzGetDatum(cutoff);
-		values[6] = Int64GetDatum(counted ? counts.due : 0);
+		/* overdue: past the cutoff and not kept by a foreign key */
+		values[6] = Int64GetDatum(counted ? counts.due - counts.blocked : 0);
 		nulls[6] = !counted;
-		values[7] = Int64GetDatum(counted ? counts.undated : 0);
+		values[7] = Int64GetDatum(counted ? counts.blocked : 0);
 		nulls[7] = !counted;
-		values[8] = TimestampTzGetDatum(counted && counts.have_oldest ? counts.oldest : 0);
-		nulls[8] = !(counted && counts.have_oldest);
+		values[8] = Int64GetDatum(counted ? counts.undated : 0);
+		nulls[8] = !counted;
+		values[9] = TimestampTzGetDatum(counted && counts.have_oldest ? counts.oldest : 0);
+		nulls[9] = !(counted && counts.have_oldest);
 
 		rt_catalog_exec("SELECT (SELECT started_at FROM retention.run_history h"
 						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY run_id DESC LIMIT 1),"
@@ -205,13 +216,13 @@ retention_policy_status(PG_FUNCTION_ARGS)
 						1, argtypes, args, NULL, false, SPI_OK_SELECT);
 		for (int i = 0; i < 3; i++)
 		{
-			values[9 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[9 + i]);
-			if (!nulls[9 + i] && i == 1)
-				values[9 + i] = PointerGetDatum(DatumGetTextPCopy(values[9 + i]));
+			values[10 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[10 + i]);
+			if (!nulls[10 + i] && i == 1)
+				values[10 + i] = PointerGetDatum(DatumGetTextPCopy(values[10 + i]));
 		}
 		/* the time of the next scheduled run: none without the scheduler */
-		values[12] = (Datum) 0;
-		nulls[12] = true;
+		values[13] = (Datum) 0;
+		nulls[13] = true;
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

@@ -1,6 +1,6 @@
 /*
  * purge.c
- *    The batch engine of the delete action.
+ *    The batch engine of the delete and anonymize actions.
  *
  * Batch shape.  Candidates are selected by a keyset scan that starts where
  * the previous batch stopped, so the cost of a run grows with the rows it
@@ -22,6 +22,12 @@
  * flagged by the SELECT (see fk_guard.c) and not deleted.  If a deeper
  * chain still makes the DELETE fail, CAREFUL mode splits the batch in
  * halves inside subtransactions until the refused rows are isolated.
+ *
+ * Anonymize.  The same scan, with the "still to mask" condition of
+ * anonymize.c added to the SELECT and an UPDATE in place of the DELETE.
+ * Masking never removes a referenced row, so nothing is flagged as
+ * blocked, and a batch that fails (a unique collision, a CHECK) is not
+ * split: it rolls back whole and the run fails with its error.
  */
 #include "postgres.h"
 
@@ -47,6 +53,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "anonymize.h"
 #include "fk_guard.h"
 #include "purge.h"
 
@@ -64,8 +71,9 @@ rt_planner_prefers_index(RtTarget *t)
 {
 	Oid			argtypes[1] = {rt_anchor_type_oid(t->anchor_type)};
 	Datum		values[1] = {t->cutoff};
-	char	   *sql = psprintf("EXPLAIN (COSTS OFF) SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1",
-							   t->relname, t->anchor);
+	char	   *sql = psprintf("EXPLAIN (COSTS OFF) SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s",
+							   t->relname, t->anchor,
+							   t->pending ? " AND " : "", t->pending ? t->pending : "");
 	bool		isnull;
 	char	   *line;
 
@@ -97,7 +105,8 @@ rt_target_prepare_statements(RtTarget *t)
 	Oid			anchor_oid = rt_anchor_type_oid(t->anchor_type);
 	Oid			select_types[5] = {TIDOID, TIDOID, anchor_oid, INT8OID, anchor_oid};
 	Oid			delete_types[2] = {TIDARRAYOID, anchor_oid};
-	char	   *blocked = rt_fk_blocked_expr(t->relid, "t");
+	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t");
+	char	   *filter = t->pending ? psprintf(" AND %s", t->pending) : "";
 	StringInfoData sql;
 
 	if (blocked == NULL)
@@ -109,18 +118,42 @@ rt_target_prepare_statements(RtTarget *t)
 						 "SELECT t.ctid, %s, t.%s FROM ONLY %s t"
 						 " WHERE t.%s OPERATOR(pg_catalog.<) $3"
 						 " AND t.%s OPERATOR(pg_catalog.>=) $5"
-						 " AND (t.%s OPERATOR(pg_catalog.>) $5 OR t.ctid OPERATOR(pg_catalog.>) $1)"
+						 " AND (t.%s OPERATOR(pg_catalog.>) $5 OR t.ctid OPERATOR(pg_catalog.>) $1)%s"
 						 " ORDER BY t.%s, t.ctid LIMIT $4",
 						 blocked, t->anchor, t->relname,
-						 t->anchor, t->anchor, t->anchor, t->anchor);
+						 t->anchor, t->anchor, t->anchor, filter, t->anchor);
 	else
 		appendStringInfo(&sql,
 						 "SELECT t.ctid, %s FROM ONLY %s t"
 						 " WHERE t.ctid OPERATOR(pg_catalog.>) $1 AND t.ctid OPERATOR(pg_catalog.<) $2"
-						 " AND t.%s OPERATOR(pg_catalog.<) $3"
+						 " AND t.%s OPERATOR(pg_catalog.<) $3%s"
 						 " ORDER BY t.ctid LIMIT $4",
-						 blocked, t->relname, t->anchor);
+						 blocked, t->relname, t->anchor, filter);
 	t->select_plan = rt_prepare_kept(sql.data, 5, select_types);
+
+	if (t->action == RT_ACTION_ANONYMIZE)
+	{
+		/* the expiry and the need to mask are checked again on the row's current version */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s",
+						 t->relname, t->set_list, t->anchor, filter);
+		t->delete_plan = rt_prepare_kept(sql.data, 2, delete_types);
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "WITH l AS MATERIALIZED (SELECT t.ctid FROM ONLY %s t"
+						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2%s"
+						 " FOR UPDATE SKIP LOCKED),"
+						 " d AS (UPDATE ONLY %s t SET %s"
+						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.ctid FROM l))"
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
+						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
+						 t->relname, t->anchor, filter, t->relname, t->set_list, t->anchor, filter);
+		t->delete_skip_locked_plan = rt_prepare_kept(sql.data, 2, delete_types);
+		return;
+	}
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -187,14 +220,28 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff)
 		t->relname = rt_relation_name(relid);
 		t->anchor = pstrdup(quote_identifier(policy->anchor));
 		t->anchor_type = rt_policy_anchor_type(policy, rel);
+		t->anchor_not_null =
+			TupleDescAttr(RelationGetDescr(rel), get_attnum(relid, policy->anchor) - 1)->attnotnull;
 		get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
 		t->cutoff = datumCopy(rt_cutoff_for_anchor(cutoff, policy->time_zone, t->anchor_type),
 							  typbyval, typlen);
 		t->nblocks = RelationGetNumberOfBlocks(rel);
 		t->rows_per_block = (rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples > 0) ?
 			rel->rd_rel->reltuples / rel->rd_rel->relpages : 0;
+		t->action = policy->action;
+		if (policy->action == RT_ACTION_ANONYMIZE)
+		{
+			RtAnonSql  *anon = rt_anon_sql(policy, relid, "t");
+
+			t->pending = anon->pending;
+			t->set_list = anon->set_list;
+		}
 		attnum = get_attnum(relid, policy->anchor);
-		t->anchor_order = rt_has_anchor_index(rel, attnum) && rt_planner_prefers_index(t);
+		/* an anonymize run may walk a partial index holding only the rows still to mask */
+		t->anchor_order = (policy->action == RT_ACTION_ANONYMIZE ?
+						   rt_anon_anchor_index_exists(rel, attnum, false) :
+						   rt_has_anchor_index(rel, attnum)) &&
+			rt_planner_prefers_index(t);
 		ItemPointerSet(&t->pos.tid, 0, 0);
 		t->pos.window_end = 0;
 		t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
@@ -235,6 +282,9 @@ rt_target_count_undated(RtTarget *t)
 							   t->relname, t->anchor);
 	bool		isnull;
 
+	/* a NOT NULL anchor has none, and counting them would read the whole table */
+	if (t->anchor_not_null)
+		return 0;
 	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count undated rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -443,6 +493,9 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	result->blocked = c.nblocked;
 	if (c.nfree == 0)
 		return;
+	/* a refused UPDATE is an error of the batch, not a row to step around */
+	if (t->action == RT_ACTION_ANONYMIZE && mode == RT_BATCH_CAREFUL)
+		mode = RT_BATCH_SKIP_LOCKED;
 
 	switch (mode)
 	{
@@ -450,8 +503,9 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 			{
 				Datum		values[2] = {rt_tid_array(c.tids, c.nfree), t->cutoff};
 
-				if (SPI_execute_plan(t->delete_plan, values, NULL, false, 0) != SPI_OK_DELETE)
-					elog(ERROR, "could not delete expired rows of %s", t->relname);
+				if (SPI_execute_plan(t->delete_plan, values, NULL, false, 0) !=
+					(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))
+					elog(ERROR, "could not delete or anonymize expired rows of %s", t->relname);
 				result->deleted = SPI_processed;
 				break;
 			}

@@ -138,7 +138,7 @@ rt_step_prepare(RtRunState *s)
 	foreach(lc, s->targets)
 		s->stats.undated += rt_target_count_undated(lfirst(lc));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 	s->prepared = true;
 	s->current = list_head(s->targets);
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -171,7 +171,7 @@ rt_step_batch(RtRunState *s)
 	rt_become_table_owner(s->policy->relid, &saved);
 	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;
@@ -189,10 +189,18 @@ rt_is_interrupt(const ErrorData *edata)
 		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN;
 }
 
-/* Formats an error for the run record: message, and detail when there is one. */
+/*
+ * Formats an error for the run record: message, and detail when there is
+ * one.  The detail of a constraint violation by an anonymize run is left
+ * out: it quotes the row ("Failing row contains ..."), whose personal data
+ * must not outlive the row in the run record and the append-only audit.
+ */
 static char *
-rt_error_text(const ErrorData *edata)
+rt_error_text(const RtPolicy *policy, const ErrorData *edata)
 {
+	if (policy->action == RT_ACTION_ANONYMIZE &&
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		return pstrdup(edata->message);
 	if (edata->detail)
 		return psprintf("%s (%s)", edata->message, edata->detail);
 	return pstrdup(edata->message);
@@ -275,7 +283,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	if (edata != NULL)
 	{
 		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",
-						 &s->stats, rt_error_text(edata));
+						 &s->stats, rt_error_text(policy, edata));
 		rt_next(options, s);
 		if (rt_is_interrupt(edata))
 			ReThrowError(edata);
@@ -287,7 +295,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		rt_runlog_finish(s->run_id, policy, "interrupted", &s->stats,
 						 "the policy was altered or dropped during the run");
 		rt_next(options, s);
-		return RT_RUN_SUCCESS;
+		return RT_RUN_STOPPED;
 	}
 	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
 	rt_next(options, s);

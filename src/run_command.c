@@ -12,6 +12,7 @@
 
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "catalog/pg_class.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -47,12 +48,15 @@ rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *st
 		return;
 	}
 	ereport(NOTICE,
-			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " rows %s in " INT64_FORMAT
-					" batches; " INT64_FORMAT " blocked by foreign keys, " INT64_FORMAT
+			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " row%s %s in " INT64_FORMAT
+					" batch%s; " INT64_FORMAT " blocked by foreign keys, " INT64_FORMAT
 					" skipped (locked), " INT64_FORMAT " undated%s",
-					policy->policy_id, rt_relation_name(policy->relid), stats->rows, verb,
-					stats->batches, stats->blocked, stats->skipped_locked, stats->undated,
-					outcome == RT_RUN_FAILED ? "; FAILED" : "")));
+					policy->policy_id, rt_relation_name(policy->relid), stats->rows,
+					stats->rows == 1 ? "" : "s", verb,
+					stats->batches, stats->batches == 1 ? "" : "es",
+					stats->blocked, stats->skipped_locked, stats->undated,
+					outcome == RT_RUN_FAILED ? "; FAILED" :
+					outcome == RT_RUN_STOPPED ? "; STOPPED: the policy was altered or dropped during the run" : "")));
 }
 
 /* What a retention.run() call did, for its final report. */
@@ -75,10 +79,17 @@ rt_run_requested(Oid relid, TimestampTz as_of, const RtRunOptions *options,
 	MemoryContextSwitchTo(cxt);
 	if (OidIsValid(relid))
 	{
-		if (get_rel_name(relid) == NULL)
+		char		relkind = get_rel_relkind(relid);
+
+		if (relkind == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("relation with OID %u does not exist", relid)));
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("%s is not a table", rt_relation_name(relid)),
+					 errhint("Policies apply to ordinary and partitioned tables; run the policy of the table the view reads.")));
 		rt_require_table_owner(relid, "run its retention policies");
 	}
 	policies = rt_policy_list(relid, false);

@@ -19,21 +19,78 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "key.h"
 #include "privilege.h"
 #include "runlog.h"
 
-/* Marks the runs of a policy still recorded as running as interrupted. */
+/* Appends the audit entry of a run that ended: its counts, status, error and key fingerprint (anonymize). */
+static void
+rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *action,
+				const char *status, const RtRunStats *stats, const char *error,
+				const char *key_fingerprint)
+{
+	StringInfoData details;
+
+	initStringInfo(&details);
+	appendStringInfo(&details,
+					 "{\"run_id\": " INT64_FORMAT ", \"policy_id\": " INT64_FORMAT
+					 ", \"action\": \"%s\", \"status\": \"%s\", \"batches\": " INT64_FORMAT
+					 ", \"blocked\": " INT64_FORMAT ", \"skipped_locked\": " INT64_FORMAT
+					 ", \"undated\": " INT64_FORMAT ", \"error\": ",
+					 run_id, policy_id, action, status,
+					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated);
+	if (error)
+		escape_json(&details, error);
+	else
+		appendStringInfoString(&details, "null");
+	/* which key made the pseudonyms of an anonymize run (never the key itself) */
+	if (key_fingerprint != NULL)
+	{
+		appendStringInfoString(&details, ", \"key_fingerprint\": ");
+		escape_json(&details, key_fingerprint);
+	}
+	appendStringInfoChar(&details, '}');
+	rt_audit_append_named("run", tbl, stats->rows, details.data);
+}
+
+/*
+ * Marks the runs of a policy still recorded as running as interrupted, as
+ * of their last committed batch, and appends their audit entries: the
+ * batches they committed are in the table, so they must be in the trail.
+ */
 void
 rt_runlog_mark_stale(int64 policy_id)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(policy_id)};
+	SPITupleTable *tuptable;
+	uint64		n;
 
 	rt_catalog_exec("UPDATE retention.run_history SET status = 'interrupted',"
-					" finished_at = pg_catalog.clock_timestamp(),"
+					" finished_at = COALESCE(last_progress_at, started_at),"
 					" error = 'the session or server running it stopped before the run finished'"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'",
-					1, types, values, NULL, false, SPI_OK_UPDATE);
+					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'"
+					" RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error",
+					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tuptable->vals[i];
+		TupleDesc	d = tuptable->tupdesc;
+		bool		isnull;
+		RtRunStats	stats;
+
+		stats.rows = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+		stats.batches = DatumGetInt64(SPI_getbinval(t, d, 5, &isnull));
+		stats.blocked = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
+		stats.skipped_locked = DatumGetInt64(SPI_getbinval(t, d, 7, &isnull));
+		stats.undated = DatumGetInt64(SPI_getbinval(t, d, 8, &isnull));
+		rt_runlog_audit(DatumGetInt64(SPI_getbinval(t, d, 1, &isnull)), policy_id,
+						TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull)),
+						TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull)),
+						"interrupted", &stats, TextDatumGetCString(SPI_getbinval(t, d, 9, &isnull)), NULL);
+	}
 }
 
 /* Inserts the record of a starting run and returns its run_id. */
@@ -85,7 +142,7 @@ rt_runlog_progress(int64 run_id, const RtRunStats *stats)
 
 	rt_runlog_counters(values, run_id, stats);
 	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-					" skipped_locked = $5, undated = $6"
+					" skipped_locked = $5, undated = $6, last_progress_at = pg_catalog.clock_timestamp()"
 					" WHERE run_id OPERATOR(pg_catalog.=) $1",
 					6, types, values, NULL, false, SPI_OK_UPDATE);
 }
@@ -99,7 +156,6 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 	TEXTOID, TEXTOID};
 	Datum		values[8];
 	char		nulls[8] = "        ";
-	StringInfoData details;
 
 	rt_runlog_counters(values, run_id, stats);
 	values[6] = CStringGetTextDatum(status);
@@ -112,20 +168,9 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 					" WHERE run_id OPERATOR(pg_catalog.=) $1",
 					8, types, values, nulls, false, SPI_OK_UPDATE);
 
-	initStringInfo(&details);
-	appendStringInfo(&details,
-					 "{\"run_id\": " INT64_FORMAT ", \"policy_id\": " INT64_FORMAT
-					 ", \"action\": \"%s\", \"status\": \"%s\", \"batches\": " INT64_FORMAT
-					 ", \"blocked\": " INT64_FORMAT ", \"skipped_locked\": " INT64_FORMAT
-					 ", \"undated\": " INT64_FORMAT ", \"error\": ",
-					 run_id, policy->policy_id, rt_action_name(policy->action), status,
-					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated);
-	if (error)
-		escape_json(&details, error);
-	else
-		appendStringInfoString(&details, "null");
-	appendStringInfoChar(&details, '}');
-	rt_audit_append("run", policy->relid, stats->rows, details.data);
+	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
+					rt_action_name(policy->action), status, stats, error,
+					policy->action == RT_ACTION_ANONYMIZE ? rt_key_loaded_fingerprint() : NULL);
 }
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */

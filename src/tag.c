@@ -13,19 +13,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "commands/seclabel.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "anonymize.h"
 #include "audit.h"
 #include "category.h"
 #include "mask_spec.h"
@@ -99,6 +103,7 @@ rt_tag_validate(Relation rel, AttrNumber attnum, const char *category, const cha
 	RtMaskSpec	spec;
 	const char *problem;
 	const char *effective;
+	ErrorContextCallback callback;
 
 	if (cat == NULL)
 		ereport(ERROR,
@@ -125,19 +130,16 @@ rt_tag_validate(Relation rel, AttrNumber attnum, const char *category, const cha
 				 errmsg("invalid mask \"%s\" for %s: %s", effective,
 						rt_describe_column(rel, colname), problem),
 				 errhint("A mask is one of: null, constant(TEXT), pseudonym, pseudonym(CONTEXT), partial(KEEP_START,KEEP_END), email, phone, national_id, card, generalize(ARG), function(SCHEMA.NAME).")));
+	callback.callback = rt_default_mask_context;
+	callback.arg = (void *) cat;
+	callback.previous = error_context_stack;
 	if (mask == NULL)
-	{
-		ErrorContextCallback callback;
-
-		callback.callback = rt_default_mask_context;
-		callback.arg = (void *) cat;
-		callback.previous = error_context_stack;
 		error_context_stack = &callback;
-		rt_mask_check_column(&spec, rel, attnum, effective);
-		error_context_stack = callback.previous;
-	}
-	else
-		rt_mask_check_column(&spec, rel, attnum, effective);
+	rt_mask_check_column(&spec, rel, attnum, effective);
+	/* a tag on a parent applies to its partitions, whose own indexes may refuse it */
+	if (rel->rd_rel->relhassubclass)
+		rt_mask_check_inheritors(&spec, rel, colname, effective);
+	error_context_stack = callback.previous;
 
 	if (mask == NULL)
 		return pstrdup(cat->name);
@@ -164,9 +166,9 @@ rt_require_column(Relation rel, const char *colname)
 	return attnum;
 }
 
-/* Appends a tagged/untagged entry for column colname of relid to the audit trail. */
+/* Appends a tagged/untagged entry for column colname of relid to the audit trail, with the label set or removed. */
 static void
-rt_tag_audit(Oid relid, const char *colname, const char *label)
+rt_tag_audit(Oid relid, const char *colname, bool tagged, const char *label)
 {
 	StringInfoData details;
 
@@ -174,13 +176,10 @@ rt_tag_audit(Oid relid, const char *colname, const char *label)
 	appendStringInfoString(&details, "{\"column\": ");
 	escape_json(&details, colname);
 	appendStringInfoString(&details, ", \"label\": ");
-	if (label)
-		escape_json(&details, label);
-	else
-		appendStringInfoString(&details, "null");
+	escape_json(&details, label);
 	appendStringInfoChar(&details, '}');
 	SPI_connect();
-	rt_audit_append(label ? "tagged" : "untagged", relid, -1, details.data);
+	rt_audit_append(tagged ? "tagged" : "untagged", relid, -1, details.data);
 	SPI_finish();
 }
 
@@ -199,7 +198,10 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 						RT_LABEL_PROVIDER),
 				 errhint("Write SECURITY LABEL FOR retention ON COLUMN table.column IS 'category'.")));
 	if (seclabel == NULL)
+	{
+		rt_anon_check_untag(object->objectId, get_attname(object->objectId, object->objectSubId, false));
 		return;
+	}
 
 	/*
 	 * No audit entry here: pg_restore replays tags as SECURITY LABEL commands
@@ -219,6 +221,47 @@ rt_tag_register_label_provider(void)
 	register_label_provider(RT_LABEL_PROVIDER, rt_object_relabel);
 }
 
+/* Context callback naming the tag that DDL made unfit. */
+static void
+rt_retag_context(void *arg)
+{
+	errcontext("the tag %s no longer fits its column after this command; untag the column or tag it with another mask first",
+			   (const char *) arg);
+}
+
+/* Checks every tag of relid again, so that DDL cannot leave a tag its column no longer fits. */
+void
+rt_tag_revalidate_relation(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TupleDesc	desc;
+
+	if (rel == NULL)
+		return;
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		char	   *category;
+		char	   *mask;
+		ErrorContextCallback callback;
+
+		if (att->attisdropped || !rt_tag_lookup(relid, i + 1, &category, &mask))
+			continue;
+		callback.callback = rt_retag_context;
+		callback.arg = psprintf("\"%s\" of column %s of table %s",
+								mask ? psprintf("%s:%s", category, mask) : category,
+								quote_identifier(NameStr(att->attname)),
+								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+														   RelationGetRelationName(rel)));
+		callback.previous = error_context_stack;
+		error_context_stack = &callback;
+		(void) rt_tag_validate(rel, i + 1, category, mask);
+		error_context_stack = callback.previous;
+	}
+	relation_close(rel, AccessShareLock);
+}
+
 /* Reads the tag of column attnum of relid; false when the column has none. */
 bool
 rt_tag_lookup(Oid relid, AttrNumber attnum, char **category, char **mask)
@@ -232,6 +275,67 @@ rt_tag_lookup(Oid relid, AttrNumber attnum, char **category, char **mask)
 		return false;
 	rt_label_split(label, category, mask);
 	return true;
+}
+
+/* Returns the tables relid inherits from directly (partition parent or inheritance parents). */
+static List *
+rt_inheritance_parents(Oid relid)
+{
+	Relation	inhrel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *parents = NIL;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inhrel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
+	systable_endscan(scan);
+	table_close(inhrel, AccessShareLock);
+	return parents;
+}
+
+/* Reads the tag of column colname of relid, or of the nearest ancestor's column of that name. */
+bool
+rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_relid,
+						char **category, char **mask)
+{
+	List	   *queue = list_make1_oid(relid);
+
+	/* breadth first: the table itself, its parents, their parents ... */
+	for (int i = 0; i < list_length(queue) && i < 1000; i++)
+	{
+		Oid			r = list_nth_oid(queue, i);
+
+		if (r != skip_relid)
+		{
+			AttrNumber	attnum = get_attnum(r, colname);
+
+			if (attnum > 0 && rt_tag_lookup(r, attnum, category, mask))
+				return true;
+		}
+		queue = list_concat(queue, rt_inheritance_parents(r));
+	}
+	return false;
+}
+
+/* Returns the mask a tag applies: its own, or its category's default. */
+const char *
+rt_tag_effective_mask(const char *category, const char *mask)
+{
+	const RtCategory *cat;
+
+	if (mask != NULL)
+		return mask;
+	cat = rt_category_lookup(category);
+	if (cat == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown category \"%s\" in a retention tag", category),
+				 errhint("Categories are: %s. Tag the column again with retention.tag().", rt_category_names())));
+	return cat->default_mask;
 }
 
 /* Opens the table named by a regclass argument for tagging, checking kind and ownership. */
@@ -280,7 +384,7 @@ retention_tag(PG_FUNCTION_ARGS)
 	label = rt_tag_validate(rel, attnum, category, mask);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
-	rt_tag_audit(RelationGetRelid(rel), colname, label);
+	rt_tag_audit(RelationGetRelid(rel), colname, true, label);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -303,9 +407,11 @@ retention_untag(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("%s is not tagged", rt_describe_column(rel, colname)),
 				 errhint("See retention.personal_columns for the tagged columns.")));
+	rt_anon_check_untag(RelationGetRelid(rel), colname);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
 	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
-	rt_tag_audit(RelationGetRelid(rel), colname, NULL);
+	rt_tag_audit(RelationGetRelid(rel), colname, false,
+				 mask ? psprintf("%s:%s", category, mask) : category);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

@@ -35,7 +35,7 @@ is($node->safe_psql('postgres', "SELECT rows || '/' || skipped_locked || '/' || 
 
 $app->query_safe('COMMIT');
 ($ret, $out, $err) = $node->psql('postgres', "CALL retention.run('sessions', '2022-06-01')");
-like($err, qr/ 1 rows deleted .* 0 skipped/, 'a later run deletes the row once it is free');
+like($err, qr/ 1 row deleted .* 0 skipped/, 'a later run deletes the row once it is free');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM sessions'), 0, 'the table is empty');
 
 # a lock held by DDL on the table: the batch gives up after lock_timeout, the run fails with the reason
