@@ -37,6 +37,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -416,7 +417,7 @@ rt_steps_summary(List *steps, char **json)
 		appendStringInfoString(&buf, "{\"table\": ");
 		escape_json(&buf, rt_relation_name(s->relid));
 		appendStringInfo(&buf, ", \"action\": \"%s\", \"rows\": " INT64_FORMAT "}", s->action, s->rows);
-		if (strcmp(s->action, "held") != 0)
+		if (strcmp(s->action, "delete") == 0 || strcmp(s->action, "anonymize") == 0)
 			total += s->rows;
 	}
 	appendStringInfoChar(&buf, ']');
@@ -583,7 +584,7 @@ rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
 	rt_catalog_exec("UPDATE retention.erasure_ledger SET"
 					" status = CASE WHEN $2 THEN 'done' ELSE 'pending' END,"
 					" rows = CASE WHEN $2 AND status OPERATOR(pg_catalog.=) 'pending' THEN $3 ELSE rows END,"
-					" completed_at = CASE WHEN $2 THEN pg_catalog.coalesce(completed_at, pg_catalog.now()) END,"
+					" completed_at = CASE WHEN $2 THEN COALESCE(completed_at, pg_catalog.now()) END,"
 					" applied_here = CASE WHEN $2 THEN pg_catalog.now() END, waiting_for = $4"
 					" WHERE erasure_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid",
 					4, types, values, nulls, false, SPI_OK_UPDATE);
@@ -782,7 +783,7 @@ retention_export_erasures(PG_FUNCTION_ARGS)
 
 	rt_require_role(RT_OFFICER_ROLE, "export the erasure ledger");
 	SPI_connect();
-	rt_catalog_exec("SELECT pg_catalog.coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+	rt_catalog_exec("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 					"'erasure_id', erasure_id, 'kind', kind,"
 					" 'subject_hash', pg_catalog.encode(subject_hash, 'hex'), 'key_fingerprint', key_fingerprint,"
 					" 'requested_at', requested_at, 'requested_by', requested_by, 'status', status,"

@@ -14,6 +14,7 @@
 
 #include "access/relation.h"
 #include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -120,6 +121,50 @@ rt_holds_covering(const char *kind, const char *id, List *tables)
 		holds = lappend(holds, hold_id);
 	}
 	return holds;
+}
+
+/* Returns SQL on alias: the row belongs to a held subject of some kind covering relid. */
+char *
+rt_held_predicate(Oid relid, const char *alias, int first_param, List **kinds)
+{
+	List	   *names = rt_subject_kind_names();
+	ListCell   *lc;
+	StringInfoData buf;
+
+	*kinds = NIL;
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		RtSubjectKind *k = rt_subject_kind(lfirst(lc));
+		RtSubjectTable *t = rt_subject_table_for(k, relid);
+		char	   *keyref;
+
+		if (t == NULL)
+			continue;
+		keyref = psprintf("ANY ($%d::%s[])", first_param + list_length(*kinds),
+						  format_type_be_qualified(k->key_type));
+		appendStringInfo(&buf, "%s(%s)", *kinds == NIL ? "" : " OR ",
+						 rt_subject_belongs(k, t, alias, keyref));
+		*kinds = lappend(*kinds, k->kind);
+	}
+	return *kinds == NIL ? NULL : psprintf("(%s)", buf.data);
+}
+
+/* Returns the held keys of kind as a text[] Datum, or 0 when none is held. */
+Datum
+rt_held_keys(const char *kind)
+{
+	List	   *ids = rt_held_subjects(kind);
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (ids == NIL)
+		return (Datum) 0;
+	elems = palloc(sizeof(Datum) * list_length(ids));
+	foreach(lc, ids)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /* Checks reason and until of a new hold. */

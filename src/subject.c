@@ -193,6 +193,18 @@ rt_attnames(Oid relid, Datum attnums)
 	return names;
 }
 
+/* Returns true when two lists of column names (char *) are equal. */
+static bool
+rt_same_names(List *a, List *b)
+{
+	if (list_length(a) != list_length(b))
+		return false;
+	for (int i = 0; i < list_length(a); i++)
+		if (strcmp(list_nth(a, i), list_nth(b, i)) != 0)
+			return false;
+	return true;
+}
+
 /* Adds the tables whose foreign keys reference node's table to the graph. */
 static void
 rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
@@ -262,7 +274,7 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 		{
 			RtSubjectEdge *other = lfirst(lc);
 
-			if (other->from == e->from && equal(other->to_cols, e->to_cols))
+			if (other->from == e->from && rt_same_names(other->to_cols, e->to_cols))
 				duplicate = true;
 		}
 		if (duplicate)
@@ -328,7 +340,7 @@ rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjec
 
 /* Adds the tables the subject's row references and that hold tagged columns. */
 static void
-rt_graph_add_referenced(List **nodes, RtGraphNode *root, const RtSubjectKind *kind)
+rt_graph_add_referenced(List **nodes, RtGraphNode *root)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(root->table->relid)};
@@ -448,7 +460,7 @@ rt_subject_kind(const char *kind)
 		queue = list_delete_first(queue);
 		rt_graph_expand(&nodes, &queue, node);
 	}
-	rt_graph_add_referenced(&nodes, root, k);
+	rt_graph_add_referenced(&nodes, root);
 	k->graph = nodes;
 
 	foreach(lc, nodes)

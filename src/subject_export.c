@@ -77,7 +77,7 @@ rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, 
 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.coalesce(pg_catalog.jsonb_agg("
+	sql = psprintf("SELECT pg_catalog.count(*), COALESCE(pg_catalog.jsonb_agg("
 				   "pg_catalog.to_jsonb(t) ORDER BY t.tableoid, t.ctid), '[]')::pg_catalog.text"
 				   " FROM %s t WHERE %s", rt_relation_name(t->relid), t->belongs);
 	rt_become_table_owner(t->relid, &saved);
