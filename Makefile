@@ -20,7 +20,12 @@ OBJS = \
 	src/run.o \
 	src/run_command.o \
 	src/preview.o \
-	src/audit.o
+	src/audit.o \
+	src/scheduler_registry.o \
+	src/scheduler_rules.o \
+	src/scheduler_ddl.o \
+	src/scheduler_launcher.o \
+	src/scheduler_worker.o
 
 DATA = pg_retention--0.1.0.sql
 DOCS = docs/reference.md

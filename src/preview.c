@@ -28,6 +28,7 @@
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
+#include "scheduler.h"
 #include "srf.h"
 
 /* Counts of one policy at one cutoff. */
@@ -209,9 +210,8 @@ retention_policy_status(PG_FUNCTION_ARGS)
 			if (!nulls[9 + i] && i == 1)
 				values[9 + i] = PointerGetDatum(DatumGetTextPCopy(values[9 + i]));
 		}
-		/* the time of the next scheduled run: none without the scheduler */
-		values[12] = (Datum) 0;
-		nulls[12] = true;
+		/* the time of the next scheduled run: NULL without the scheduler */
+		values[12] = TimestampTzGetDatum(rt_sched_next_run(p->policy_id, p->enabled, &nulls[12]));
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();
