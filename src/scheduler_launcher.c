@@ -78,6 +78,7 @@ typedef struct RtLauncherDb
 	NameData	datname;
 	RtDbState	state;
 	bool		seen;			/* found by the last scan of pg_database */
+	bool		recheck;		/* pg_retention changed there: look again once its worker is gone */
 	int			slot;			/* worker slot, or -1 */
 	int			failures;		/* workers that ended in an error in a row */
 	TimestampTz next_pass_at;	/* when its next pass is due */
@@ -169,6 +170,23 @@ rt_db_of_slot(Oid dboid, int slot)
 	return (db != NULL && db->slot == slot) ? db : NULL;
 }
 
+/*
+ * Forgets what the launcher knew about a database whose pg_retention was
+ * created, altered or dropped since, once no worker is there: what a
+ * worker reported may predate the change.
+ */
+static void
+rt_db_apply_recheck(RtLauncherDb *db, TimestampTz now)
+{
+	if (!db->recheck || db->slot >= 0)
+		return;
+	db->recheck = false;
+	db->state = RT_DB_UNKNOWN;
+	db->next_pass_at = now;
+	db->failures = 0;
+	db->retry_at = 0;
+}
+
 /* Collects the workers that have ended and records what they reported. */
 static void
 rt_launcher_reap(TimestampTz now)
@@ -227,6 +245,7 @@ rt_launcher_reap(TimestampTz now)
 			db->failures++;
 			db->retry_at = now + rt_db_backoff_us(db->failures);
 		}
+		rt_db_apply_recheck(db, now);
 	}
 }
 
@@ -246,12 +265,10 @@ rt_launcher_take_rechecks(TimestampTz now)
 			continue;
 		entries[i].recheck_dboid = InvalidOid;
 		db = hash_search(rt_dbs, &dboid, HASH_FIND, NULL);
-		if (db != NULL && db->state != RT_DB_UNKNOWN)
+		if (db != NULL)
 		{
-			db->state = RT_DB_UNKNOWN;
-			db->next_pass_at = now;
-			db->failures = 0;
-			db->retry_at = 0;
+			db->recheck = true;
+			rt_db_apply_recheck(db, now);
 		}
 	}
 	LWLockRelease(rt_registry->lock);
@@ -299,6 +316,7 @@ rt_launcher_scan_databases(TimestampTz now)
 		db = hash_search(rt_dbs, &pgdb->oid, HASH_ENTER, &found);
 		if (!found)
 		{
+			db->recheck = false;
 			db->state = RT_DB_UNKNOWN;
 			db->slot = -1;
 			db->failures = 0;
