@@ -69,7 +69,7 @@ rt_planner_prefers_index(RtTarget *t)
 	bool		isnull;
 	char	   *line;
 
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_UTILITY ||
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_UTILITY ||
 		SPI_processed == 0)
 		return false;
 	line = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
