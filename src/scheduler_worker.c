@@ -237,12 +237,18 @@ rt_worker_read_schedule(MemoryContext cxt)
 	return result;
 }
 
-/* Starts a transaction with SPI connected (non-atomic) and a snapshot pushed. */
+/*
+ * Starts a transaction with SPI connected (non-atomic) and a snapshot
+ * pushed.  A non-atomic SPI connection keeps its memory under
+ * PortalContext, which a background worker has none of: the pass context
+ * stands in, so that what an error leaves behind goes with the pass.
+ */
 static void
-rt_worker_begin(void)
+rt_worker_begin(MemoryContext cxt)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	PortalContext = cxt;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	PushActiveSnapshot(GetTransactionSnapshot());
 }
@@ -310,7 +316,7 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 {
 	volatile bool ran = false;
 
-	rt_worker_begin();
+	rt_worker_begin(cxt);
 	PG_TRY();
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -368,9 +374,9 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 
 /* Trims the run history to retention.run_history_keep records per policy. */
 static void
-rt_worker_trim(void)
+rt_worker_trim(MemoryContext cxt)
 {
-	rt_worker_begin();
+	rt_worker_begin(cxt);
 	(void) rt_runlog_trim(rt_run_history_keep);
 	rt_worker_commit();
 }
@@ -387,7 +393,7 @@ rt_worker_pass(MemoryContext cxt)
 	bool		any_run = false;
 	TimestampTz now;
 
-	rt_worker_begin();
+	rt_worker_begin(cxt);
 	if (!OidIsValid(get_extension_oid(RT_EXTENSION_NAME, true)))
 	{
 		rt_worker_commit();
@@ -410,7 +416,7 @@ rt_worker_pass(MemoryContext cxt)
 			any_run = true;
 	}
 	if (any_run)
-		rt_worker_trim();
+		rt_worker_trim(cxt);
 	return true;
 }
 
