@@ -543,6 +543,9 @@ rt_launcher_start_due(TimestampTz now)
 	/* short of slots (ours or the postmaster's): databases take turns */
 	if (waiting > 0)
 		rt_launcher_ask_to_yield(waiting);
+	/* retention.max_workers was lowered: the extra workers leave after their pass */
+	else if (running > cap)
+		rt_launcher_ask_to_yield(running - cap);
 	list_free(due);
 	return next;
 }

@@ -38,27 +38,43 @@
 /* longest pause between retries of a policy whose runs keep failing */
 #define RT_MAX_BACKOFF_S 3600
 
+/* Returns true when a leaf table has an expired row; blocked, when given, excludes rows a foreign key needs. */
+static bool
+rt_leaf_has_expired(Oid relid, const char *anchor, Oid anchor_type_oid, Datum cutoff,
+					const char *blocked)
+{
+	Oid			argtypes[1] = {anchor_type_oid};
+	Datum		values[1] = {cutoff};
+	char	   *sql;
+
+	sql = psprintf("SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s%s LIMIT 1",
+				   rt_relation_name(relid), quote_identifier(anchor),
+				   blocked ? " AND NOT (" : "", blocked ? blocked : "", blocked ? ")" : "");
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for expired rows of %s", rt_relation_name(relid));
+	return SPI_processed > 0;
+}
+
 /* Returns true when one leaf table holds a row the policy would act on at cutoff. */
 static bool
 rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	RtAnchorType anchor_type = rt_policy_anchor_type(policy, rel);
-	char	   *blocked = NULL;
-	Oid			argtypes[1] = {rt_anchor_type_oid(anchor_type)};
-	Datum		values[1] = {rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type)};
-	char	   *sql;
+	Oid			type_oid = rt_anchor_type_oid(anchor_type);
+	Datum		value = rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type);
+	char	   *blocked;
 
 	relation_close(rel, NoLock);
-	/* rows a foreign key still needs would be counted as blocked again, not deleted */
-	if (policy->action == RT_ACTION_DELETE)
-		blocked = rt_fk_blocked_expr(relid, "t");
-	sql = psprintf("SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s%s LIMIT 1",
-				   rt_relation_name(relid), quote_identifier(policy->anchor),
-				   blocked ? " AND NOT (" : "", blocked ? blocked : "", blocked ? ")" : "");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look for expired rows of %s", rt_relation_name(relid));
-	return SPI_processed > 0;
+	/* the common idle case, nothing expired, costs one query */
+	if (!rt_leaf_has_expired(relid, policy->anchor, type_oid, value, NULL))
+		return false;
+	if (policy->action != RT_ACTION_DELETE)
+		return true;
+	/* rows a foreign key still needs would only be counted as blocked again */
+	blocked = rt_fk_blocked_expr(relid, "t");
+	return blocked == NULL ||
+		rt_leaf_has_expired(relid, policy->anchor, type_oid, value, blocked);
 }
 
 /* Returns true when a policy has rows a run would act on now; see scheduler.h. */

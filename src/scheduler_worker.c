@@ -66,6 +66,7 @@ typedef struct RtWorkerExtra
 typedef struct RtScheduled
 {
 	int64		policy_id;
+	RtPolicy   *policy;			/* as read at the start of the pass */
 	bool		stale;			/* its last run is still recorded as running */
 	int64		failures;		/* failed runs since the last that did not fail */
 	TimestampTz last_start;		/* start of its last run, 0 if never */
@@ -193,12 +194,59 @@ rt_worker_next_transaction(void)
 		rt_run_options.deadline = 1;	/* long past: the run stops after this batch */
 }
 
-/* Reads the enabled policies, least recently run first, into cxt. */
+/* Returns a copy of a policy in the current memory context. */
+static RtPolicy *
+rt_policy_copy(const RtPolicy *p)
+{
+	RtPolicy   *copy = palloc(sizeof(RtPolicy));
+	ListCell   *lc;
+
+	*copy = *p;
+	copy->anchor = pstrdup(p->anchor);
+	copy->basis = p->basis ? pstrdup(p->basis) : NULL;
+	copy->time_zone = pstrdup(p->time_zone);
+	copy->columns = NIL;
+	foreach(lc, p->columns)
+		copy->columns = lappend(copy->columns, pstrdup(lfirst(lc)));
+	return copy;
+}
+
+/* Orders policies by id, for bsearch. */
+static int
+rt_policy_ptr_cmp(const void *a, const void *b)
+{
+	int64		x = (*(RtPolicy *const *) a)->policy_id;
+	int64		y = (*(RtPolicy *const *) b)->policy_id;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Reads the enabled policies, least recently run first, into cxt.  The
+ * policies themselves are read in one query, so that a policy with nothing
+ * due costs its due test and nothing else; a due one is read again before
+ * it runs.
+ */
 static List *
 rt_worker_read_schedule(MemoryContext cxt)
 {
 	List	   *result = NIL;
 	MemoryContext old;
+	List	   *policies;
+	RtPolicy  **by_id;
+	int			npolicies;
+	ListCell   *lc;
+	int			n = 0;
+
+	/* SPI leaves the list in its procedure context, which ends with this transaction */
+	policies = rt_policy_list(InvalidOid, false);
+	old = MemoryContextSwitchTo(cxt);
+	npolicies = list_length(policies);
+	by_id = palloc(sizeof(RtPolicy *) * Max(npolicies, 1));
+	foreach(lc, policies)
+		by_id[n++] = rt_policy_copy(lfirst(lc));
+	qsort(by_id, npolicies, sizeof(RtPolicy *), rt_policy_ptr_cmp);
+	MemoryContextSwitchTo(old);
 
 	rt_catalog_exec("SELECT p.policy_id, last.status OPERATOR(pg_catalog.=) 'running',"
 					" (SELECT pg_catalog.count(*) FROM retention.run_history f"
@@ -222,10 +270,19 @@ rt_worker_read_schedule(MemoryContext cxt)
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		RtScheduled *s = palloc0(sizeof(RtScheduled));
+		RtPolicy	key;
+		RtPolicy   *keyp = &key;
+		RtPolicy  **found;
 		bool		isnull;
 		Datum		d;
 
 		s->policy_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		key.policy_id = s->policy_id;
+		found = npolicies > 0 ?
+			bsearch(&keyp, by_id, npolicies, sizeof(RtPolicy *), rt_policy_ptr_cmp) : NULL;
+		if (found == NULL)
+			continue;			/* enabled after the list was read: next pass */
+		s->policy = *found;
 		d = SPI_getbinval(tuple, desc, 2, &isnull);
 		s->stale = !isnull && DatumGetBool(d);
 		s->failures = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
@@ -320,10 +377,12 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 	PG_TRY();
 	{
 		TimestampTz now = GetCurrentTimestamp();
-		RtPolicy   *policy = rt_policy_get(entry->policy_id, false);
+		RtPolicy   *policy = NULL;
 
-		if (policy != NULL && policy->enabled &&
-			(entry->stale || rt_worker_due(policy, now)))
+		/* the due test uses the pass's copy; a due policy is read afresh */
+		if (entry->stale || rt_worker_due(entry->policy, now))
+			policy = rt_policy_get(entry->policy_id, false);
+		if (policy != NULL && policy->enabled)
 		{
 			RtRunStats	stats;
 			ErrorData  *error;
@@ -499,7 +558,7 @@ rt_worker_main(Datum main_arg)
 	for (;;)
 	{
 		TimestampTz pass_start;
-		bool		present = true;
+		volatile bool present = true;
 
 		rt_worker_absorb_interrupts();
 		if (rt_worker_must_stop())
