@@ -45,7 +45,7 @@ q -c "SELECT tbl, rows_overdue, oldest_overdue, next_run FROM retention.status"
 
 echo "== now only watching (no CALL retention.run):"
 for i in 1 2 3 4 5; do
-	q -A -t -c "SELECT format('%s  overdue rows: %s', to_char(clock_timestamp(), 'HH24:MI:SS'), rows_overdue) FROM retention.status"
+	q -A -t -c "SELECT format('%s  %s: %s rows overdue', to_char(clock_timestamp(), 'HH24:MI:SS'), tbl, rows_overdue) FROM retention.status ORDER BY tbl::text"
 	sleep 2
 done
 q -c "SELECT run_id, tbl, rows, batches, status, trigger, finished_at - started_at AS took FROM retention.runs ORDER BY run_id"
