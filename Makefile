@@ -26,6 +26,11 @@ OBJS = \
 	src/mask_text.o \
 	src/mask_generalize.o \
 	src/anonymize.o \
+	src/scheduler_registry.o \
+	src/scheduler_rules.o \
+	src/scheduler_ddl.o \
+	src/scheduler_launcher.o \
+	src/scheduler_worker.o \
 	src/subject.o \
 	src/subject_export.o \
 	src/hold.o \
@@ -39,7 +44,7 @@ PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-ser
 SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
-REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit \
+REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run
 REGRESS_OPTS = --inputdir=. --outputdir=.
 

@@ -17,6 +17,7 @@
 
 #include "key.h"
 #include "pg_retention.h"
+#include "scheduler.h"
 #include "tag.h"
 
 PG_MODULE_MAGIC;
@@ -29,6 +30,21 @@ int			rt_lock_timeout_ms = 1000;
 
 /* retention.min_keep: shortest retention period add_policy accepts */
 int			rt_min_keep_seconds = 3600;
+
+/* retention.enabled: the scheduler starts runs at all */
+bool		rt_enabled = true;
+
+/* retention.naptime: seconds between two passes of a database worker */
+int			rt_naptime_s = 60;
+
+/* retention.max_workers: database workers running at once */
+int			rt_max_workers = 2;
+
+/* retention.max_run_time: time budget of one run started by a worker */
+int			rt_max_run_time_ms = 60000;
+
+/* retention.run_history_keep: finished run records kept per policy */
+int			rt_run_history_keep = 100;
 
 void		_PG_init(void);
 
@@ -53,7 +69,38 @@ rt_define_session_gucs(void)
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
-/* Library initialization: settings, label provider, libsodium. */
+/* Defines the settings of the scheduler; all of them are reloaded on SIGHUP. */
+static void
+rt_define_scheduler_gucs(void)
+{
+	DefineCustomBoolVariable("retention.enabled",
+							 "Lets the pg_retention scheduler start policy runs.",
+							 "Off pauses every background run in every database; runs in progress stop after their current batch.",
+							 &rt_enabled, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.naptime",
+							"Time between two passes of a pg_retention database worker.",
+							"Each pass runs every enabled policy that has expired rows.",
+							&rt_naptime_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.max_workers",
+							"Most pg_retention database workers running at once.",
+							"Taken from max_worker_processes; with more databases than workers, databases take turns.",
+							&rt_max_workers, 2, 1, 1024,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.max_run_time",
+							"Time budget of one policy run started by the scheduler.",
+							"A run that exceeds it stops after its current batch and continues on the next pass; 0 means no limit.",
+							&rt_max_run_time_ms, 60000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.run_history_keep",
+							"Finished run records the scheduler keeps per policy in retention.runs.",
+							"Older records are deleted after each pass that ran a policy.",
+							&rt_run_history_keep, 100, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
+/* Library initialization: settings, label provider, libsodium, and the scheduler when preloaded. */
 void
 _PG_init(void)
 {
@@ -64,6 +111,7 @@ _PG_init(void)
 
 	rt_define_session_gucs();
 	rt_key_define_gucs();
+	rt_define_scheduler_gucs();
 	rt_tag_register_label_provider();
 
 #if PG_VERSION_NUM >= 150000
@@ -71,4 +119,13 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("retention");
 #endif
+
+	/* the scheduler needs shared memory and workers: only with shared_preload_libraries */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	rt_registry_install_hooks();
+	rt_sched_ddl_install();
+	/* pg_upgrade's server must not run policies against a half-restored cluster */
+	if (!IsBinaryUpgrade)
+		rt_launcher_register();
 }

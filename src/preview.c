@@ -30,6 +30,7 @@
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
+#include "scheduler.h"
 #include "srf.h"
 
 /* Counts of one policy at one cutoff. */
@@ -220,9 +221,8 @@ retention_policy_status(PG_FUNCTION_ARGS)
 			if (!nulls[10 + i] && i == 1)
 				values[10 + i] = PointerGetDatum(DatumGetTextPCopy(values[10 + i]));
 		}
-		/* the time of the next scheduled run: none without the scheduler */
-		values[13] = (Datum) 0;
-		nulls[13] = true;
+		/* the time of the next scheduled run: NULL without the scheduler */
+		values[13] = TimestampTzGetDatum(rt_sched_next_run(p->policy_id, p->enabled, &nulls[13]));
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

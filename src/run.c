@@ -155,6 +155,15 @@ rt_step_batch(RtRunState *s)
 	int			nest;
 	RtBatchMode mode = s->careful_once ? RT_BATCH_CAREFUL : s->mode;
 
+	/*
+	 * The table before the policy row: DROP TABLE and RENAME COLUMN lock the
+	 * table and then change the policy row from their event trigger, so the
+	 * other order could deadlock with them.  lock_timeout bounds the wait.
+	 */
+	nest = rt_batch_settings();
+	LockRelationOid(s->policy->relid, AccessShareLock);
+	AtEOXact_GUC(true, nest);
+
 	now = rt_policy_get(s->policy->policy_id, true);
 	if (now == NULL || !rt_policy_same(now, s->policy))
 	{

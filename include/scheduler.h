@@ -1,0 +1,81 @@
+/*
+ * scheduler.h
+ *    The scheduler: a launcher background worker that starts one database
+ *    worker per database holding pg_retention, the database workers that
+ *    run due policies every retention.naptime, the shared registry they
+ *    coordinate through, and the DDL hook that keeps them out of the way
+ *    of DROP DATABASE, DROP EXTENSION and their kin.
+ *
+ * Everything here needs the library in shared_preload_libraries, except
+ * the settings (defined in every session so that SHOW and postgresql.conf
+ * work either way) and rt_sched_next_run(), which answers NULL when the
+ * scheduler is not running.
+ */
+#ifndef RT_SCHEDULER_H
+#define RT_SCHEDULER_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+#include "policy.h"
+
+/* Settings of the scheduler (documented in src/pg_retention.c and docs/operations.md). */
+extern bool rt_enabled;				/* retention.enabled */
+extern int	rt_naptime_s;			/* retention.naptime, seconds */
+extern int	rt_max_workers;			/* retention.max_workers */
+extern int	rt_max_run_time_ms;		/* retention.max_run_time, 0 = no limit */
+extern int	rt_run_history_keep;	/* retention.run_history_keep */
+
+/* ---- shared registry (src/scheduler_registry.c) ---- */
+
+/* Asks for the shared memory and the lock of the registry (postmaster, at preload). */
+extern void rt_registry_request(void);
+
+/* Installs the shmem startup hook that creates or attaches to the registry. */
+extern void rt_registry_install_hooks(void);
+
+/* Returns true when the registry exists, that is, the library was preloaded. */
+extern bool rt_registry_available(void);
+
+/* ---- launcher and database workers ---- */
+
+/* Registers the launcher background worker (postmaster, at preload). */
+extern void rt_launcher_register(void);
+
+/* Entry points of the background workers, looked up by name by the postmaster. */
+extern PGDLLEXPORT void rt_launcher_main(Datum main_arg);
+extern PGDLLEXPORT void rt_worker_main(Datum main_arg);
+
+/* ---- DDL hook (src/scheduler_ddl.c) ---- */
+
+/* Installs the ProcessUtility hook and the transaction callback of every backend. */
+extern void rt_sched_ddl_install(void);
+
+/* ---- scheduling rules shared by the worker and retention.status ---- */
+
+/*
+ * Returns true when a policy has rows a run would act on now (as_of):
+ * rows past the cutoff that no foreign key still needs, for a delete
+ * policy.  Runs as the table owner with a safe search_path and
+ * retention.lock_timeout; raises the error it meets.  SPI must be
+ * connected and a snapshot active.
+ */
+extern bool rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of);
+
+/*
+ * Returns the earliest time a worker retries a policy whose last
+ * `failures` runs failed, the last of them started at last_start:
+ * naptime doubled per failure, capped at one hour.  0 when failures is 0.
+ */
+extern TimestampTz rt_sched_retry_at(int64 failures, TimestampTz last_start);
+
+/*
+ * Returns when the scheduler runs a policy of this database next (never
+ * earlier than now), and sets *isnull when the scheduler does not run
+ * here: library not preloaded, retention.enabled off, launcher down, hot
+ * standby, or the policy disabled.  SPI must be connected.
+ */
+extern TimestampTz rt_sched_next_run(int64 policy_id, bool policy_enabled, bool *isnull);
+
+#endif							/* RT_SCHEDULER_H */

@@ -1,0 +1,593 @@
+/*
+ * scheduler_worker.c
+ *    The database worker: connected to one database, it wakes every
+ *    retention.naptime and runs the due policies of that database through
+ *    the same engine as CALL retention.run(), one transaction per batch.
+ *
+ * A pass visits every enabled policy, least recently run first, so that
+ * with a time budget per run (retention.max_run_time) no policy waits
+ * behind a long one for more than one pass.  A policy whose last run
+ * failed is retried with a growing back-off (scheduler_rules.c), and one
+ * whose last run was left "running" by a crash is run at once, which
+ * marks that run interrupted and redoes its work.
+ *
+ * The worker connects as the bootstrap superuser because no other role is
+ * sure to exist and to be allowed to log in; it runs nothing as that role
+ * that a user could influence.  The engine writes the extension's tables
+ * as the extension owner and runs every batch, and this file runs every
+ * due test, as the owner of the policy's table inside a restricted
+ * security context with search_path pg_catalog, pg_temp.
+ *
+ * Stopping.  SIGTERM, DDL that wants the database (registry "leave"), the
+ * launcher wanting the slot ("yield"), retention.enabled off and a
+ * configuration reload are all noticed between batches: the run in
+ * progress ends at that batch boundary as a run that used up its time
+ * budget, and the next pass continues it.  SIGINT (pg_cancel_backend, or
+ * DDL in a hurry) cancels the batch in flight, which rolls back whole and
+ * is recorded as interrupted.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pg_retention.h"
+#include "policy.h"
+#include "privilege.h"
+#include "run.h"
+#include "runlog.h"
+#include "scheduler.h"
+#include "scheduler_registry.h"
+
+/* What the launcher tells a worker through bgw_extra. */
+typedef struct RtWorkerExtra
+{
+	Oid			dboid;
+	uint32		generation;
+} RtWorkerExtra;
+
+/* One policy as a pass sees it. */
+typedef struct RtScheduled
+{
+	int64		policy_id;
+	RtPolicy   *policy;			/* as read at the start of the pass */
+	bool		stale;			/* its last run is still recorded as running */
+	int64		failures;		/* failed runs since the last that did not fail */
+	TimestampTz last_start;		/* start of its last run, 0 if never */
+} RtScheduled;
+
+/* set by SIGTERM: stop at the next batch boundary */
+static volatile sig_atomic_t rt_got_sigterm = false;
+
+/* this worker's slot in the registry */
+static RtWorkerSlot *rt_my_slot = NULL;
+
+/* options of the run in progress; the transaction callback moves its deadline */
+static RtRunOptions rt_run_options;
+
+/* SIGTERM handler: asks the worker to stop between batches. */
+static void
+rt_worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	rt_got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* Marks the slot as left; runs on the way out, after the transaction was aborted. */
+static void
+rt_worker_detach(int code, Datum arg)
+{
+	(void) code;
+	(void) arg;
+	if (rt_my_slot == NULL)
+		return;
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->exited = true;
+	rt_my_slot->in_run = false;
+	rt_my_slot->idle = false;
+	LWLockRelease(rt_registry->lock);
+}
+
+/* Leaves on purpose: the launcher will not count this as a failure. */
+static void
+rt_worker_exit(bool absent)
+{
+	if (rt_my_slot != NULL)
+	{
+		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+		rt_my_slot->clean_exit = true;
+		rt_my_slot->absent = absent;
+		LWLockRelease(rt_registry->lock);
+	}
+	proc_exit(0);
+}
+
+/* Returns true when something asks the worker to stop working in this database. */
+static bool
+rt_worker_must_stop(void)
+{
+	bool		leave;
+
+	LWLockAcquire(rt_registry->lock, LW_SHARED);
+	leave = rt_my_slot->leave || rt_registry_database_held(rt_my_slot->dboid);
+	LWLockRelease(rt_registry->lock);
+	return leave || rt_got_sigterm || !rt_enabled;
+}
+
+/* Applies the session settings the worker needs, again after each reload. */
+static void
+rt_worker_session_settings(void)
+{
+	char		buf[32];
+
+	/* the worker never waits longer than a batch would for any lock */
+	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
+	(void) set_config_option("lock_timeout", buf, PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	/* batches are bounded by size; a cluster-wide statement_timeout must not cut them */
+	(void) set_config_option("statement_timeout", "0", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	(void) set_config_option("application_name", "pg_retention worker", PGC_SUSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+}
+
+/* Handles what signals left pending outside of runs: reload, stray cancels, barriers. */
+static void
+rt_worker_absorb_interrupts(void)
+{
+	/* a cancel meant for a batch that has already ended has nothing left to cancel */
+	if (QueryCancelPending)
+	{
+		LWLockAcquire(rt_registry->lock, LW_SHARED);
+		if (!rt_my_slot->in_run)
+			QueryCancelPending = false;
+		LWLockRelease(rt_registry->lock);
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+		rt_worker_session_settings();
+	}
+}
+
+/*
+ * The engine's next_transaction: commits the batch, starts the next
+ * transaction, and ends the run at this boundary when the worker must
+ * stop or reload its settings.
+ */
+static void
+rt_worker_next_transaction(void)
+{
+	/* SPI_commit refuses to commit with snapshots no portal accounts for */
+	while (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	SPI_commit();
+#if PG_VERSION_NUM < 150000
+	SPI_start_transaction();
+#endif
+	PushActiveSnapshot(GetTransactionSnapshot());
+	CHECK_FOR_INTERRUPTS();
+	if (rt_worker_must_stop() || ConfigReloadPending)
+		rt_run_options.deadline = 1;	/* long past: the run stops after this batch */
+}
+
+/* Returns a copy of a policy in the current memory context. */
+static RtPolicy *
+rt_policy_copy(const RtPolicy *p)
+{
+	RtPolicy   *copy = palloc(sizeof(RtPolicy));
+	ListCell   *lc;
+
+	*copy = *p;
+	copy->anchor = pstrdup(p->anchor);
+	copy->basis = p->basis ? pstrdup(p->basis) : NULL;
+	copy->time_zone = pstrdup(p->time_zone);
+	copy->columns = NIL;
+	foreach(lc, p->columns)
+		copy->columns = lappend(copy->columns, pstrdup(lfirst(lc)));
+	return copy;
+}
+
+/* Orders policies by id, for bsearch. */
+static int
+rt_policy_ptr_cmp(const void *a, const void *b)
+{
+	int64		x = (*(RtPolicy *const *) a)->policy_id;
+	int64		y = (*(RtPolicy *const *) b)->policy_id;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Reads the enabled policies, least recently run first, into cxt.  The
+ * policies themselves are read in one query, so that a policy with nothing
+ * due costs its due test and nothing else; a due one is read again before
+ * it runs.
+ */
+static List *
+rt_worker_read_schedule(MemoryContext cxt)
+{
+	List	   *result = NIL;
+	MemoryContext old;
+	List	   *policies;
+	RtPolicy  **by_id;
+	int			npolicies;
+	ListCell   *lc;
+	int			n = 0;
+
+	/* SPI leaves the list in its procedure context, which ends with this transaction */
+	policies = rt_policy_list(InvalidOid, false);
+	old = MemoryContextSwitchTo(cxt);
+	npolicies = list_length(policies);
+	by_id = palloc(sizeof(RtPolicy *) * Max(npolicies, 1));
+	foreach(lc, policies)
+		by_id[n++] = rt_policy_copy(lfirst(lc));
+	qsort(by_id, npolicies, sizeof(RtPolicy *), rt_policy_ptr_cmp);
+	MemoryContextSwitchTo(old);
+
+	rt_catalog_exec("SELECT p.policy_id, last.status OPERATOR(pg_catalog.=) 'running',"
+					" (SELECT pg_catalog.count(*) FROM retention.run_history f"
+					"   WHERE f.policy_id OPERATOR(pg_catalog.=) p.policy_id"
+					"   AND f.status OPERATOR(pg_catalog.=) 'failed'"
+					"   AND f.run_id OPERATOR(pg_catalog.>) COALESCE((SELECT pg_catalog.max(o.run_id)"
+					"     FROM retention.run_history o WHERE o.policy_id OPERATOR(pg_catalog.=) p.policy_id"
+					"     AND o.status OPERATOR(pg_catalog.<>) 'failed'), 0)),"
+					" last.started_at"
+					" FROM retention.policy_catalog p"
+					" LEFT JOIN LATERAL (SELECT h.status, h.started_at FROM retention.run_history h"
+					"   WHERE h.policy_id OPERATOR(pg_catalog.=) p.policy_id"
+					"   ORDER BY h.run_id DESC LIMIT 1) last ON true"
+					" WHERE p.enabled"
+					" ORDER BY last.started_at NULLS FIRST, p.policy_id",
+					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+
+	old = MemoryContextSwitchTo(cxt);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		RtScheduled *s = palloc0(sizeof(RtScheduled));
+		RtPolicy	key;
+		RtPolicy   *keyp = &key;
+		RtPolicy  **found;
+		bool		isnull;
+		Datum		d;
+
+		s->policy_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		key.policy_id = s->policy_id;
+		found = npolicies > 0 ?
+			bsearch(&keyp, by_id, npolicies, sizeof(RtPolicy *), rt_policy_ptr_cmp) : NULL;
+		if (found == NULL)
+			continue;			/* enabled after the list was read: next pass */
+		s->policy = *found;
+		d = SPI_getbinval(tuple, desc, 2, &isnull);
+		s->stale = !isnull && DatumGetBool(d);
+		s->failures = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+		d = SPI_getbinval(tuple, desc, 4, &isnull);
+		s->last_start = isnull ? 0 : DatumGetTimestampTz(d);
+		result = lappend(result, s);
+	}
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+/*
+ * Starts a transaction with SPI connected (non-atomic) and a snapshot
+ * pushed.  A non-atomic SPI connection keeps its memory under
+ * PortalContext, which a background worker has none of: the pass context
+ * stands in, so that what an error leaves behind goes with the pass.
+ */
+static void
+rt_worker_begin(MemoryContext cxt)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PortalContext = cxt;
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/* Commits the transaction begun by rt_worker_begin (or the one the engine left open). */
+static void
+rt_worker_commit(void)
+{
+	while (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Runs the due test in a subtransaction; a lock timeout means "not now", other errors "let the run see". */
+static bool
+rt_worker_due(const RtPolicy *policy, TimestampTz now)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool due = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		due = rt_sched_policy_due(policy, now);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		/* DDL holds the table: try again next pass; anything else, the run records */
+		due = edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+			edata->sqlerrcode != ERRCODE_QUERY_CANCELED;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return due;
+}
+
+/* Publishes whether the worker is inside a run (where a cancel hits a batch). */
+static void
+rt_worker_set_in_run(bool in_run)
+{
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->in_run = in_run;
+	LWLockRelease(rt_registry->lock);
+}
+
+/* Visits one policy: runs it if it is due; returns true when a run was recorded. */
+static bool
+rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
+{
+	volatile bool ran = false;
+
+	rt_worker_begin(cxt);
+	PG_TRY();
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		RtPolicy   *policy = NULL;
+
+		/* the due test uses the pass's copy; a due policy is read afresh */
+		if (entry->stale || rt_worker_due(entry->policy, now))
+			policy = rt_policy_get(entry->policy_id, false);
+		if (policy != NULL && policy->enabled)
+		{
+			RtRunStats	stats;
+			ErrorData  *error;
+			RtRunOutcome outcome;
+			char	   *relname = rt_relation_name(policy->relid);
+
+			pgstat_report_activity(STATE_RUNNING,
+								   psprintf("retention policy " INT64_FORMAT " on %s",
+											policy->policy_id, relname));
+			rt_run_options.next_transaction = rt_worker_next_transaction;
+			rt_run_options.trigger = "worker";
+			rt_run_options.deadline = rt_max_run_time_ms > 0 ?
+				TimestampTzPlusMilliseconds(now, rt_max_run_time_ms) : 0;
+			rt_worker_set_in_run(true);
+			outcome = rt_run_policy(policy, now, &rt_run_options, &stats, &error);
+			rt_worker_set_in_run(false);
+			ran = outcome != RT_RUN_BUSY;
+			if (outcome == RT_RUN_FAILED)
+				ereport(LOG,
+						(errmsg("retention policy " INT64_FORMAT " on %s failed: %s",
+								policy->policy_id, relname, error->message),
+						 errhint("The run is recorded in retention.runs; the worker retries it with a growing pause.")));
+		}
+		rt_worker_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		rt_worker_set_in_run(false);
+		pgstat_report_activity(STATE_IDLE, NULL);
+		/* a cancel sent to make the worker leave is expected, not news */
+		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+			ereport(LOG,
+					(errmsg("retention policy " INT64_FORMAT " was not run to its end: %s",
+							entry->policy_id, edata->message),
+					 errhint("The worker tries it again on a later pass.")));
+		FreeErrorData(edata);
+		ran = true;
+	}
+	PG_END_TRY();
+	return ran;
+}
+
+/* Trims the run history to retention.run_history_keep records per policy. */
+static void
+rt_worker_trim(MemoryContext cxt)
+{
+	rt_worker_begin(cxt);
+	(void) rt_runlog_trim(rt_run_history_keep);
+	rt_worker_commit();
+}
+
+/*
+ * One pass over the policies of the database.  Returns false when the
+ * database does not (or no longer does) hold pg_retention.
+ */
+static bool
+rt_worker_pass(MemoryContext cxt)
+{
+	List	   *schedule;
+	ListCell   *lc;
+	bool		any_run = false;
+	TimestampTz now;
+
+	rt_worker_begin(cxt);
+	if (!OidIsValid(get_extension_oid(RT_EXTENSION_NAME, true)))
+	{
+		rt_worker_commit();
+		return false;
+	}
+	schedule = rt_worker_read_schedule(cxt);
+	rt_worker_commit();
+
+	foreach(lc, schedule)
+	{
+		RtScheduled *entry = lfirst(lc);
+
+		rt_worker_absorb_interrupts();
+		if (rt_worker_must_stop())
+			break;
+		now = GetCurrentTimestamp();
+		if (!entry->stale && now < rt_sched_retry_at(entry->failures, entry->last_start))
+			continue;			/* backing off after failures */
+		if (rt_worker_visit(entry, cxt))
+			any_run = true;
+	}
+	if (any_run)
+		rt_worker_trim(cxt);
+	return true;
+}
+
+/* Sleeps until the next pass is due (naptime after pass_start), or until asked to stop. */
+static void
+rt_worker_sleep(TimestampTz pass_start)
+{
+	for (;;)
+	{
+		TimestampTz next;
+		long		ms;
+		bool		yield;
+
+		rt_worker_absorb_interrupts();
+		/* recomputed each time, so that a reloaded naptime applies at once */
+		next = pass_start + (TimestampTz) rt_naptime_s * USECS_PER_SEC;
+		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+		rt_my_slot->next_pass_at = next;
+		rt_my_slot->idle = true;
+		yield = rt_my_slot->yield;
+		LWLockRelease(rt_registry->lock);
+		if (yield || rt_worker_must_stop())
+			break;
+		ms = (long) ((next - GetCurrentTimestamp()) / 1000);
+		if (ms <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->idle = false;
+	LWLockRelease(rt_registry->lock);
+}
+
+/* Takes the slot the launcher prepared; false when it is no longer meant for us. */
+static bool
+rt_worker_attach(int index, const RtWorkerExtra *extra)
+{
+	bool		ok;
+
+	if (rt_registry == NULL || index < 0 || index >= rt_registry->nslots)
+		return false;
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot = &rt_registry->slots[index];
+	ok = rt_my_slot->in_use && !rt_my_slot->exited && rt_my_slot->pid == 0 &&
+		rt_my_slot->dboid == extra->dboid && rt_my_slot->generation == extra->generation;
+	if (ok)
+		rt_my_slot->pid = MyProcPid;
+	else
+		rt_my_slot = NULL;
+	LWLockRelease(rt_registry->lock);
+	return ok;
+}
+
+/* Main function of a database worker. */
+void
+rt_worker_main(Datum main_arg)
+{
+	RtWorkerExtra extra;
+	MemoryContext pass_cxt;
+
+	memcpy(&extra, MyBgworkerEntry->bgw_extra, sizeof(extra));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, rt_worker_sigterm);
+	pqsignal(SIGINT, StatementCancelHandler);
+	BackgroundWorkerUnblockSignals();
+
+	if (!rt_worker_attach(DatumGetInt32(main_arg), &extra))
+		proc_exit(0);
+	before_shmem_exit(rt_worker_detach, (Datum) 0);
+	if (rt_worker_must_stop())
+		rt_worker_exit(false);
+
+	BackgroundWorkerInitializeConnectionByOid(extra.dboid, InvalidOid, 0);
+	rt_worker_session_settings();
+	pass_cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention worker pass",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		TimestampTz pass_start;
+		volatile bool present = true;
+
+		rt_worker_absorb_interrupts();
+		if (rt_worker_must_stop())
+			break;
+		pass_start = GetCurrentTimestamp();
+		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+		rt_my_slot->next_pass_at = pass_start + (TimestampTz) rt_naptime_s * USECS_PER_SEC;
+		LWLockRelease(rt_registry->lock);
+
+		MemoryContextReset(pass_cxt);
+		PG_TRY();
+		{
+			present = rt_worker_pass(pass_cxt);
+		}
+		PG_CATCH();
+		{
+			/* a pass that fails before its policies (say, mid DROP EXTENSION) is logged and retried */
+			MemoryContextSwitchTo(pass_cxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			rt_worker_set_in_run(false);
+		}
+		PG_END_TRY();
+		if (!present)
+			rt_worker_exit(true);
+		rt_worker_sleep(pass_start);
+		if (rt_my_slot->yield)
+			break;
+	}
+	rt_worker_exit(false);
+}
