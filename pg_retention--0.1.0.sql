@@ -166,6 +166,7 @@ CREATE TABLE retention.run_history (
     blocked         bigint NOT NULL DEFAULT 0,
     skipped_locked  bigint NOT NULL DEFAULT 0,
     undated         bigint NOT NULL DEFAULT 0,
+    held            bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
     error           text,
     run_by          name NOT NULL,
@@ -181,10 +182,16 @@ COMMENT ON TABLE retention.run_history IS
 SELECT pg_catalog.pg_extension_config_dump('retention.run_history', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '');
 
+-- a run's error can quote its table's data: each role sees the runs of tables it may read
 CREATE VIEW retention.runs AS
     SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, status, error, run_by, trigger
-      FROM retention.run_history;
+           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger
+      FROM retention.run_history h
+     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
+                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
 
 COMMENT ON VIEW retention.runs IS
 'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
@@ -208,14 +215,14 @@ COMMENT ON FUNCTION retention.preview(timestamptz) IS
 CREATE FUNCTION retention.policy_status(
     OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
     OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
-    OUT rows_blocked bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT rows_blocked bigint, OUT rows_on_hold bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
     OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'retention_policy_status'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.policy_status() IS
-'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
+'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows under a legal hold, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
 
 CREATE VIEW retention.status AS SELECT * FROM retention.policy_status();
 

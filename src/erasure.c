@@ -333,7 +333,8 @@ rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Da
 		deleted += n;
 		shared += total - n;
 	}
-	steps = rt_add_step(steps, r->table->relid, "delete", deleted);
+	if (deleted > 0 || shared == 0)
+		steps = rt_add_step(steps, r->table->relid, "delete", deleted);
 	if (shared > 0)
 		steps = rt_add_step(steps, r->table->relid, "kept", shared);
 	return steps;
@@ -561,6 +562,7 @@ typedef struct RtLedgerEntry
 	unsigned char hash[RT_SUBJECT_HASH_BYTES];
 	bool		pending;
 	bool		matched;
+	char	   *subject_id;		/* known when a subject hold kept the erasure pending */
 } RtLedgerEntry;
 
 /* Marks a ledger entry applied here with its outcome. */
@@ -682,21 +684,21 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	}
 }
 
-/* Applies the ledger entries not yet applied here (or only the pending ones); returns how many it looked at. */
+/* Applies the ledger entries not yet applied here and the pending ones whose holds ended; returns how many it looked at. */
 static int
-rt_replay(bool pending_only, RtSrf *srf)
+rt_replay(RtSrf *srf)
 {
 	List	   *entries = NIL;
 	List	   *kinds = NIL;
 	ListCell   *lc;
 	int			n = 0;
 
-	rt_catalog_exec(pending_only ?
-					"SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending'"
-					" FROM retention.erasure_ledger WHERE status OPERATOR(pg_catalog.=) 'pending'"
-					" ORDER BY requested_at, erasure_id" :
-					"SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending'"
-					" FROM retention.erasure_ledger WHERE status OPERATOR(pg_catalog.=) 'pending' OR applied_here IS NULL"
+	/* a pending erasure is looked at once every hold it waited for has ended */
+	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending'"
+					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
+					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
+					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
 					" ORDER BY requested_at, erasure_id",
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -748,11 +750,118 @@ rt_replay(bool pending_only, RtSrf *srf)
 	return n;
 }
 
-/* Carries out the pending erasures whose legal holds have all ended. */
+/*
+ * Carries out the pending erasures whose legal holds have all ended.  The
+ * subject is found through the hold it waited for (holds keep the key), so
+ * no scan of the subject table is needed; an erasure that waited only for
+ * table holds is found by its hash, as a replay would.
+ */
 int
 rt_erasure_complete_pending(void)
 {
-	return rt_replay(true, NULL);
+	SPITupleTable *tuptable;
+	uint64		n;
+	List	   *by_id = NIL;
+	List	   *by_hash = NIL;
+	List	   *kinds = NIL;
+	ListCell   *lc;
+	int			done = 0;
+
+	rt_catalog_exec("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
+					" (SELECT h.subject_id FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
+					"   AND h.kind OPERATOR(pg_catalog.=) l.kind LIMIT 1)"
+					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
+					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
+					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
+					" ORDER BY l.requested_at, l.erasure_id",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tuptable->vals[i];
+		TupleDesc	d = tuptable->tupdesc;
+		bool		isnull;
+		RtLedgerEntry *e = palloc0(sizeof(RtLedgerEntry));
+		Datum		h;
+		Datum		id;
+
+		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
+		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
+		e->pending = true;
+		h = SPI_getbinval(t, d, 3, &isnull);
+		e->hashed = !isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES;
+		if (e->hashed)
+			memcpy(e->hash, VARDATA_ANY(DatumGetByteaPP(h)), RT_SUBJECT_HASH_BYTES);
+		id = SPI_getbinval(t, d, 4, &isnull);
+		if (isnull)
+		{
+			/* only table holds: find the subject by its hash */
+			if (e->hashed)
+			{
+				by_hash = lappend(by_hash, e);
+				if (!list_member(kinds, makeString(e->kind)))
+					kinds = lappend(kinds, makeString(e->kind));
+			}
+			continue;
+		}
+		e->subject_id = TextDatumGetCString(id);
+		by_id = lappend(by_id, e);
+	}
+
+	foreach(lc, by_id)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+		RtSubjectKind *k;
+		Datum		key;
+		List	   *holds;
+		List	   *steps;
+		char	   *summary;
+		int64		total;
+
+		k = rt_subject_kind(e->kind);
+		key = rt_subject_key_datum(k, e->subject_id);
+		holds = rt_holds_covering(e->kind, e->subject_id, rt_kind_relids(k));
+		if (holds != NIL)
+		{
+			/* another hold came since: wait for it too */
+			rt_ledger_applied(e, false, 0, holds);
+			continue;
+		}
+		steps = rt_erase_now(k, key);
+		total = rt_steps_summary(steps, &summary);
+		rt_ledger_applied(e, true, total, NIL);
+		{
+			char	   *token = rt_erasure_subject_token(e->kind, e->subject_id);
+
+			rt_audit_append("erasure_completed", k->relid, total,
+							psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+									 e->erasure_id, rt_json_quote(e->kind),
+									 token ? rt_json_quote(token) : "null", summary));
+		}
+		done++;
+	}
+	foreach(lc, kinds)
+	{
+		List	   *of_kind = NIL;
+		ListCell   *ec;
+
+		foreach(ec, by_hash)
+		{
+			RtLedgerEntry *e = lfirst(ec);
+
+			if (strcmp(e->kind, strVal(lfirst(lc))) == 0)
+				of_kind = lappend(of_kind, e);
+		}
+		if (rt_key_problem() == NULL)
+		{
+			rt_replay_kind(strVal(lfirst(lc)), of_kind, NULL);
+			done += list_length(of_kind);
+		}
+	}
+	return done;
 }
 
 PG_FUNCTION_INFO_V1(retention_replay_erasures);
@@ -766,7 +875,8 @@ retention_replay_erasures(PG_FUNCTION_ARGS)
 	rt_require_role(RT_OFFICER_ROLE, "replay erasures");
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
-	(void) rt_replay(false, &srf);
+	(void) rt_erasure_complete_pending();
+	(void) rt_replay(&srf);
 	SPI_finish();
 	return (Datum) 0;
 }
