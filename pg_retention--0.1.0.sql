@@ -166,6 +166,7 @@ CREATE TABLE retention.run_history (
     blocked         bigint NOT NULL DEFAULT 0,
     skipped_locked  bigint NOT NULL DEFAULT 0,
     undated         bigint NOT NULL DEFAULT 0,
+    held            bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
     error           text,
     run_by          name NOT NULL,
@@ -181,10 +182,16 @@ COMMENT ON TABLE retention.run_history IS
 SELECT pg_catalog.pg_extension_config_dump('retention.run_history', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '');
 
+-- a run's error can quote its table's data: each role sees the runs of tables it may read
 CREATE VIEW retention.runs AS
     SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, status, error, run_by, trigger
-      FROM retention.run_history;
+           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger
+      FROM retention.run_history h
+     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
+                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
 
 COMMENT ON VIEW retention.runs IS
 'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
@@ -208,14 +215,14 @@ COMMENT ON FUNCTION retention.preview(timestamptz) IS
 CREATE FUNCTION retention.policy_status(
     OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
     OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
-    OUT rows_blocked bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT rows_blocked bigint, OUT rows_on_hold bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
     OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'retention_policy_status'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.policy_status() IS
-'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
+'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows under a legal hold, rows undated, the oldest overdue anchor, the last run, its status, the last success, and the next scheduled run. Backs the view retention.status.';
 
 CREATE VIEW retention.status AS SELECT * FROM retention.policy_status();
 
@@ -273,6 +280,194 @@ LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.verify_audit() IS
 'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok).';
+
+------------------------------------------------------------------------
+-- Data subjects, legal holds, erasure
+------------------------------------------------------------------------
+
+-- roles for people who handle requests and people who check (created once per cluster)
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'retention_officer') THEN
+        CREATE ROLE retention_officer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'retention_auditor') THEN
+        CREATE ROLE retention_auditor NOLOGIN;
+    END IF;
+END
+$roles$;
+
+CREATE TABLE retention.subject_catalog (
+    kind        text PRIMARY KEY,
+    relid       regclass NOT NULL,
+    key_column  name NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL
+);
+COMMENT ON TABLE retention.subject_catalog IS
+'Storage of the kinds of data subjects; read it through retention.subjects.';
+SELECT pg_catalog.pg_extension_config_dump('retention.subject_catalog', '');
+
+CREATE TABLE retention.subject_link_catalog (
+    kind        text NOT NULL REFERENCES retention.subject_catalog ON DELETE CASCADE,
+    relid       regclass NOT NULL,
+    column_name name NOT NULL,
+    PRIMARY KEY (kind, relid, column_name)
+);
+COMMENT ON TABLE retention.subject_link_catalog IS
+'Storage of the links declared with retention.link_subject (a column that holds a subject key without a foreign key).';
+SELECT pg_catalog.pg_extension_config_dump('retention.subject_link_catalog', '');
+
+CREATE FUNCTION retention.add_subject(kind text, tbl regclass, key name)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_add_subject'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.add_subject(text, regclass, name) IS
+'Declares a kind of data subject: rows of tbl, one per subject, identified by the unique column key. Tables that reference tbl through foreign keys are found from the catalog. Errors: 42710 kind exists, 42P10 key not unique, 42703 no such column, 42809 not a table, 42501 not the owner, 22023 invalid kind name.';
+
+CREATE FUNCTION retention.link_subject(kind text, tbl regclass, col name)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_link_subject'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.link_subject(text, regclass, name) IS
+'Says that column col of tbl holds the key of a subject of kind, where no foreign key says so. Errors: 42704 unknown kind, 42703 no such column, 42804 type cannot hold the key, 42501 not the owner of tbl.';
+
+CREATE FUNCTION retention.drop_subject(kind text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_drop_subject'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.drop_subject(text) IS
+'Forgets a kind of data subject and its links (no data is touched). Errors: 42704 unknown kind, 42501 not the owner of its table.';
+
+CREATE VIEW retention.subjects AS
+    SELECT s.kind, s.relid AS tbl, s.key_column AS key, s.created_at, s.created_by,
+           pg_catalog.array_agg(pg_catalog.format('%s.%I', l.relid, l.column_name) ORDER BY l.relid, l.column_name)
+               FILTER (WHERE l.relid IS NOT NULL) AS links
+      FROM retention.subject_catalog s
+      LEFT JOIN retention.subject_link_catalog l USING (kind)
+     GROUP BY s.kind, s.relid, s.key_column, s.created_at, s.created_by;
+COMMENT ON VIEW retention.subjects IS
+'Declared kinds of data subjects: their table, key column, and the links declared by hand.';
+
+CREATE FUNCTION retention.subject_graph(
+    OUT kind text, OUT tbl regclass, OUT relation text, OUT depth integer, OUT via text,
+    OUT link_columns text[], OUT erase_order integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_subject_graph'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.subject_graph() IS
+'The resolved graph of every kind of data subject (backs the view retention.subject_graph).';
+
+CREATE VIEW retention.subject_graph AS SELECT * FROM retention.subject_graph();
+COMMENT ON VIEW retention.subject_graph IS
+'Per kind of data subject, the tables its rows are found in: the subject''s table, tables that reference it (directly or in a chain, with the foreign-key path), and referenced tables with personal columns (its address); erase_order is the order erasure follows.';
+
+CREATE FUNCTION retention.subject_data(kind text, id text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'retention_subject_data'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.subject_data(text, text) IS
+'Everything the database holds about one data subject, as one jsonb document grouped by table, with each table''s personal columns and their categories: the answer to an access or portability request. For superusers and members of retention_officer. Errors: 42501 not allowed, 42704 unknown kind, 22P02 id not a valid key.';
+
+CREATE TABLE retention.hold_catalog (
+    hold_id      bigserial PRIMARY KEY,
+    kind         text,
+    subject_id   text,
+    relid        regclass,
+    reason       text NOT NULL,
+    until        timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by   name NOT NULL,
+    released_at  timestamptz,
+    released_by  name,
+    CHECK ((kind IS NOT NULL AND subject_id IS NOT NULL AND relid IS NULL)
+        OR (kind IS NULL AND subject_id IS NULL AND relid IS NOT NULL))
+);
+COMMENT ON TABLE retention.hold_catalog IS
+'Storage of legal holds; read it through retention.holds.';
+SELECT pg_catalog.pg_extension_config_dump('retention.hold_catalog', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.hold_catalog_hold_id_seq', '');
+
+CREATE FUNCTION retention.hold(kind text, id text, reason text, until timestamptz DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_hold'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.hold(text, text, text, timestamptz) IS
+'Places a legal hold on one data subject until released or until (NULL: until released); returns the hold id. Held rows are skipped by policies and by erasure. For superusers and members of retention_officer. Errors: 42501, 42704 unknown kind, 22023 empty reason or until in the past, 22P02 invalid id.';
+
+CREATE FUNCTION retention.hold_table(tbl regclass, reason text, until timestamptz DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_hold_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.hold_table(regclass, text, timestamptz) IS
+'Places a legal hold on a whole table (and its partitions); returns the hold id. Errors: 42501, 42809 not a table, 22023 empty reason or until in the past.';
+
+CREATE FUNCTION retention.release(hold_id bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_release'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.release(bigint) IS
+'Ends a legal hold; erasures that waited for it are carried out in the same transaction. Errors: 42501, 42704 no such hold, 55000 already released.';
+
+CREATE VIEW retention.holds AS
+    SELECT hold_id, kind, subject_id AS id, relid AS tbl, reason, until, created_at, created_by,
+           released_at, released_by,
+           released_at IS NULL AND (until IS NULL OR until > pg_catalog.now()) AS active
+      FROM retention.hold_catalog;
+COMMENT ON VIEW retention.holds IS
+'Legal holds: on a data subject (kind, id) or a table, why, until when, who placed and released them, and whether they are active now.';
+
+CREATE TABLE retention.erasure_ledger (
+    erasure_id       uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    kind             text NOT NULL,
+    subject_hash     bytea,
+    key_fingerprint  text,
+    requested_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    requested_by     name NOT NULL,
+    status           text NOT NULL CHECK (status IN ('pending', 'done')),
+    waiting_for      bigint[],
+    completed_at     timestamptz,
+    rows             bigint,
+    applied_here     timestamptz
+);
+COMMENT ON TABLE retention.erasure_ledger IS
+'Storage of the erasure ledger; read it through retention.erasures.';
+SELECT pg_catalog.pg_extension_config_dump('retention.erasure_ledger', '');
+
+CREATE VIEW retention.erasures AS
+    SELECT erasure_id, kind, pg_catalog.encode(subject_hash, 'hex') AS subject_hash, key_fingerprint,
+           requested_at, requested_by, status, waiting_for, completed_at, rows, applied_here
+      FROM retention.erasure_ledger;
+COMMENT ON VIEW retention.erasures IS
+'The erasure ledger: every erasure, naming its subject by a keyed BLAKE2b hash (never the id), its status (pending while a legal hold lasts, done), the holds it waits for, when it was carried out here.';
+
+CREATE FUNCTION retention.erase_subject(kind text, id text)
+RETURNS TABLE (tbl regclass, action text, rows bigint)
+AS 'MODULE_PATHNAME', 'retention_erase_subject'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.erase_subject(text, text) IS
+'Erases one data subject from every table of its graph in one transaction, children first: rows are deleted, or anonymized where a table''s anonymize policy says they must be kept (and where kept rows still reference them). Returns what was done per table; an unknown id gives zero rows. A subject under a legal hold is not touched: the erasure is recorded as pending and carried out when the hold ends. Recorded in the erasure ledger by a keyed hash. For superusers and members of retention_officer. Errors: 42501, 42704 unknown kind, 22P02 invalid id.';
+
+CREATE FUNCTION retention.replay_erasures(OUT erasure_id uuid, OUT kind text, OUT result text, OUT rows bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_replay_erasures'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.replay_erasures() IS
+'Applies the ledger entries not applied in this database yet (after a restore and import_erasures) and the pending ones whose holds ended: finds each subject again by hashing the keys of its table, and erases it. result: erased, held, absent. Errors: 42501, 55000 no key (the key the erasures were recorded with is needed).';
+
+CREATE FUNCTION retention.export_erasures()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'retention_export_erasures'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.export_erasures() IS
+'The erasure ledger as a jsonb array, to bring to a database restored from an older backup (retention.import_erasures). Errors: 42501.';
+
+CREATE FUNCTION retention.import_erasures(entries jsonb)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_import_erasures'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.import_erasures(jsonb) IS
+'Adds the ledger entries of export_erasures() that this ledger lacks (by erasure_id), to be applied by replay_erasures(); returns how many were added. Errors: 42501, 22023 not a JSON array.';
 
 ------------------------------------------------------------------------
 -- DDL guards
@@ -438,10 +633,13 @@ COMMENT ON FUNCTION retention.create_key(text) IS
 ------------------------------------------------------------------------
 
 REVOKE ALL ON retention.policy_catalog, retention.run_history, retention.audit,
-              retention.audit_head FROM PUBLIC;
+              retention.audit_head, retention.subject_catalog, retention.subject_link_catalog,
+              retention.hold_catalog, retention.erasure_ledger FROM PUBLIC;
 GRANT USAGE ON SCHEMA retention TO PUBLIC;
 GRANT SELECT ON retention.categories, retention.personal_columns, retention.policies,
-                retention.runs, retention.status TO PUBLIC;
+                retention.runs, retention.status, retention.subjects, retention.subject_graph TO PUBLIC;
+-- people who handle requests see holds and erasures; auditors see the trail as well
+GRANT SELECT ON retention.holds, retention.erasures, retention.audit TO retention_officer, retention_auditor;
 REVOKE ALL ON FUNCTION retention.on_sql_drop(), retention.on_ddl_end(),
                        retention.audit_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION retention.create_key(text) FROM PUBLIC;

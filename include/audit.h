@@ -22,4 +22,7 @@ extern void rt_audit_append(const char *event, Oid relid, int64 rows,
 extern void rt_audit_append_named(const char *event, const char *tbl, int64 rows,
 								  const char *details_json);
 
+/* Returns s as a JSON string literal, quoted and escaped. */
+extern char *rt_json_quote(const char *s);
+
 #endif							/* RT_AUDIT_H */

@@ -39,6 +39,14 @@ extern void rt_restore_user(const RtSavedUser *saved);
 /* Raises insufficient_privilege unless the current user owns relid. */
 extern void rt_require_table_owner(Oid relid, const char *what);
 
+/*
+ * Raises insufficient_privilege unless the current user is a superuser or a
+ * member of role (such as retention_officer); the refusal is also written
+ * to the server log, so that refused attempts are visible although the
+ * transaction that made them rolls back.
+ */
+extern void rt_require_role(const char *role, const char *what);
+
 /* Returns true when roleid has the privileges of relid's owner. */
 extern bool rt_has_owner_rights(Oid relid, Oid roleid);
 

@@ -65,6 +65,12 @@ typedef struct RtTarget
 	SPIPlanPtr	select_plan;
 	SPIPlanPtr	delete_plan;
 	SPIPlanPtr	delete_skip_locked_plan;
+	/* legal holds: the same statements, skipping rows of held subjects */
+	List	   *held_kinds;		/* kinds of data subject that cover this table */
+	Datum	   *held_keys;		/* per kind: text[] of held keys, for the current batch */
+	SPIPlanPtr	select_held_plan;
+	SPIPlanPtr	delete_held_plan;
+	SPIPlanPtr	delete_skip_locked_held_plan;
 } RtTarget;
 
 /* What one batch did. */
@@ -74,6 +80,7 @@ typedef struct RtBatchResult
 	int64		deleted;		/* rows deleted, or anonymized */
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locks them */
+	int64		held;			/* left because a legal hold covers them */
 } RtBatchResult;
 
 /*

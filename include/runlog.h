@@ -21,6 +21,7 @@ typedef struct RtRunStats
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locked them */
 	int64		undated;		/* rows whose anchor is NULL */
+	int64		held;			/* expired rows a legal hold keeps */
 } RtRunStats;
 
 /* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */

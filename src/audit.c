@@ -25,6 +25,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -69,6 +70,17 @@ rt_audit_hash(unsigned char *out, const unsigned char *prev_hash, int prev_len,
 	crypto_generichash(out, RT_AUDIT_HASH_BYTES, (const unsigned char *) buf.data,
 					   buf.len, NULL, 0);
 	pfree(buf.data);
+}
+
+/* Returns s as a JSON string literal, quoted and escaped. */
+char *
+rt_json_quote(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
 }
 
 /* Returns the canonical text of a JSON document (jsonb's own output form). */

@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -27,18 +28,21 @@
 #include "anonymize.h"
 #include "cutoff.h"
 #include "fk_guard.h"
+#include "hold.h"
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
 #include "scheduler.h"
 #include "srf.h"
+#include "subject.h"
 
 /* Counts of one policy at one cutoff. */
 typedef struct RtCounts
 {
 	int64		due;
 	int64		undated;
-	int64		blocked;
+	int64		blocked;		/* due, needed by a foreign key, not held */
+	int64		held;			/* due, kept by a legal hold */
 	bool		have_oldest;
 	TimestampTz oldest;			/* oldest expired anchor of a row nothing keeps */
 } RtCounts;
@@ -53,8 +57,12 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	const char *anchor = quote_identifier(policy->anchor);
 	char	   *blocked = NULL;
 	const char *pending = "true";
-	Oid			argtypes[1] = {rt_anchor_type_oid(anchor_type)};
-	Datum		values[1] = {rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type)};
+	const char *held = "false";
+	List	   *kinds = NIL;
+	Oid		   *argtypes;
+	Datum	   *values;
+	int			nargs = 1;
+	ListCell   *lc;
 	char	   *sql;
 	bool		isnull;
 	Datum		oldest;
@@ -65,18 +73,45 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 		pending = rt_anon_sql(policy, relid, "t")->pending;
 	else
 		blocked = rt_fk_blocked_expr(relid, "t");
+	/* rows of held subjects, or every row of a held table */
+	if (rt_table_on_hold(relid))
+		held = "true";
+	else if (rt_subject_kind_names() != NIL)
+	{
+		char	   *pred = rt_held_predicate(relid, "t", 2, &kinds);
+
+		if (pred)
+			held = pred;
+	}
+	argtypes = palloc(sizeof(Oid) * (1 + list_length(kinds)));
+	values = palloc(sizeof(Datum) * (1 + list_length(kinds)));
+	argtypes[0] = rt_anchor_type_oid(anchor_type);
+	values[0] = rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type);
+	foreach(lc, kinds)
+	{
+		Datum		keys = rt_held_keys(lfirst(lc));
+
+		argtypes[nargs] = TEXTARRAYOID;
+		values[nargs++] = keys != (Datum) 0 ? keys : PointerGetDatum(construct_empty_array(TEXTOID));
+	}
 	sql = psprintf("SELECT (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
 				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s IS NULL),"
-				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s),"
-				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s AND NOT %s)",
-				   relname, anchor, pending, relname, anchor, relname, anchor,
-				   blocked ? blocked : "false", anchor, relname, anchor, pending, blocked ? blocked : "false");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s AND NOT %s),"
+				   " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s AND %s),"
+				   " (SELECT pg_catalog.min(t.%s) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1 AND %s"
+				   "  AND NOT %s AND NOT %s)",
+				   relname, anchor, pending,
+				   relname, anchor,
+				   relname, anchor, blocked ? blocked : "false", held,
+				   relname, anchor, pending, held,
+				   anchor, relname, anchor, pending, blocked ? blocked : "false", held);
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", relname);
 	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	counts->undated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	counts->blocked += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	oldest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	counts->held += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	oldest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
 	if (!isnull)
 	{
 		TimestampTz ts = rt_anchor_to_timestamptz(oldest, anchor_type, policy->time_zone);
@@ -155,7 +190,7 @@ retention_preview(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(rt_action_name(p->action));
 		values[3] = TimestampTzGetDatum(cutoff);
 		values[4] = Int64GetDatum(counts.due);
-		values[5] = Int64GetDatum(0);	/* no legal holds are declared in this version */
+		values[5] = Int64GetDatum(counts.held);
 		values[6] = Int64GetDatum(counts.undated);
 		values[7] = Int64GetDatum(counts.blocked);
 		rt_srf_put(&srf, values, nulls);
@@ -183,8 +218,8 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		RtPolicy   *p = lfirst(lc);
 		TimestampTz cutoff = rt_cutoff(now, &p->keep, p->time_zone);
 		RtCounts	counts;
-		Datum		values[14];
-		bool		nulls[14];
+		Datum		values[15];
+		bool		nulls[15];
 		Oid			argtypes[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(p->policy_id)};
 		bool		counted;
@@ -197,15 +232,14 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		values[3] = IntervalPGetDatum(&p->keep);
 		values[4] = BoolGetDatum(p->enabled);
 		values[5] = TimestampTzGetDatum(cutoff);
-		/* overdue: past the cutoff and not kept by a foreign key */
-		values[6] = Int64GetDatum(counted ? counts.due - counts.blocked : 0);
-		nulls[6] = !counted;
+		/* overdue: past the cutoff, not kept by a foreign key nor by a legal hold */
+		values[6] = Int64GetDatum(counted ? counts.due - counts.blocked - counts.held : 0);
 		values[7] = Int64GetDatum(counted ? counts.blocked : 0);
-		nulls[7] = !counted;
-		values[8] = Int64GetDatum(counted ? counts.undated : 0);
-		nulls[8] = !counted;
-		values[9] = TimestampTzGetDatum(counted && counts.have_oldest ? counts.oldest : 0);
-		nulls[9] = !(counted && counts.have_oldest);
+		values[8] = Int64GetDatum(counted ? counts.held : 0);
+		values[9] = Int64GetDatum(counted ? counts.undated : 0);
+		nulls[6] = nulls[7] = nulls[8] = nulls[9] = !counted;
+		values[10] = TimestampTzGetDatum(counted && counts.have_oldest ? counts.oldest : 0);
+		nulls[10] = !(counted && counts.have_oldest);
 
 		rt_catalog_exec("SELECT (SELECT started_at FROM retention.run_history h"
 						"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY run_id DESC LIMIT 1),"
@@ -217,12 +251,12 @@ retention_policy_status(PG_FUNCTION_ARGS)
 						1, argtypes, args, NULL, false, SPI_OK_SELECT);
 		for (int i = 0; i < 3; i++)
 		{
-			values[10 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[10 + i]);
-			if (!nulls[10 + i] && i == 1)
-				values[10 + i] = PointerGetDatum(DatumGetTextPCopy(values[10 + i]));
+			values[11 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[11 + i]);
+			if (!nulls[11 + i] && i == 1)
+				values[11 + i] = PointerGetDatum(DatumGetTextPCopy(values[11 + i]));
 		}
 		/* the time of the next scheduled run: NULL without the scheduler */
-		values[13] = TimestampTzGetDatum(rt_sched_next_run(p->policy_id, p->enabled, &nulls[13]));
+		values[14] = TimestampTzGetDatum(rt_sched_next_run(p->policy_id, p->enabled, &nulls[14]));
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

@@ -20,6 +20,7 @@
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -140,4 +141,24 @@ rt_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
 			 SPI_result_code_string(rc), sql);
 	return rc;
+}
+
+/* Raises insufficient_privilege unless the current user is a superuser or a member of role. */
+void
+rt_require_role(const char *role, const char *what)
+{
+	Oid			roleid = get_role_oid(role, true);
+	Oid			userid = GetUserId();
+
+	if (superuser_arg(userid) || (OidIsValid(roleid) && has_privs_of_role(userid, roleid)))
+		return;
+	ereport(LOG,
+			(errmsg("pg_retention: role %s was refused: %s",
+					quote_identifier(GetUserNameFromId(userid, false)), what)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s", what),
+			 errdetail("Only superusers and members of role %s may do this.", quote_identifier(role)),
+			 errhint("A superuser can GRANT %s TO the role that handles these requests.",
+					 quote_identifier(role))));
 }

@@ -55,6 +55,7 @@
 
 #include "anonymize.h"
 #include "fk_guard.h"
+#include "hold.h"
 #include "purge.h"
 
 /* the window never holds more than this many batches' worth of rows */
@@ -98,38 +99,55 @@ rt_prepare_kept(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* Prepares the SELECT and DELETE statements of one target. */
+/*
+ * Prepares a target's SELECT, DELETE (or UPDATE) and SKIP LOCKED statements.
+ * With held_select / held_apply (the legal-hold predicate with its key
+ * arrays numbered from $6 and from $3), the statements step around rows of
+ * held subjects; nheld is the number of those arrays.
+ */
 static void
-rt_target_prepare_statements(RtTarget *t)
+rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply, int nheld,
+					SPIPlanPtr *select_plan, SPIPlanPtr *apply_plan, SPIPlanPtr *skip_locked_plan)
 {
 	Oid			anchor_oid = rt_anchor_type_oid(t->anchor_type);
-	Oid			select_types[5] = {TIDOID, TIDOID, anchor_oid, INT8OID, anchor_oid};
-	Oid			delete_types[2] = {TIDARRAYOID, anchor_oid};
+	Oid		   *select_types = palloc(sizeof(Oid) * (5 + nheld));
+	Oid		   *apply_types = palloc(sizeof(Oid) * (2 + nheld));
 	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t");
 	char	   *filter = t->pending ? psprintf(" AND %s", t->pending) : "";
+	char	   *not_held = held_apply ? psprintf(" AND NOT %s", held_apply) : "";
+	const char *held = held_select ? held_select : "false";
 	StringInfoData sql;
 
+	select_types[0] = TIDOID;
+	select_types[1] = TIDOID;
+	select_types[2] = anchor_oid;
+	select_types[3] = INT8OID;
+	select_types[4] = anchor_oid;
+	apply_types[0] = TIDARRAYOID;
+	apply_types[1] = anchor_oid;
+	for (int i = 0; i < nheld; i++)
+		select_types[5 + i] = apply_types[2 + i] = TEXTARRAYOID;
 	if (blocked == NULL)
 		blocked = "false";
 
 	initStringInfo(&sql);
 	if (t->anchor_order)
 		appendStringInfo(&sql,
-						 "SELECT t.ctid, %s, t.%s FROM ONLY %s t"
+						 "SELECT t.ctid, %s, %s, t.%s FROM ONLY %s t"
 						 " WHERE t.%s OPERATOR(pg_catalog.<) $3"
 						 " AND t.%s OPERATOR(pg_catalog.>=) $5"
 						 " AND (t.%s OPERATOR(pg_catalog.>) $5 OR t.ctid OPERATOR(pg_catalog.>) $1)%s"
 						 " ORDER BY t.%s, t.ctid LIMIT $4",
-						 blocked, t->anchor, t->relname,
+						 blocked, held, t->anchor, t->relname,
 						 t->anchor, t->anchor, t->anchor, filter, t->anchor);
 	else
 		appendStringInfo(&sql,
-						 "SELECT t.ctid, %s FROM ONLY %s t"
+						 "SELECT t.ctid, %s, %s FROM ONLY %s t"
 						 " WHERE t.ctid OPERATOR(pg_catalog.>) $1 AND t.ctid OPERATOR(pg_catalog.<) $2"
 						 " AND t.%s OPERATOR(pg_catalog.<) $3%s"
 						 " ORDER BY t.ctid LIMIT $4",
-						 blocked, t->relname, t->anchor, filter);
-	t->select_plan = rt_prepare_kept(sql.data, 5, select_types);
+						 blocked, held, t->relname, t->anchor, filter);
+	*select_plan = rt_prepare_kept(sql.data, 5 + nheld, select_types);
 
 	if (t->action == RT_ACTION_ANONYMIZE)
 	{
@@ -137,42 +155,61 @@ rt_target_prepare_statements(RtTarget *t)
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
 						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
-						 " AND t.%s OPERATOR(pg_catalog.<) $2%s",
-						 t->relname, t->set_list, t->anchor, filter);
-		t->delete_plan = rt_prepare_kept(sql.data, 2, delete_types);
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s",
+						 t->relname, t->set_list, t->anchor, filter, not_held);
+		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
 						 "WITH l AS MATERIALIZED (SELECT t.ctid FROM ONLY %s t"
-						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2%s"
+						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2%s%s"
 						 " FOR UPDATE SKIP LOCKED),"
 						 " d AS (UPDATE ONLY %s t SET %s"
 						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.ctid FROM l))"
 						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
 						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
-						 t->relname, t->anchor, filter, t->relname, t->set_list, t->anchor, filter);
-		t->delete_skip_locked_plan = rt_prepare_kept(sql.data, 2, delete_types);
+						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter);
+		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
 		return;
 	}
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
-					 " AND t.%s OPERATOR(pg_catalog.<) $2",
-					 t->relname, t->anchor);
-	t->delete_plan = rt_prepare_kept(sql.data, 2, delete_types);
+					 " AND t.%s OPERATOR(pg_catalog.<) $2%s",
+					 t->relname, t->anchor, not_held);
+	*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "WITH l AS MATERIALIZED (SELECT t.ctid FROM ONLY %s t"
-					 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2"
+					 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2%s"
 					 " FOR UPDATE SKIP LOCKED),"
 					 " d AS (DELETE FROM ONLY %s t"
 					 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.ctid FROM l))"
 					 " AND t.%s OPERATOR(pg_catalog.<) $2 RETURNING 1)"
 					 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
-					 t->relname, t->anchor, t->relname, t->anchor);
-	t->delete_skip_locked_plan = rt_prepare_kept(sql.data, 2, delete_types);
+					 t->relname, t->anchor, not_held, t->relname, t->anchor);
+	*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+}
+
+/* Prepares the statements of one target: plain ones, and ones that step around held subjects. */
+static void
+rt_target_prepare_statements(RtTarget *t)
+{
+	List	   *kinds;
+	char	   *held_select = rt_held_predicate(t->relid, "t", 6, &kinds);
+	char	   *held_apply = rt_held_predicate(t->relid, "t", 3, &kinds);
+
+	rt_build_statements(t, NULL, NULL, 0, &t->select_plan, &t->delete_plan,
+						&t->delete_skip_locked_plan);
+	t->held_kinds = kinds;
+	if (held_select != NULL)
+	{
+		t->held_keys = palloc0(sizeof(Datum) * list_length(kinds));
+		rt_build_statements(t, held_select, held_apply, list_length(kinds), &t->select_held_plan,
+							&t->delete_held_plan, &t->delete_skip_locked_held_plan);
+	}
 }
 
 /* Returns the lowest possible value of an anchor type (-infinity). */
@@ -264,13 +301,15 @@ rt_targets_free(List *targets)
 	{
 		RtTarget   *t = lfirst(lc);
 
-		if (t->select_plan)
-			SPI_freeplan(t->select_plan);
-		if (t->delete_plan)
-			SPI_freeplan(t->delete_plan);
-		if (t->delete_skip_locked_plan)
-			SPI_freeplan(t->delete_skip_locked_plan);
-		t->select_plan = t->delete_plan = t->delete_skip_locked_plan = NULL;
+		SPIPlanPtr *plans[6] = {&t->select_plan, &t->delete_plan, &t->delete_skip_locked_plan,
+		&t->select_held_plan, &t->delete_held_plan, &t->delete_skip_locked_held_plan};
+
+		for (int i = 0; i < 6; i++)
+		{
+			if (*plans[i])
+				SPI_freeplan(*plans[i]);
+			*plans[i] = NULL;
+		}
 	}
 }
 
@@ -296,7 +335,9 @@ typedef struct RtCandidates
 	ItemPointerData *tids;		/* rows to delete */
 	int			nfree;
 	int			nblocked;
+	int			nheld;
 	int			total;
+	bool		use_held;		/* the held statements are in use this batch */
 } RtCandidates;
 
 /* Adds the rows of the last SELECT to the candidates; returns how many it had. */
@@ -310,8 +351,11 @@ rt_take_candidates(RtTarget *t, RtCandidates *c)
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
 		bool		blocked = DatumGetBool(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
+		bool		held = DatumGetBool(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull));
 
-		if (blocked)
+		if (held)
+			c->nheld++;
+		else if (blocked)
 			c->nblocked++;
 		else
 			c->tids[c->nfree++] = *tid;
@@ -326,7 +370,7 @@ rt_take_candidates(RtTarget *t, RtCandidates *c)
 
 				get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
 				/* by-value for every anchor type on 64-bit builds; copy to be safe */
-				t->pos.key = datumCopy(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull),
+				t->pos.key = datumCopy(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 4, &isnull),
 									   typbyval, typlen);
 			}
 		}
@@ -336,10 +380,11 @@ rt_take_candidates(RtTarget *t, RtCandidates *c)
 
 /* Runs the candidate SELECT once with the given bounds and limit. */
 static void
-rt_run_select(RtTarget *t, BlockNumber window_end, int64 limit)
+rt_run_select(RtTarget *t, BlockNumber window_end, int64 limit, bool use_held)
 {
 	ItemPointerData end;
-	Datum		values[5];
+	int			nheld = use_held ? list_length(t->held_kinds) : 0;
+	Datum	   *values = palloc(sizeof(Datum) * (5 + nheld));
 
 	ItemPointerSet(&end, window_end, 0);
 	values[0] = PointerGetDatum(&t->pos.tid);
@@ -347,8 +392,50 @@ rt_run_select(RtTarget *t, BlockNumber window_end, int64 limit)
 	values[2] = t->cutoff;
 	values[3] = Int64GetDatum(limit);
 	values[4] = t->pos.key;
-	if (SPI_execute_plan(t->select_plan, values, NULL, false, 0) != SPI_OK_SELECT)
+	for (int i = 0; i < nheld; i++)
+		values[5 + i] = t->held_keys[i];
+	if (SPI_execute_plan(use_held ? t->select_held_plan : t->select_plan, values, NULL, false, 0) !=
+		SPI_OK_SELECT)
 		elog(ERROR, "could not select expired rows of %s", t->relname);
+}
+
+/* Returns the parameters of the apply statements: tids, cutoff, and the held keys when in use. */
+static Datum *
+rt_apply_args(RtTarget *t, Datum tids, bool use_held)
+{
+	int			nheld = use_held ? list_length(t->held_kinds) : 0;
+	Datum	   *values = palloc(sizeof(Datum) * (2 + nheld));
+
+	values[0] = tids;
+	values[1] = t->cutoff;
+	for (int i = 0; i < nheld; i++)
+		values[2 + i] = t->held_keys[i];
+	return values;
+}
+
+/*
+ * Reads the held keys of the kinds covering the target for this batch;
+ * returns true when some subject is held, so that the held statements are
+ * needed.
+ */
+static bool
+rt_load_held_keys(RtTarget *t)
+{
+	bool		any = false;
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, t->held_kinds)
+	{
+		Datum		keys = rt_held_keys(lfirst(lc));
+
+		if (keys != (Datum) 0)
+			any = true;
+		else
+			keys = PointerGetDatum(construct_empty_array(TEXTOID));
+		t->held_keys[i++] = keys;
+	}
+	return any;
 }
 
 /* Gathers up to batch_size candidates in heap order, one block window at a time. */
@@ -379,7 +466,7 @@ rt_collect_heap_order(RtTarget *t, int batch_size, RtCandidates *c)
 		}
 		start = ItemPointerGetBlockNumberNoCheck(&t->pos.tid);
 
-		rt_run_select(t, t->pos.window_end, want);
+		rt_run_select(t, t->pos.window_end, want, c->use_held);
 		got = rt_take_candidates(t, c);
 		if (got == want)
 			break;				/* batch full; the window may hold more */
@@ -395,13 +482,13 @@ rt_collect_heap_order(RtTarget *t, int batch_size, RtCandidates *c)
 
 /* Deletes rows in SKIP LOCKED mode; adds what it did to result. */
 static void
-rt_delete_skip_locked(RtTarget *t, Datum tids, int n, RtBatchResult *result)
+rt_delete_skip_locked(RtTarget *t, Datum tids, int n, bool use_held, RtBatchResult *result)
 {
-	Datum		values[2] = {tids, t->cutoff};
 	bool		isnull;
 	int64		locked;
 
-	if (SPI_execute_plan(t->delete_skip_locked_plan, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(use_held ? t->delete_skip_locked_held_plan : t->delete_skip_locked_plan,
+						 rt_apply_args(t, tids, use_held), NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not delete expired rows of %s", t->relname);
 	locked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	result->deleted += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -426,7 +513,7 @@ rt_tid_array(ItemPointerData *tids, int n)
  * one and counted as blocked.
  */
 static void
-rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, RtBatchResult *result)
+rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBatchResult *result)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -438,7 +525,7 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, RtBatchResult *resu
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		rt_delete_skip_locked(t, rt_tid_array(tids, n), n, result);
+		rt_delete_skip_locked(t, rt_tid_array(tids, n), n, use_held, result);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -464,8 +551,23 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, RtBatchResult *resu
 		result->blocked++;
 		return;
 	}
-	rt_delete_careful(t, tids, n / 2, result);
-	rt_delete_careful(t, tids + n / 2, n - n / 2, result);
+	rt_delete_careful(t, tids, n / 2, use_held, result);
+	rt_delete_careful(t, tids + n / 2, n - n / 2, use_held, result);
+}
+
+/* Counts the rows of a target a run would handle now (for a table under a legal hold). */
+static int64
+rt_count_due(RtTarget *t)
+{
+	Oid			types[1] = {rt_anchor_type_oid(t->anchor_type)};
+	Datum		values[1] = {t->cutoff};
+	bool		isnull;
+	char	   *sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s",
+							   t->relname, t->anchor, t->pending ? psprintf(" AND %s", t->pending) : "");
+
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count expired rows of %s", t->relname);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* Runs one batch on a target in the current transaction. */
@@ -477,12 +579,20 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	memset(result, 0, sizeof(*result));
 	if (t->pos.done)
 		return;
+	if (rt_table_on_hold(t->relid))
+	{
+		/* the whole table is held: nothing of it goes in this run */
+		result->held = rt_count_due(t);
+		t->pos.done = true;
+		return;
+	}
 
 	c.tids = palloc(sizeof(ItemPointerData) * batch_size);
-	c.nfree = c.nblocked = c.total = 0;
+	c.nfree = c.nblocked = c.nheld = c.total = 0;
+	c.use_held = t->held_kinds != NIL && rt_load_held_keys(t);
 	if (t->anchor_order)
 	{
-		rt_run_select(t, 0, batch_size);
+		rt_run_select(t, 0, batch_size, c.use_held);
 		if (rt_take_candidates(t, &c) < batch_size)
 			t->pos.done = true;
 	}
@@ -491,6 +601,7 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 
 	result->candidates = c.total;
 	result->blocked = c.nblocked;
+	result->held = c.nheld;
 	if (c.nfree == 0)
 		return;
 	/* a refused UPDATE is an error of the batch, not a row to step around */
@@ -500,20 +611,18 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	switch (mode)
 	{
 		case RT_BATCH_FAST:
-			{
-				Datum		values[2] = {rt_tid_array(c.tids, c.nfree), t->cutoff};
-
-				if (SPI_execute_plan(t->delete_plan, values, NULL, false, 0) !=
-					(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))
-					elog(ERROR, "could not delete or anonymize expired rows of %s", t->relname);
-				result->deleted = SPI_processed;
-				break;
-			}
+			if (SPI_execute_plan(c.use_held ? t->delete_held_plan : t->delete_plan,
+								 rt_apply_args(t, rt_tid_array(c.tids, c.nfree), c.use_held),
+								 NULL, false, 0) !=
+				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))
+				elog(ERROR, "could not delete or anonymize expired rows of %s", t->relname);
+			result->deleted = SPI_processed;
+			break;
 		case RT_BATCH_SKIP_LOCKED:
-			rt_delete_skip_locked(t, rt_tid_array(c.tids, c.nfree), c.nfree, result);
+			rt_delete_skip_locked(t, rt_tid_array(c.tids, c.nfree), c.nfree, c.use_held, result);
 			break;
 		case RT_BATCH_CAREFUL:
-			rt_delete_careful(t, c.tids, c.nfree, result);
+			rt_delete_careful(t, c.tids, c.nfree, c.use_held, result);
 			break;
 	}
 }

@@ -185,6 +185,7 @@ rt_step_batch(RtRunState *s)
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;
 	s->stats.skipped_locked += result.skipped_locked;
+	s->stats.held += result.held;
 	if (result.candidates > 0)
 		s->stats.batches++;
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -199,20 +200,21 @@ rt_is_interrupt(const ErrorData *edata)
 }
 
 /*
- * Formats an error for the run record: message, and detail when there is
- * one.  The detail of a constraint violation by an anonymize run is left
- * out: it quotes the row ("Failing row contains ..."), whose personal data
- * must not outlive the row in the run record and the append-only audit.
+ * Formats an error for the run record and the audit trail: the message, its
+ * SQLSTATE, and the DETAIL unless the error is a data exception or an
+ * integrity constraint violation, whose DETAIL quotes the failing row
+ * ("Failing row contains ...", "Key (email)=(...)") and would outlive it.
  */
 static char *
-rt_error_text(const RtPolicy *policy, const ErrorData *edata)
+rt_error_text(const ErrorData *edata)
 {
-	if (policy->action == RT_ACTION_ANONYMIZE &&
-		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
-		return pstrdup(edata->message);
-	if (edata->detail)
-		return psprintf("%s (%s)", edata->message, edata->detail);
-	return pstrdup(edata->message);
+	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+
+	if (edata->detail && category != ERRCODE_DATA_EXCEPTION &&
+		category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		return psprintf("%s (%s) (SQLSTATE %s)", edata->message, edata->detail,
+						unpack_sql_state(edata->sqlerrcode));
+	return psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
 }
 
 /* Begins the next transaction of a run (no-op inside the caller's transaction). */
@@ -292,7 +294,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	if (edata != NULL)
 	{
 		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",
-						 &s->stats, rt_error_text(policy, edata));
+						 &s->stats, rt_error_text(edata));
 		rt_next(options, s);
 		if (rt_is_interrupt(edata))
 			ReThrowError(edata);

@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -28,34 +29,52 @@
 #include "utils/timestamp.h"
 
 #include "cutoff.h"
+#include "anonymize.h"
 #include "fk_guard.h"
+#include "hold.h"
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
+#include "subject.h"
 
 /* longest pause between retries of a policy whose runs keep failing */
 #define RT_MAX_BACKOFF_S 3600
 
-/* Returns true when a leaf table has an expired row; blocked, when given, excludes rows a foreign key needs. */
+/*
+ * Returns true when a leaf table has an expired row that also satisfies
+ * filter (SQL on alias t, or NULL), whose parameters $2, $3, ... are the
+ * nargs text[] values in args.
+ */
 static bool
 rt_leaf_has_expired(Oid relid, const char *anchor, Oid anchor_type_oid, Datum cutoff,
-					const char *blocked)
+					const char *filter, int nargs, Datum *args)
 {
-	Oid			argtypes[1] = {anchor_type_oid};
-	Datum		values[1] = {cutoff};
+	Oid		   *argtypes = palloc(sizeof(Oid) * (1 + nargs));
+	Datum	   *values = palloc(sizeof(Datum) * (1 + nargs));
 	char	   *sql;
 
-	sql = psprintf("SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s%s LIMIT 1",
+	argtypes[0] = anchor_type_oid;
+	values[0] = cutoff;
+	for (int i = 0; i < nargs; i++)
+	{
+		argtypes[1 + i] = TEXTARRAYOID;
+		values[1 + i] = args[i];
+	}
+	sql = psprintf("SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s LIMIT 1",
 				   rt_relation_name(relid), quote_identifier(anchor),
-				   blocked ? " AND NOT (" : "", blocked ? blocked : "", blocked ? ")" : "");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+				   filter ? " AND " : "", filter ? filter : "");
+	if (SPI_execute_with_args(sql, 1 + nargs, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for expired rows of %s", rt_relation_name(relid));
 	return SPI_processed > 0;
 }
 
-/* Returns true when one leaf table holds a row the policy would act on at cutoff. */
+/*
+ * Returns true when one leaf table holds a row the policy would act on at
+ * cutoff: expired, not needed by a foreign key (delete), not masked yet
+ * (anonymize), and not under a legal hold.
+ */
 static bool
 rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 {
@@ -63,18 +82,43 @@ rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 	RtAnchorType anchor_type = rt_policy_anchor_type(policy, rel);
 	Oid			type_oid = rt_anchor_type_oid(anchor_type);
 	Datum		value = rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type);
-	char	   *blocked;
+	StringInfoData filter;
+	List	   *kinds = NIL;
+	Datum	   *keys;
+	int			nkeys = 0;
+	char	   *held;
+	ListCell   *lc;
 
 	relation_close(rel, NoLock);
 	/* the common idle case, nothing expired, costs one query */
-	if (!rt_leaf_has_expired(relid, policy->anchor, type_oid, value, NULL))
+	if (!rt_leaf_has_expired(relid, policy->anchor, type_oid, value, NULL, 0, NULL))
 		return false;
-	if (policy->action != RT_ACTION_DELETE)
-		return true;
-	/* rows a foreign key still needs would only be counted as blocked again */
-	blocked = rt_fk_blocked_expr(relid, "t");
-	return blocked == NULL ||
-		rt_leaf_has_expired(relid, policy->anchor, type_oid, value, blocked);
+	if (rt_table_on_hold(relid))
+		return false;
+
+	initStringInfo(&filter);
+	appendStringInfoString(&filter, "true");
+	if (policy->action == RT_ACTION_ANONYMIZE)
+		appendStringInfo(&filter, " AND %s", rt_anon_sql(policy, relid, "t")->pending);
+	else
+	{
+		/* rows a foreign key still needs would only be counted as blocked again */
+		char	   *blocked = rt_fk_blocked_expr(relid, "t");
+
+		if (blocked)
+			appendStringInfo(&filter, " AND NOT %s", blocked);
+	}
+	held = rt_subject_kind_names() == NIL ? NULL : rt_held_predicate(relid, "t", 2, &kinds);
+	keys = palloc(sizeof(Datum) * Max(1, list_length(kinds)));
+	foreach(lc, kinds)
+	{
+		Datum		k = rt_held_keys(lfirst(lc));
+
+		keys[nkeys++] = k != (Datum) 0 ? k : PointerGetDatum(construct_empty_array(TEXTOID));
+	}
+	if (held)
+		appendStringInfo(&filter, " AND NOT %s", held);
+	return rt_leaf_has_expired(relid, policy->anchor, type_oid, value, filter.data, nkeys, keys);
 }
 
 /* Returns true when a policy has rows a run would act on now; see scheduler.h. */

@@ -51,6 +51,7 @@
 #include "policy.h"
 #include "privilege.h"
 #include "run.h"
+#include "erasure.h"
 #include "runlog.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
@@ -431,6 +432,40 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 	return ran;
 }
 
+/*
+ * Carries out the erasures that waited for legal holds that have expired
+ * since (release() carries out the others at once).  An error is logged
+ * and the next pass tries again.
+ */
+static void
+rt_worker_pending_erasures(MemoryContext cxt)
+{
+	rt_worker_begin(cxt);
+	PG_TRY();
+	{
+		int			done = rt_erasure_complete_pending();
+
+		if (done > 0)
+			ereport(LOG,
+					(errmsg("pg_retention: looked at %d pending erasures whose legal holds ended", done)));
+		rt_worker_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(LOG,
+				(errmsg("pending erasures could not be carried out: %s", edata->message),
+				 errhint("The worker tries again on its next pass; see retention.erasures.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
 /* Trims the run history to retention.run_history_keep records per policy. */
 static void
 rt_worker_trim(MemoryContext cxt)
@@ -476,6 +511,8 @@ rt_worker_pass(MemoryContext cxt)
 	}
 	if (any_run)
 		rt_worker_trim(cxt);
+	if (!rt_worker_must_stop())
+		rt_worker_pending_erasures(cxt);
 	return true;
 }
 

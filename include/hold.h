@@ -1,0 +1,38 @@
+/*
+ * hold.h
+ *    Legal holds (SPEC section 6): a hold on one data subject or on a whole
+ *    table pauses purges and erasure of the rows it covers until it is
+ *    released or expires.
+ */
+#ifndef RT_HOLD_H
+#define RT_HOLD_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+/* Returns true when an active table hold covers relid (or one of its partitioned ancestors). SPI must be connected. */
+extern bool rt_table_on_hold(Oid relid);
+
+/* Returns the ids (char *) of the subjects of kind under an active hold. SPI must be connected. */
+extern List *rt_held_subjects(const char *kind);
+
+/* Returns the ids (int64 *) of the active holds that cover subject id of kind or one of tables (Oids). SPI must be connected. */
+extern List *rt_holds_covering(const char *kind, const char *id, List *tables);
+
+/*
+ * Returns SQL on alias that is true when the row belongs to a subject under
+ * a hold, with the held keys of each kind passed as text[] parameters
+ * $first_param, $first_param + 1, ...; sets *kinds to those kinds (char *).
+ * Returns NULL when no kind of data subject covers relid.  SPI must be
+ * connected.
+ */
+extern char *rt_held_predicate(Oid relid, const char *alias, int first_param, List **kinds);
+
+/*
+ * Returns the held keys of kind as a text[] Datum, or (Datum) 0 when no
+ * subject of that kind is held.  SPI must be connected.
+ */
+extern Datum rt_held_keys(const char *kind);
+
+#endif							/* RT_HOLD_H */

@@ -1,0 +1,72 @@
+/*
+ * subject.h
+ *    Data subjects (SPEC section 5): a kind of subject is a table and its
+ *    key column ('customer' = customer.customer_id); the rows that belong
+ *    to one subject are found by following foreign keys from that table,
+ *    and links declared by hand where there is no foreign key.
+ */
+#ifndef RT_SUBJECT_H
+#define RT_SUBJECT_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+/* How a table of the subject graph relates to the subject's own table. */
+typedef enum RtSubjectRole
+{
+	RT_SUBJECT_ROOT,			/* the subject's table: one row per subject */
+	RT_SUBJECT_OWNED,			/* rows that reference the subject, directly or in a chain */
+	RT_SUBJECT_REFERENCED		/* a row the subject's row references, holding personal data */
+} RtSubjectRole;
+
+/* One table of a subject's graph. */
+typedef struct RtSubjectTable
+{
+	Oid			relid;
+	RtSubjectRole role;
+	int			depth;			/* hops from the subject's table (owned: >= 1) */
+	char	   *via;			/* how it was reached, for people: "rental.customer_id -> customer" */
+	char	   *belongs;		/* SQL predicate on alias t: the row belongs to subject $1 */
+	List	   *link_columns;	/* columns (char *) of this table that tie it to the subject */
+} RtSubjectTable;
+
+/* A kind of data subject with its resolved graph. */
+typedef struct RtSubjectKind
+{
+	char	   *kind;
+	Oid			relid;			/* the subject's table */
+	char	   *key;			/* its key column */
+	Oid			key_type;		/* type of the key column; $1 of belongs is of this type */
+	List	   *tables;			/* RtSubjectTable *, deepest owned first, root, referenced last */
+	char	   *key_eq;			/* equality operator of the key type, as OPERATOR(s.=) */
+	List	   *graph;			/* private: the graph's nodes, to build other predicates */
+} RtSubjectKind;
+
+/*
+ * Returns the kind with its graph, or raises undefined_object when no such
+ * kind is declared.  SPI must be connected.
+ */
+extern RtSubjectKind *rt_subject_kind(const char *kind);
+
+/*
+ * Returns the membership predicate of table t on alias with the subject's
+ * key written as keyref: "$1" for one subject, "ANY ($3)" for an array of
+ * them (keyref must be SQL of the key type or an array of it).
+ */
+extern char *rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t,
+								const char *alias, const char *keyref);
+
+/* Returns the subject's key value of type kind->key_type read from text id (raising on bad input). */
+extern Datum rt_subject_key_datum(const RtSubjectKind *kind, const char *id);
+
+/* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
+extern char *rt_subject_canonical_id(const RtSubjectKind *kind, Datum key);
+
+/* Returns the graph table of kind for relid (or one of its ancestors), or NULL. */
+extern RtSubjectTable *rt_subject_table_for(const RtSubjectKind *kind, Oid relid);
+
+/* Returns the names of every declared kind (char *). SPI must be connected. */
+extern List *rt_subject_kind_names(void);
+
+#endif							/* RT_SUBJECT_H */

@@ -1,0 +1,950 @@
+/*
+ * erasure.c
+ *    retention.erase_subject(kind, id), the erasure ledger, and its replay.
+ *
+ * An erasure removes one data subject from every table of its graph (see
+ * subject.c), in one transaction, children before parents:
+ *  - where a table must keep rows (an enabled anonymize policy says so,
+ *    e.g. payments kept for the tax authority) the subject's rows are
+ *    anonymized instead: every tagged column gets its mask;
+ *  - elsewhere the rows are deleted, except rows that other kept rows
+ *    still reference (a RESTRICT / NO ACTION foreign key): those are
+ *    anonymized too, or reported as kept when they hold no tagged column;
+ *  - a row the subject references (its address) is deleted once nothing
+ *    else references it, and left alone while it is shared.
+ * Each table is changed as its owner, with a safe search_path.
+ *
+ * The ledger records every erasure by a keyed hash of the subject (BLAKE2b
+ * keyed with a subkey of the pseudonymization key, over the kind and the
+ * key's canonical text), never by the id itself.  After a restore from an
+ * older backup, the ledger of the newer database is brought over
+ * (export_erasures / import_erasures) and replay_erasures() finds the
+ * subjects again by hashing the keys of the subject table.  A subject under
+ * a legal hold is not erased: the erasure is recorded as pending and is
+ * carried out when its holds have ended, by release() or by the next
+ * replay.  Without a key, erasures still happen but cannot be replayed.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "anonymize.h"
+#include "audit.h"
+#include "erasure.h"
+#include "fk_guard.h"
+#include "hold.h"
+#include "key.h"
+#include "policy.h"
+#include "privilege.h"
+#include "srf.h"
+#include "subject.h"
+#include "tag.h"
+
+#define RT_OFFICER_ROLE "retention_officer"
+#define RT_LEDGER_KDF_CONTEXT "erasure_"	/* eight characters, for crypto_kdf */
+#define RT_LEDGER_SUBKEY_ID 1
+#define RT_SUBJECT_HASH_BYTES 32
+
+/* What an erasure did to one table. */
+typedef struct RtErasureStep
+{
+	Oid			relid;
+	const char *action;			/* delete, anonymize, kept, held */
+	int64		rows;
+} RtErasureStep;
+
+/* Computes the keyed hash of a subject into out; false when no key is configured. */
+static bool
+rt_subject_hash(const char *kind, const char *canonical_id, unsigned char *out)
+{
+	unsigned char subkey[RT_KEY_BYTES];
+	crypto_generichash_state state;
+
+	if (rt_key_problem() != NULL)
+		return false;
+	rt_key_derive(RT_LEDGER_SUBKEY_ID, RT_LEDGER_KDF_CONTEXT, subkey, sizeof(subkey));
+	crypto_generichash_init(&state, subkey, sizeof(subkey), RT_SUBJECT_HASH_BYTES);
+	/* the NUL after the kind separates it from the id */
+	crypto_generichash_update(&state, (const unsigned char *) kind, strlen(kind) + 1);
+	crypto_generichash_update(&state, (const unsigned char *) canonical_id, strlen(canonical_id));
+	crypto_generichash_final(&state, out, RT_SUBJECT_HASH_BYTES);
+	sodium_memzero(subkey, sizeof(subkey));
+	sodium_memzero(&state, sizeof(state));
+	return true;
+}
+
+/* Returns the hexadecimal text of len bytes. */
+static char *
+rt_hex(const unsigned char *bytes, int len)
+{
+	char	   *hex = palloc(len * 2 + 1);
+
+	sodium_bin2hex(hex, len * 2 + 1, bytes, len);
+	return hex;
+}
+
+/* Returns the ledger token of a subject, or NULL without a key. */
+char *
+rt_erasure_subject_token(const char *kind, const char *id)
+{
+	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+
+	if (!rt_subject_hash(kind, id, hash))
+		return NULL;
+	return rt_hex(hash, sizeof(hash));
+}
+
+/* Returns true when relid, a partition of it or a table it belongs to has an enabled policy of action. */
+static bool
+rt_table_has_policy(Oid relid, RtAction action)
+{
+	List	   *family = find_all_inheritors(relid, NoLock, NULL);
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(family));
+	int			n = 0;
+	ListCell   *lc;
+	Oid			types[2] = {OIDARRAYOID, TEXTOID};
+	Datum		values[2];
+
+	foreach(lc, family)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[1] = CStringGetTextDatum(rt_action_name(action));
+	rt_catalog_exec("SELECT 1 FROM retention.policy_catalog WHERE enabled"
+					" AND action OPERATOR(pg_catalog.=) $2"
+					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+					2, types, values, NULL, false, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
+/* Returns true when relid (or a table it belongs to) has a tagged column. */
+static bool
+rt_table_has_tags(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		found = false;
+	char	   *category;
+	char	   *mask;
+
+	for (int i = 0; i < desc->natts && !found; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped && rt_tag_lookup(relid, i + 1, &category, &mask))
+			found = true;
+	relation_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Runs one statement on a table as its owner with a safe search_path; returns rows processed. */
+static int64
+rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, Datum tids)
+{
+	Oid			types[2] = {k->key_type, TIDARRAYOID};
+	Datum		values[2] = {key, tids};
+	RtSavedUser saved;
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	rt_become_table_owner(relid, &saved);
+	rc = SPI_execute_with_args(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
+	rt_restore_user(&saved);
+	AtEOXact_GUC(true, nest);
+	if (rc < 0)
+		elog(ERROR, "could not erase rows of %s: %s", rt_relation_name(relid), SPI_result_code_string(rc));
+	if (rc == SPI_OK_SELECT)
+	{
+		bool		isnull;
+
+		return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	return (int64) SPI_processed;
+}
+
+/* Masks every tagged column of the rows of relid matching where; returns how many rows changed. */
+static int64
+rt_anonymize_rows(Oid relid, bool only, const char *where, const RtSubjectKind *k, Datum key, Datum tids)
+{
+	RtPolicy	masking;
+	RtAnonSql  *anon;
+
+	memset(&masking, 0, sizeof(masking));
+	masking.relid = relid;
+	masking.action = RT_ACTION_ANONYMIZE;
+	masking.anchor = "";
+	masking.time_zone = rt_session_time_zone();
+	masking.enabled = true;
+	anon = rt_anon_sql(&masking, relid, "t");
+	return rt_exec_as_owner(relid,
+							psprintf("UPDATE %s%s t SET %s WHERE (%s) AND %s", only ? "ONLY " : "",
+									 rt_relation_name(relid), anon->set_list, where, anon->pending),
+							k, key, tids);
+}
+
+/* Adds a step to the list unless it did nothing and another step covers the table. */
+static List *
+rt_add_step(List *steps, Oid relid, const char *action, int64 rows)
+{
+	RtErasureStep *s = palloc(sizeof(RtErasureStep));
+
+	s->relid = relid;
+	s->action = action;
+	s->rows = rows;
+	return lappend(steps, s);
+}
+
+/* Erases an owned table's or the subject table's rows of one subject: delete or anonymize. */
+static List *
+rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+{
+	List	   *leaves;
+	ListCell   *lc;
+	int64		deleted = 0;
+	int64		masked = 0;
+	int64		kept = 0;
+	bool		tagged = rt_table_has_tags(t->relid);
+
+	if (rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE))
+	{
+		/* the table keeps its rows: anonymize the subject's */
+		int64		count = rt_exec_as_owner(t->relid,
+											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
+													  rt_relation_name(t->relid), t->belongs),
+											 k, key, (Datum) 0);
+
+		if (!tagged)
+			return rt_add_step(steps, t->relid, "kept", count);
+		masked = rt_anonymize_rows(t->relid, false, t->belongs, k, key, (Datum) 0);
+		return rt_add_step(steps, t->relid, "anonymize", masked);
+	}
+
+	leaves = find_all_inheritors(t->relid, AccessShareLock, NULL);
+	foreach(lc, leaves)
+	{
+		Oid			leaf = lfirst_oid(lc);
+		char	   *blocked;
+		char	   *leaf_belongs;
+
+		if (get_rel_relkind(leaf) != RELKIND_RELATION)
+			continue;
+		blocked = rt_fk_blocked_expr(leaf, "t");
+		leaf_belongs = t->belongs;
+		deleted += rt_exec_as_owner(leaf,
+									psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s%s", rt_relation_name(leaf),
+											 leaf_belongs, blocked ? " AND NOT " : "",
+											 blocked ? blocked : "", ""),
+									k, key, (Datum) 0);
+		if (blocked == NULL)
+			continue;
+		/* rows that kept rows still reference stay: anonymized if they can be */
+		if (tagged)
+			masked += rt_anonymize_rows(leaf, true, leaf_belongs, k, key, (Datum) 0);
+		kept += rt_exec_as_owner(leaf,
+								 psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE %s",
+										  rt_relation_name(leaf), leaf_belongs),
+								 k, key, (Datum) 0);
+	}
+	steps = rt_add_step(steps, t->relid, "delete", deleted);
+	if (masked > 0)
+		steps = rt_add_step(steps, t->relid, "anonymize", masked);
+	else if (kept > 0)
+		steps = rt_add_step(steps, t->relid, "kept", kept);
+	return steps;
+}
+
+/* A referenced table's rows of the subject, remembered before the subject's row goes. */
+typedef struct RtReferencedRows
+{
+	const RtSubjectTable *table;
+	List	   *leaves;			/* Oid of each leaf holding such rows */
+	List	   *tids;			/* tid[] Datum per leaf */
+} RtReferencedRows;
+
+/* Remembers the rows of a referenced table that the subject's row points at. */
+static RtReferencedRows *
+rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+{
+	RtReferencedRows *r = palloc0(sizeof(RtReferencedRows));
+	List	   *leaves = find_all_inheritors(t->relid, AccessShareLock, NULL);
+	ListCell   *lc;
+	Oid			types[1] = {k->key_type};
+	Datum		values[1] = {key};
+
+	r->table = t;
+	foreach(lc, leaves)
+	{
+		Oid			leaf = lfirst_oid(lc);
+		RtSavedUser saved;
+		bool		isnull;
+		Datum		arr;
+
+		if (get_rel_relkind(leaf) != RELKIND_RELATION)
+			continue;
+		rt_become_table_owner(leaf, &saved);
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.array_agg(t.ctid) FROM ONLY %s t WHERE %s",
+										   rt_relation_name(leaf), t->belongs),
+								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read %s", rt_relation_name(leaf));
+		rt_restore_user(&saved);
+		arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			continue;
+		r->leaves = lappend_oid(r->leaves, leaf);
+		r->tids = lappend(r->tids, DatumGetPointer(datumCopy(arr, false, -1)));
+	}
+	return r;
+}
+
+/* Deletes remembered referenced rows that nothing references any more. */
+static List *
+rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Datum key)
+{
+	int64		deleted = 0;
+	int64		shared = 0;
+
+	for (int i = 0; i < list_length(r->leaves); i++)
+	{
+		Oid			leaf = list_nth_oid(r->leaves, i);
+		Datum		tids = PointerGetDatum(list_nth(r->tids, i));
+		char	   *blocked = rt_fk_blocked_expr(leaf, "t");
+		int64		total = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(tids)), ARR_DIMS(DatumGetArrayTypeP(tids)));
+		int64		n;
+
+		n = rt_exec_as_owner(leaf,
+							 psprintf("DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)%s%s",
+									  rt_relation_name(leaf), blocked ? " AND NOT " : "", blocked ? blocked : ""),
+							 k, key, tids);
+		deleted += n;
+		shared += total - n;
+	}
+	if (deleted > 0 || shared == 0)
+		steps = rt_add_step(steps, r->table->relid, "delete", deleted);
+	if (shared > 0)
+		steps = rt_add_step(steps, r->table->relid, "kept", shared);
+	return steps;
+}
+
+/* Erases one subject now, children first; returns the steps. */
+static List *
+rt_erase_now(const RtSubjectKind *k, Datum key)
+{
+	List	   *steps = NIL;
+	List	   *referenced = NIL;
+	ListCell   *lc;
+
+	foreach(lc, k->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+
+		if (t->role == RT_SUBJECT_REFERENCED)
+			referenced = lappend(referenced, rt_remember_referenced(k, t, key));
+	}
+	foreach(lc, k->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+
+		if (t->role != RT_SUBJECT_REFERENCED)
+			steps = rt_erase_table(steps, k, t, key);
+	}
+	foreach(lc, referenced)
+		steps = rt_erase_referenced(steps, k, lfirst(lc), key);
+	return steps;
+}
+
+/* Counts the subject's rows per table without changing them (for a held erasure). */
+static List *
+rt_count_subject(const RtSubjectKind *k, Datum key)
+{
+	List	   *steps = NIL;
+	ListCell   *lc;
+
+	foreach(lc, k->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+
+		steps = rt_add_step(steps, t->relid, "held",
+							rt_exec_as_owner(t->relid,
+											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
+													  rt_relation_name(t->relid), t->belongs),
+											 k, key, (Datum) 0));
+	}
+	return steps;
+}
+
+/* Returns the relids of a kind's tables as a list of Oids. */
+static List *
+rt_kind_relids(const RtSubjectKind *k)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, k->tables)
+		relids = lappend_oid(relids, ((RtSubjectTable *) lfirst(lc))->relid);
+	return relids;
+}
+
+/* Returns the sum of rows of steps, and their JSON summary in *json. */
+static int64
+rt_steps_summary(List *steps, char **json)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int64		total = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, steps)
+	{
+		RtErasureStep *s = lfirst(lc);
+
+		if (lc != list_head(steps))
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"table\": ");
+		escape_json(&buf, rt_relation_name(s->relid));
+		appendStringInfo(&buf, ", \"action\": \"%s\", \"rows\": " INT64_FORMAT "}", s->action, s->rows);
+		if (strcmp(s->action, "delete") == 0 || strcmp(s->action, "anonymize") == 0)
+			total += s->rows;
+	}
+	appendStringInfoChar(&buf, ']');
+	*json = buf.data;
+	return total;
+}
+
+/* Appends an entry to the erasure ledger and returns its id as text. */
+static char *
+rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool pending,
+				 List *holds, int64 rows)
+{
+	Oid			types[6] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = "      ";
+	NameData	requester;
+	bool		isnull;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
+	int			n = 0;
+	ListCell   *lc;
+	bytea	   *h = palloc(VARHDRSZ + RT_SUBJECT_HASH_BYTES);
+
+	foreach(lc, holds)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	SET_VARSIZE(h, VARHDRSZ + RT_SUBJECT_HASH_BYTES);
+	if (hashed)
+		memcpy(VARDATA(h), hash, RT_SUBJECT_HASH_BYTES);
+	namestrcpy(&requester, GetUserNameFromId(GetUserId(), false));
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = PointerGetDatum(h);
+	nulls[1] = hashed ? ' ' : 'n';
+	values[2] = hashed ? CStringGetTextDatum(rt_key_fingerprint()) : (Datum) 0;
+	nulls[2] = hashed ? ' ' : 'n';
+	values[3] = NameGetDatum(&requester);
+	values[4] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	nulls[4] = pending ? ' ' : 'n';
+	values[5] = Int64GetDatum(rows);
+	rt_catalog_exec(pending ?
+					"INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
+					" status, waiting_for, rows) VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING erasure_id::pg_catalog.text" :
+					"INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
+					" status, waiting_for, rows, completed_at, applied_here)"
+					" VALUES ($1, $2, $3, $4, 'done', $5, $6, pg_catalog.now(), pg_catalog.now())"
+					" RETURNING erasure_id::pg_catalog.text",
+					6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Puts the steps of an erasure into the result set. */
+static void
+rt_put_steps(RtSrf *srf, List *steps)
+{
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		RtErasureStep *s = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = ObjectIdGetDatum(s->relid);
+		values[1] = CStringGetTextDatum(s->action);
+		values[2] = Int64GetDatum(s->rows);
+		rt_srf_put(srf, values, nulls);
+	}
+}
+
+PG_FUNCTION_INFO_V1(retention_erase_subject);
+
+/* SQL: retention.erase_subject(kind, id) erases one data subject from every table, in one transaction. */
+Datum
+retention_erase_subject(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+	char	   *kind;
+	char	   *id;
+	RtSubjectKind *k;
+	Datum		key;
+	List	   *holds;
+	List	   *steps;
+	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+	bool		hashed;
+	char	   *summary;
+	int64		total;
+	char	   *erasure_id;
+	char	   *token;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind and id must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	rt_require_role(RT_OFFICER_ROLE, "erase a data subject");
+	rt_srf_begin(fcinfo, &srf);
+
+	SPI_connect();
+	k = rt_subject_kind(kind);
+	key = rt_subject_key_datum(k, id);
+	id = rt_subject_canonical_id(k, key);
+	hashed = rt_subject_hash(kind, id, hash);
+	token = hashed ? rt_json_quote(rt_hex(hash, sizeof(hash))) : "null";
+	holds = rt_holds_covering(kind, id, rt_kind_relids(k));
+	if (holds != NIL)
+	{
+		steps = rt_count_subject(k, key);
+		total = rt_steps_summary(steps, &summary);
+		erasure_id = rt_ledger_insert(kind, hash, hashed, true, holds, 0);
+		rt_audit_append("erasure_pending", k->relid, 0,
+						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"held\": %s}",
+								 erasure_id, rt_json_quote(kind), token, summary));
+		ereport(NOTICE,
+				(errmsg("data subject of kind \"%s\" is under a legal hold: the erasure is pending", kind),
+				 errdetail("It is carried out when the hold ends (retention.release or its until time)."),
+				 errhint("See retention.holds and retention.erasures.")));
+	}
+	else
+	{
+		steps = rt_erase_now(k, key);
+		total = rt_steps_summary(steps, &summary);
+		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total);
+		rt_audit_append("erasure", k->relid, total,
+						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+								 erasure_id, rt_json_quote(kind), token, summary));
+		if (!hashed)
+			ereport(WARNING,
+					(errmsg("no pseudonymization key is configured: this erasure cannot be replayed after a restore"),
+					 errhint("Set retention.key_file and create a key with retention.create_key(); the ledger names subjects by a keyed hash.")));
+	}
+	rt_put_steps(&srf, steps);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* A ledger entry waiting to be applied in this database. */
+typedef struct RtLedgerEntry
+{
+	char	   *erasure_id;
+	char	   *kind;
+	bool		hashed;
+	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+	bool		pending;
+	bool		matched;
+	char	   *subject_id;		/* known when a subject hold kept the erasure pending */
+} RtLedgerEntry;
+
+/* Marks a ledger entry applied here with its outcome. */
+static void
+rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
+{
+	Oid			types[4] = {TEXTOID, BOOLOID, INT8OID, INT8ARRAYOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, holds)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	values[0] = CStringGetTextDatum(e->erasure_id);
+	values[1] = BoolGetDatum(done);
+	values[2] = Int64GetDatum(rows);
+	values[3] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	nulls[3] = done ? 'n' : ' ';
+	rt_catalog_exec("UPDATE retention.erasure_ledger SET"
+					" status = CASE WHEN $2 THEN 'done' ELSE 'pending' END,"
+					" rows = CASE WHEN $2 AND status OPERATOR(pg_catalog.=) 'pending' THEN $3 ELSE rows END,"
+					" completed_at = CASE WHEN $2 THEN COALESCE(completed_at, pg_catalog.now()) END,"
+					" applied_here = CASE WHEN $2 THEN pg_catalog.now() END, waiting_for = $4"
+					" WHERE erasure_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid",
+					4, types, values, nulls, false, SPI_OK_UPDATE);
+}
+
+/* Applies the entries of one kind: finds their subjects by hashing keys, erases those not held. */
+static void
+rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
+{
+	RtSubjectKind *k = rt_subject_kind(kind);
+	RtSavedUser saved;
+	SPITupleTable *keys;
+	uint64		nkeys;
+	ListCell   *lc;
+	List	   *relids = rt_kind_relids(k);
+
+	rt_become_table_owner(k->relid, &saved);
+	if (SPI_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the keys of %s", rt_relation_name(k->relid));
+	rt_restore_user(&saved);
+	keys = SPI_tuptable;
+	nkeys = SPI_processed;
+
+	for (uint64 i = 0; i < nkeys; i++)
+	{
+		bool		isnull;
+		Datum		key = SPI_getbinval(keys->vals[i], keys->tupdesc, 1, &isnull);
+		char	   *id;
+		unsigned char hash[RT_SUBJECT_HASH_BYTES];
+
+		if (isnull)
+			continue;
+		id = rt_subject_canonical_id(k, key);
+		if (!rt_subject_hash(kind, id, hash))
+			return;
+		foreach(lc, entries)
+		{
+			RtLedgerEntry *e = lfirst(lc);
+			List	   *holds;
+			List	   *steps;
+			char	   *summary;
+			int64		total;
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+
+			if (!e->hashed || e->matched || memcmp(e->hash, hash, RT_SUBJECT_HASH_BYTES) != 0)
+				continue;
+			e->matched = true;
+			holds = rt_holds_covering(kind, id, relids);
+			if (holds != NIL)
+			{
+				rt_ledger_applied(e, false, 0, holds);
+				total = 0;
+				values[2] = CStringGetTextDatum("held");
+			}
+			else
+			{
+				steps = rt_erase_now(k, datumCopy(key, get_typbyval(k->key_type), get_typlen(k->key_type)));
+				total = rt_steps_summary(steps, &summary);
+				rt_ledger_applied(e, true, total, NIL);
+				rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", k->relid, total,
+								psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+										 e->erasure_id, rt_json_quote(kind),
+										 rt_json_quote(rt_hex(hash, sizeof(hash))), summary));
+				values[2] = CStringGetTextDatum("erased");
+			}
+			if (srf)
+			{
+				values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
+				values[1] = CStringGetTextDatum(kind);
+				values[3] = Int64GetDatum(total);
+				rt_srf_put(srf, values, nulls);
+			}
+		}
+	}
+	/* entries whose subject is not (or no longer) here: nothing left to erase */
+	foreach(lc, entries)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (e->matched || !e->hashed)
+			continue;
+		rt_ledger_applied(e, true, 0, NIL);
+		if (srf)
+		{
+			values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
+			values[1] = CStringGetTextDatum(kind);
+			values[2] = CStringGetTextDatum("absent");
+			values[3] = Int64GetDatum(0);
+			rt_srf_put(srf, values, nulls);
+		}
+	}
+}
+
+/* Applies the ledger entries not yet applied here and the pending ones whose holds ended; returns how many it looked at. */
+static int
+rt_replay(RtSrf *srf)
+{
+	List	   *entries = NIL;
+	List	   *kinds = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	/* a pending erasure is looked at once every hold it waited for has ended */
+	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending'"
+					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
+					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
+					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
+					" ORDER BY requested_at, erasure_id",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		RtLedgerEntry *e = palloc0(sizeof(RtLedgerEntry));
+		bool		isnull;
+		Datum		h;
+
+		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
+		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
+		h = SPI_getbinval(t, d, 3, &isnull);
+		if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES)
+		{
+			memcpy(e->hash, VARDATA_ANY(DatumGetByteaPP(h)), RT_SUBJECT_HASH_BYTES);
+			e->hashed = true;
+		}
+		e->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		entries = lappend(entries, e);
+		if (!list_member(kinds, makeString(e->kind)))
+			kinds = lappend(kinds, makeString(e->kind));
+	}
+	foreach(lc, entries)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+
+		if (!e->hashed)
+			ereport(WARNING,
+					(errmsg("erasure %s of kind \"%s\" was recorded without a key and cannot be replayed",
+							e->erasure_id, e->kind)));
+	}
+	if (entries != NIL && rt_key_problem() != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot replay erasures: %s", rt_key_problem()),
+				 errhint("Replaying needs the key the erasures were recorded with: bring the key file along with the backup.")));
+	foreach(lc, kinds)
+	{
+		List	   *of_kind = NIL;
+		ListCell   *ec;
+
+		foreach(ec, entries)
+			if (strcmp(((RtLedgerEntry *) lfirst(ec))->kind, strVal(lfirst(lc))) == 0)
+				of_kind = lappend(of_kind, lfirst(ec));
+		rt_replay_kind(strVal(lfirst(lc)), of_kind, srf);
+		n += list_length(of_kind);
+	}
+	return n;
+}
+
+/*
+ * Carries out the pending erasures whose legal holds have all ended.  The
+ * subject is found through the hold it waited for (holds keep the key), so
+ * no scan of the subject table is needed; an erasure that waited only for
+ * table holds is found by its hash, as a replay would.
+ */
+int
+rt_erasure_complete_pending(void)
+{
+	SPITupleTable *tuptable;
+	uint64		n;
+	List	   *by_id = NIL;
+	List	   *by_hash = NIL;
+	List	   *kinds = NIL;
+	ListCell   *lc;
+	int			done = 0;
+
+	rt_catalog_exec("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
+					" (SELECT h.subject_id FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
+					"   AND h.kind OPERATOR(pg_catalog.=) l.kind LIMIT 1)"
+					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
+					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
+					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
+					" ORDER BY l.requested_at, l.erasure_id",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tuptable->vals[i];
+		TupleDesc	d = tuptable->tupdesc;
+		bool		isnull;
+		RtLedgerEntry *e = palloc0(sizeof(RtLedgerEntry));
+		Datum		h;
+		Datum		id;
+
+		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
+		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
+		e->pending = true;
+		h = SPI_getbinval(t, d, 3, &isnull);
+		e->hashed = !isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES;
+		if (e->hashed)
+			memcpy(e->hash, VARDATA_ANY(DatumGetByteaPP(h)), RT_SUBJECT_HASH_BYTES);
+		id = SPI_getbinval(t, d, 4, &isnull);
+		if (isnull)
+		{
+			/* only table holds: find the subject by its hash */
+			if (e->hashed)
+			{
+				by_hash = lappend(by_hash, e);
+				if (!list_member(kinds, makeString(e->kind)))
+					kinds = lappend(kinds, makeString(e->kind));
+			}
+			continue;
+		}
+		e->subject_id = TextDatumGetCString(id);
+		by_id = lappend(by_id, e);
+	}
+
+	foreach(lc, by_id)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+		RtSubjectKind *k;
+		Datum		key;
+		List	   *holds;
+		List	   *steps;
+		char	   *summary;
+		int64		total;
+
+		k = rt_subject_kind(e->kind);
+		key = rt_subject_key_datum(k, e->subject_id);
+		holds = rt_holds_covering(e->kind, e->subject_id, rt_kind_relids(k));
+		if (holds != NIL)
+		{
+			/* another hold came since: wait for it too */
+			rt_ledger_applied(e, false, 0, holds);
+			continue;
+		}
+		steps = rt_erase_now(k, key);
+		total = rt_steps_summary(steps, &summary);
+		rt_ledger_applied(e, true, total, NIL);
+		{
+			char	   *token = rt_erasure_subject_token(e->kind, e->subject_id);
+
+			rt_audit_append("erasure_completed", k->relid, total,
+							psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+									 e->erasure_id, rt_json_quote(e->kind),
+									 token ? rt_json_quote(token) : "null", summary));
+		}
+		done++;
+	}
+	foreach(lc, kinds)
+	{
+		List	   *of_kind = NIL;
+		ListCell   *ec;
+
+		foreach(ec, by_hash)
+		{
+			RtLedgerEntry *e = lfirst(ec);
+
+			if (strcmp(e->kind, strVal(lfirst(lc))) == 0)
+				of_kind = lappend(of_kind, e);
+		}
+		if (rt_key_problem() == NULL)
+		{
+			rt_replay_kind(strVal(lfirst(lc)), of_kind, NULL);
+			done += list_length(of_kind);
+		}
+	}
+	return done;
+}
+
+PG_FUNCTION_INFO_V1(retention_replay_erasures);
+
+/* SQL: retention.replay_erasures() applies the ledger entries not applied in this database yet. */
+Datum
+retention_replay_erasures(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+
+	rt_require_role(RT_OFFICER_ROLE, "replay erasures");
+	rt_srf_begin(fcinfo, &srf);
+	SPI_connect();
+	(void) rt_erasure_complete_pending();
+	(void) rt_replay(&srf);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(retention_export_erasures);
+
+/* SQL: retention.export_erasures() returns the ledger as a jsonb array, to carry to a restored database. */
+Datum
+retention_export_erasures(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		result;
+	MemoryContext caller = CurrentMemoryContext;
+
+	rt_require_role(RT_OFFICER_ROLE, "export the erasure ledger");
+	SPI_connect();
+	rt_catalog_exec("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+					"'erasure_id', erasure_id, 'kind', kind,"
+					" 'subject_hash', pg_catalog.encode(subject_hash, 'hex'), 'key_fingerprint', key_fingerprint,"
+					" 'requested_at', requested_at, 'requested_by', requested_by, 'status', status,"
+					" 'completed_at', completed_at, 'rows', rows) ORDER BY requested_at, erasure_id), '[]')"
+					" FROM retention.erasure_ledger",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = datumCopy(result, false, -1);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(retention_import_erasures);
+
+/* SQL: retention.import_erasures(entries jsonb) adds the entries this ledger lacks; returns how many. */
+Datum
+retention_import_erasures(PG_FUNCTION_ARGS)
+{
+	Oid			types[1] = {JSONBOID};
+	Datum		values[1];
+	int64		added;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("entries must not be null")));
+	rt_require_role(RT_OFFICER_ROLE, "import erasures");
+	values[0] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	rt_catalog_exec("SELECT 1 WHERE pg_catalog.jsonb_typeof($1) OPERATOR(pg_catalog.=) 'array'",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entries must be a JSON array as returned by retention.export_erasures()")));
+	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
+					" requested_at, requested_by, status, completed_at, rows, applied_here)"
+					" SELECT (e->>'erasure_id')::pg_catalog.uuid, e->>'kind',"
+					" pg_catalog.decode(e->>'subject_hash', 'hex'), e->>'key_fingerprint',"
+					" (e->>'requested_at')::pg_catalog.timestamptz, (e->>'requested_by')::pg_catalog.name,"
+					" e->>'status', (e->>'completed_at')::pg_catalog.timestamptz, (e->>'rows')::pg_catalog.int8, NULL"
+					" FROM pg_catalog.jsonb_array_elements($1) e"
+					" ON CONFLICT (erasure_id) DO NOTHING",
+					1, types, values, NULL, false, SPI_OK_INSERT);
+	added = (int64) SPI_processed;
+	rt_audit_append("erasures_imported", InvalidOid, added, NULL);
+	SPI_finish();
+	PG_RETURN_INT64(added);
+}

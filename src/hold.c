@@ -1,0 +1,334 @@
+/*
+ * hold.c
+ *    Legal holds: retention.hold, retention.hold_table, retention.release
+ *    and the retention.holds view.
+ *
+ * A hold names what it covers (a subject of a kind by its key, or a table),
+ * why (reason, shown in reports) and until when (NULL: until released).  A
+ * hold is active while it is neither released nor past its until.  Holds
+ * keep the subject's key as written, because the rows must be found while
+ * the hold lasts; the audit trail records holds without it.  Placing and
+ * releasing holds is for superusers and members of retention_officer.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "erasure.h"
+#include "hold.h"
+#include "policy.h"
+#include "privilege.h"
+#include "subject.h"
+
+#define RT_OFFICER_ROLE "retention_officer"
+
+/* the SQL condition of an active hold, on the hold catalog's own columns */
+#define RT_HOLD_ACTIVE \
+	"released_at IS NULL AND (until IS NULL OR until OPERATOR(pg_catalog.>) pg_catalog.now())"
+
+/* Returns true when an active table hold covers relid or one of its partitioned ancestors. */
+bool
+rt_table_on_hold(Oid relid)
+{
+	List	   *rels = list_make1_oid(relid);
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		values[1];
+
+	if (get_rel_relispartition(relid))
+		rels = list_concat(rels, get_partition_ancestors(relid));
+	elems = palloc(sizeof(Datum) * list_length(rels));
+	foreach(lc, rels)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
+/* Returns the ids of the subjects of kind under an active hold. */
+List *
+rt_held_subjects(const char *kind)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(kind)};
+	List	   *ids = NIL;
+
+	rt_catalog_exec("SELECT DISTINCT subject_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+					" AND kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		ids = lappend(ids, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return ids;
+}
+
+/* Returns the ids of the active holds covering subject id of kind or one of tables. */
+List *
+rt_holds_covering(const char *kind, const char *id, List *tables)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, OIDARRAYOID};
+	Datum		values[3];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(tables)));
+	int			n = 0;
+	ListCell   *lc;
+	List	   *holds = NIL;
+
+	foreach(lc, tables)
+	{
+		List	   *family = list_make1_oid(lfirst_oid(lc));
+		ListCell   *fc;
+
+		/* a hold on a partition or on the partitioned table covers the table */
+		family = list_concat(family, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+		foreach(fc, family)
+		{
+			elems = repalloc(elems, sizeof(Datum) * (n + 1));
+			elems[n++] = ObjectIdGetDatum(lfirst_oid(fc));
+		}
+	}
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = CStringGetTextDatum(id);
+	values[2] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	rt_catalog_exec("SELECT hold_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+					" AND ((kind OPERATOR(pg_catalog.=) $1 AND subject_id OPERATOR(pg_catalog.=) $2)"
+					"      OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)) ORDER BY hold_id",
+					3, types, values, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64	   *hold_id = palloc(sizeof(int64));
+
+		*hold_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		holds = lappend(holds, hold_id);
+	}
+	return holds;
+}
+
+/* Returns SQL on alias: the row belongs to a held subject of some kind covering relid. */
+char *
+rt_held_predicate(Oid relid, const char *alias, int first_param, List **kinds)
+{
+	List	   *names = rt_subject_kind_names();
+	ListCell   *lc;
+	StringInfoData buf;
+
+	*kinds = NIL;
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		RtSubjectKind *k = rt_subject_kind(lfirst(lc));
+		RtSubjectTable *t = rt_subject_table_for(k, relid);
+		char	   *keyref;
+
+		if (t == NULL)
+			continue;
+		keyref = psprintf("ANY ($%d::%s[])", first_param + list_length(*kinds),
+						  format_type_be_qualified(k->key_type));
+		appendStringInfo(&buf, "%s(%s)", *kinds == NIL ? "" : " OR ",
+						 rt_subject_belongs(k, t, alias, keyref));
+		*kinds = lappend(*kinds, k->kind);
+	}
+	return *kinds == NIL ? NULL : psprintf("(%s)", buf.data);
+}
+
+/* Returns the held keys of kind as a text[] Datum, or 0 when none is held. */
+Datum
+rt_held_keys(const char *kind)
+{
+	List	   *ids = rt_held_subjects(kind);
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (ids == NIL)
+		return (Datum) 0;
+	elems = palloc(sizeof(Datum) * list_length(ids));
+	foreach(lc, ids)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Checks reason and until of a new hold. */
+static void
+rt_check_hold_args(FunctionCallInfo fcinfo, int reason_arg, int until_arg)
+{
+	if (PG_ARGISNULL(reason_arg) ||
+		strspn(text_to_cstring(PG_GETARG_TEXT_PP(reason_arg)), " \t\r\n") ==
+		strlen(text_to_cstring(PG_GETARG_TEXT_PP(reason_arg))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a legal hold needs a reason"),
+				 errhint("Say why the data must be kept, such as the court order or the request it answers.")));
+	if (!PG_ARGISNULL(until_arg) &&
+		PG_GETARG_TIMESTAMPTZ(until_arg) <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a legal hold cannot end in the past (%s)",
+						timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(until_arg))),
+				 errhint("Give a future time, or NULL for a hold that lasts until it is released.")));
+}
+
+/* Inserts a hold and records it in the audit trail; returns its id. */
+static int64
+rt_insert_hold(const char *kind, const char *id, Oid relid, Datum reason, bool until_null, Datum until)
+{
+	Oid			types[6] = {TEXTOID, TEXTOID, OIDOID, TEXTOID, TIMESTAMPTZOID, NAMEOID};
+	Datum		values[6];
+	char		nulls[6] = "      ";
+	NameData	creator;
+	bool		isnull;
+	int64		hold_id;
+	char	   *details;
+
+	values[0] = kind ? CStringGetTextDatum(kind) : (Datum) 0;
+	nulls[0] = kind ? ' ' : 'n';
+	values[1] = id ? CStringGetTextDatum(id) : (Datum) 0;
+	nulls[1] = id ? ' ' : 'n';
+	values[2] = ObjectIdGetDatum(relid);
+	nulls[2] = OidIsValid(relid) ? ' ' : 'n';
+	values[3] = reason;
+	values[4] = until;
+	nulls[4] = until_null ? 'n' : ' ';
+	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
+	values[5] = NameGetDatum(&creator);
+	rt_catalog_exec("INSERT INTO retention.hold_catalog (kind, subject_id, relid, reason, until, created_by)"
+					" VALUES ($1, $2, $3, $4, $5, $6) RETURNING hold_id",
+					6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
+	hold_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	details = psprintf("{\"hold_id\": " INT64_FORMAT ", \"kind\": %s, \"subject\": %s, \"reason\": %s, \"until\": %s}",
+					   hold_id, kind ? rt_json_quote(kind) : "null",
+					   (id && rt_erasure_subject_token(kind, id)) ?
+					   rt_json_quote(rt_erasure_subject_token(kind, id)) : "null",
+					   rt_json_quote(TextDatumGetCString(reason)),
+					   until_null ? "null" : rt_json_quote(timestamptz_to_str(DatumGetTimestampTz(until))));
+	rt_audit_append(kind ? "hold" : "hold_table", relid, -1, details);
+	return hold_id;
+}
+
+PG_FUNCTION_INFO_V1(retention_hold);
+
+/* SQL: retention.hold(kind, id, reason, until) places a legal hold on one data subject. */
+Datum
+retention_hold(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	char	   *id;
+	RtSubjectKind *k;
+	int64		hold_id;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind and id must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	rt_require_role(RT_OFFICER_ROLE, "place a legal hold");
+	rt_check_hold_args(fcinfo, 2, 3);
+	SPI_connect();
+	k = rt_subject_kind(kind);
+	/* held by the canonical text of the key, as erasures look it up */
+	id = rt_subject_canonical_id(k, rt_subject_key_datum(k, id));
+	hold_id = rt_insert_hold(kind, id, InvalidOid, PG_GETARG_DATUM(2), PG_ARGISNULL(3),
+							 PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
+	SPI_finish();
+	PG_RETURN_INT64(hold_id);
+}
+
+PG_FUNCTION_INFO_V1(retention_hold_table);
+
+/* SQL: retention.hold_table(tbl, reason, until) places a legal hold on a whole table. */
+Datum
+retention_hold_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int64		hold_id;
+	char		relkind;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tbl must not be null")));
+	relid = PG_GETARG_OID(0);
+	rt_require_role(RT_OFFICER_ROLE, "place a legal hold");
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", rt_relation_name(relid)),
+				 errhint("Legal holds apply to ordinary and partitioned tables.")));
+	rt_check_hold_args(fcinfo, 1, 2);
+	SPI_connect();
+	hold_id = rt_insert_hold(NULL, NULL, relid, PG_GETARG_DATUM(1), PG_ARGISNULL(2),
+							 PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2));
+	SPI_finish();
+	PG_RETURN_INT64(hold_id);
+}
+
+PG_FUNCTION_INFO_V1(retention_release);
+
+/* SQL: retention.release(hold_id) ends a legal hold and completes the erasures it kept pending. */
+Datum
+retention_release(PG_FUNCTION_ARGS)
+{
+	int64		hold_id;
+	Oid			types[2] = {INT8OID, NAMEOID};
+	Datum		values[2];
+	bool		isnull;
+	bool		was_released;
+	Oid			relid;
+	NameData	releaser;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("hold_id must not be null")));
+	hold_id = PG_GETARG_INT64(0);
+	values[0] = Int64GetDatum(hold_id);
+	rt_require_role(RT_OFFICER_ROLE, "release a legal hold");
+	SPI_connect();
+	rt_catalog_exec("SELECT released_at IS NOT NULL, relid::pg_catalog.oid FROM retention.hold_catalog"
+					" WHERE hold_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("legal hold " INT64_FORMAT " does not exist", hold_id),
+				 errhint("See retention.holds.")));
+	was_released = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (isnull)
+		relid = InvalidOid;
+	if (was_released)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("legal hold " INT64_FORMAT " was already released", hold_id)));
+	namestrcpy(&releaser, GetUserNameFromId(GetUserId(), false));
+	values[1] = NameGetDatum(&releaser);
+	rt_catalog_exec("UPDATE retention.hold_catalog SET released_at = pg_catalog.now(), released_by = $2"
+					" WHERE hold_id OPERATOR(pg_catalog.=) $1",
+					2, types, values, NULL, false, SPI_OK_UPDATE);
+	rt_audit_append("release", relid, -1, psprintf("{\"hold_id\": " INT64_FORMAT "}", hold_id));
+	/* erasures that waited for this hold go ahead now, in this transaction */
+	rt_erasure_complete_pending();
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,832 @@
+/*
+ * subject.c
+ *    Kinds of data subjects and the graph of tables that hold their rows.
+ *
+ * retention.add_subject('customer', 'customer', 'customer_id') declares a
+ * kind.  The rows of one customer are then found from the catalog, not from
+ * a list kept by hand:
+ *  - owned rows: tables whose foreign keys reference the customer table,
+ *    directly (rental.customer_id) or in a chain (payment.rental_id ->
+ *    rental.customer_id), up to RT_SUBJECT_MAX_DEPTH hops; a table reached
+ *    by several paths belongs to the subject through any of them;
+ *  - manual links: retention.link_subject('customer', 'weblog', 'cust')
+ *    for a column that holds the key without a foreign key;
+ *  - referenced rows: a row the customer row references through a foreign
+ *    key and that holds tagged (personal) columns, such as its address.
+ * As in fk_guard.c, foreign keys declared on partitions count for the whole
+ * partitioned table.  Every membership test is SQL on alias "t" with the
+ * subject's key as parameter $1, with quoted identifiers and the
+ * constraints' own operators.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "audit.h"
+#include "policy.h"
+#include "privilege.h"
+#include "srf.h"
+#include "subject.h"
+#include "tag.h"
+
+#define RT_SUBJECT_MAX_DEPTH 5
+
+/* An edge of the graph: rows of "to" reference rows of "from". */
+typedef struct RtSubjectEdge
+{
+	Oid			from;			/* the referenced table (nearer the subject) */
+	List	   *from_cols;		/* its columns (char *) */
+	List	   *to_cols;		/* the referencing columns of the owned table */
+	List	   *ops;			/* equality operators as SQL: OPERATOR(s.=) */
+	bool		cast_to_key;	/* a manual link whose column is cast to the key type */
+} RtSubjectEdge;
+
+/* A table of the graph while it is being built. */
+typedef struct RtGraphNode
+{
+	RtSubjectTable *table;
+	List	   *edges;			/* RtSubjectEdge * */
+} RtGraphNode;
+
+/* Returns "OPERATOR(schema.name)" for an operator OID. */
+static char *
+rt_operator_sql(Oid oproid)
+{
+	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(oproid));
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", oproid);
+	op = (Form_pg_operator) GETSTRUCT(tuple);
+	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Returns the table a constraint's relation stands for: the root of its partition tree. */
+static Oid
+rt_logical_table(Oid relid)
+{
+	if (get_rel_relispartition(relid))
+		return llast_oid(get_partition_ancestors(relid));
+	return relid;
+}
+
+/* Returns the node of relid in nodes, or NULL. */
+static RtGraphNode *
+rt_graph_find(List *nodes, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+	{
+		RtGraphNode *n = lfirst(lc);
+
+		if (n->table->relid == relid)
+			return n;
+	}
+	return NULL;
+}
+
+/* Returns true when some column of relid (or of its partitioned ancestors) is tagged. */
+static bool
+rt_has_tagged_columns(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		found = false;
+	char	   *category;
+	char	   *mask;
+
+	for (int i = 0; i < desc->natts && !found; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			rt_tag_lookup(relid, i + 1, &category, &mask))
+			found = true;
+	relation_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Builds the membership predicate of node for alias, nesting level deep. */
+static void
+rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias,
+			   int level, const RtSubjectKind *kind, const char *keyref)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	if (node->table->role == RT_SUBJECT_ROOT)
+	{
+		appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
+		return;
+	}
+	appendStringInfoChar(buf, '(');
+	foreach(lc, node->edges)
+	{
+		RtSubjectEdge *e = lfirst(lc);
+		RtGraphNode *from = rt_graph_find(nodes, e->from);
+		char		sub[16];
+
+		if (from == NULL || level >= RT_SUBJECT_MAX_DEPTH + 1)
+			continue;
+		if (!first)
+			appendStringInfoString(buf, " OR ");
+		first = false;
+		if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
+			strcmp(linitial(e->from_cols), kind->key) == 0)
+		{
+			/* a direct reference to the key: compare with $1, no join */
+			if (e->cast_to_key)
+				appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
+								 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+			else
+				appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
+								 (char *) linitial(e->ops), keyref);
+			continue;
+		}
+		snprintf(sub, sizeof(sub), "s%d", level);
+		appendStringInfo(buf, "EXISTS (SELECT 1 FROM %s %s WHERE ", rt_relation_name(e->from), sub);
+		for (int i = 0; i < list_length(e->from_cols); i++)
+			appendStringInfo(buf, "%s.%s %s %s.%s AND ", sub,
+							 quote_identifier(list_nth(e->from_cols, i)),
+							 (char *) list_nth(e->ops, i), alias,
+							 quote_identifier(list_nth(e->to_cols, i)));
+		rt_belongs_sql(buf, nodes, from, sub, level + 1, kind, keyref);
+		appendStringInfoChar(buf, ')');
+	}
+	if (first)
+		appendStringInfoString(buf, "false");
+	appendStringInfoChar(buf, ')');
+}
+
+/* Reads a name list of attribute numbers of relid. */
+static List *
+rt_attnames(Oid relid, Datum attnums)
+{
+	Datum	   *elems;
+	int			n;
+	List	   *names = NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(attnums), INT2OID, 2, true, TYPALIGN_SHORT,
+					  &elems, NULL, &n);
+	for (int i = 0; i < n; i++)
+		names = lappend(names, get_attname(relid, DatumGetInt16(elems[i]), false));
+	return names;
+}
+
+/* Returns true when two lists of column names (char *) are equal. */
+static bool
+rt_same_names(List *a, List *b)
+{
+	if (list_length(a) != list_length(b))
+		return false;
+	for (int i = 0; i < list_length(a); i++)
+		if (strcmp(list_nth(a, i), list_nth(b, i)) != 0)
+			return false;
+	return true;
+}
+
+/* Adds the tables whose foreign keys reference node's table to the graph. */
+static void
+rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(node->table->relid)};
+	SPITupleTable *tuptable;
+	uint64		n;
+
+	/* foreign keys on the table itself or on any of its partitions */
+	if (SPI_execute_with_args("SELECT c.conrelid, c.conkey, c.confrelid, c.confkey, c.conpfeqop"
+							  " FROM pg_catalog.pg_constraint c"
+							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+							  " AND c.conparentid OPERATOR(pg_catalog.=) 0"
+							  " AND (c.confrelid OPERATOR(pg_catalog.=) $1 OR c.confrelid OPERATOR(pg_catalog.=) ANY"
+							  "      (SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass)))"
+							  " ORDER BY c.oid",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read foreign keys referencing relation %u", node->table->relid);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tuptable->vals[i];
+		TupleDesc	d = tuptable->tupdesc;
+		bool		isnull;
+		Oid			conrelid = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		Oid			confrelid = DatumGetObjectId(SPI_getbinval(t, d, 3, &isnull));
+		Oid			owner = rt_logical_table(conrelid);
+		RtSubjectEdge *e = palloc0(sizeof(RtSubjectEdge));
+		RtGraphNode *target;
+		Datum	   *ops;
+		int			nops;
+		ListCell   *lc;
+		bool		duplicate = false;
+
+		e->from = node->table->relid;
+		e->from_cols = rt_attnames(confrelid, SPI_getbinval(t, d, 4, &isnull));
+		e->to_cols = rt_attnames(conrelid, SPI_getbinval(t, d, 2, &isnull));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull)), OIDOID, 4, true,
+						  TYPALIGN_INT, &ops, NULL, &nops);
+		for (int k = 0; k < nops; k++)
+			e->ops = lappend(e->ops, rt_operator_sql(DatumGetObjectId(ops[k])));
+
+		target = rt_graph_find(*nodes, owner);
+		if (target != NULL && target->table->role != RT_SUBJECT_OWNED)
+			continue;			/* back to the subject's own table, or a referenced one */
+		if (target == NULL)
+		{
+			if (node->table->depth >= RT_SUBJECT_MAX_DEPTH)
+				continue;
+			target = palloc0(sizeof(RtGraphNode));
+			target->table = palloc0(sizeof(RtSubjectTable));
+			target->table->relid = owner;
+			target->table->role = RT_SUBJECT_OWNED;
+			target->table->depth = node->table->depth + 1;
+			target->table->via = psprintf("%s.%s -> %s", rt_relation_name(owner),
+										  quote_identifier(linitial(e->to_cols)),
+										  rt_relation_name(e->from));
+			*nodes = lappend(*nodes, target);
+			*queue = lappend(*queue, target);
+		}
+		else if (node->table->depth + 1 > target->table->depth)
+			target->table->depth = node->table->depth + 1;
+		/* partitions of one table give the same edge: keep one */
+		foreach(lc, target->edges)
+		{
+			RtSubjectEdge *other = lfirst(lc);
+
+			if (other->from == e->from && rt_same_names(other->to_cols, e->to_cols))
+				duplicate = true;
+		}
+		if (duplicate)
+			continue;
+		target->edges = lappend(target->edges, e);
+		foreach(lc, e->to_cols)
+			if (!list_member(target->table->link_columns, makeString(lfirst(lc))))
+				target->table->link_columns = lappend(target->table->link_columns,
+													  makeString(lfirst(lc)));
+	}
+}
+
+/* Adds the manual links of a kind (link_subject) as edges from the subject's table. */
+static void
+rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjectKind *kind)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(kind->kind)};
+	SPITupleTable *tuptable;
+	uint64		n;
+
+	rt_catalog_exec("SELECT relid::pg_catalog.oid, column_name FROM retention.subject_link_catalog"
+					" WHERE kind OPERATOR(pg_catalog.=) $1 ORDER BY relid, column_name",
+					1, argtypes, values, NULL, false, SPI_OK_SELECT);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 1, &isnull));
+		char	   *col = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 2, &isnull))));
+		RtSubjectEdge *e = palloc0(sizeof(RtSubjectEdge));
+		RtGraphNode *target = rt_graph_find(*nodes, relid);
+		Oid			coltype = get_atttype(relid, get_attnum(relid, col));
+		Oid			eq = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
+										  coltype, kind->key_type);
+
+		if (!OidIsValid(get_rel_namespace(relid)))
+			continue;			/* the table is gone */
+		if (target != NULL && target->table->role != RT_SUBJECT_OWNED)
+			continue;
+		e->from = root->table->relid;
+		e->from_cols = list_make1(kind->key);
+		e->to_cols = list_make1(col);
+		e->cast_to_key = !OidIsValid(eq);
+		e->ops = list_make1(OidIsValid(eq) ? rt_operator_sql(eq) : "");
+		if (target == NULL)
+		{
+			target = palloc0(sizeof(RtGraphNode));
+			target->table = palloc0(sizeof(RtSubjectTable));
+			target->table->relid = relid;
+			target->table->role = RT_SUBJECT_OWNED;
+			target->table->depth = 1;
+			target->table->via = psprintf("%s.%s -> %s (link_subject)", rt_relation_name(relid),
+										  quote_identifier(col), rt_relation_name(root->table->relid));
+			*nodes = lappend(*nodes, target);
+			*queue = lappend(*queue, target);
+		}
+		target->edges = lappend(target->edges, e);
+		target->table->link_columns = lappend(target->table->link_columns, makeString(col));
+	}
+}
+
+/* Adds the tables the subject's row references and that hold tagged columns. */
+static void
+rt_graph_add_referenced(List **nodes, RtGraphNode *root)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(root->table->relid)};
+	SPITupleTable *tuptable;
+	uint64		n;
+
+	if (SPI_execute_with_args("SELECT c.confrelid, c.conkey, c.confkey, c.conpfeqop"
+							  " FROM pg_catalog.pg_constraint c"
+							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.conrelid OPERATOR(pg_catalog.=) $1"
+							  " AND c.conparentid OPERATOR(pg_catalog.=) 0 ORDER BY c.oid",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read foreign keys of relation %u", root->table->relid);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tuptable->vals[i];
+		TupleDesc	d = tuptable->tupdesc;
+		bool		isnull;
+		Oid			parent = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		List	   *child_cols = rt_attnames(root->table->relid, SPI_getbinval(t, d, 2, &isnull));
+		List	   *parent_cols = rt_attnames(parent, SPI_getbinval(t, d, 3, &isnull));
+		Datum	   *ops;
+		int			nops;
+		RtGraphNode *node;
+		RtSubjectEdge *e;
+
+		if (rt_graph_find(*nodes, parent) != NULL || !rt_has_tagged_columns(parent))
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull)), OIDOID, 4, true,
+						  TYPALIGN_INT, &ops, NULL, &nops);
+		e = palloc0(sizeof(RtSubjectEdge));
+		e->from = root->table->relid;
+		e->from_cols = child_cols;
+		e->to_cols = parent_cols;
+		for (int k = 0; k < nops; k++)
+			e->ops = lappend(e->ops, rt_operator_sql(DatumGetObjectId(ops[k])));
+
+		node = palloc0(sizeof(RtGraphNode));
+		node->table = palloc0(sizeof(RtSubjectTable));
+		node->table->relid = parent;
+		node->table->role = RT_SUBJECT_REFERENCED;
+		node->table->depth = 1;
+		node->table->via = psprintf("%s.%s -> %s", rt_relation_name(root->table->relid),
+									quote_identifier(linitial(child_cols)), rt_relation_name(parent));
+		node->edges = list_make1(e);
+		*nodes = lappend(*nodes, node);
+	}
+}
+
+/* Orders graph tables: owned ones deepest first, then the subject's table, then referenced ones. */
+static int
+rt_subject_table_cmp(const ListCell *a, const ListCell *b)
+{
+	RtSubjectTable *x = lfirst(a);
+	RtSubjectTable *y = lfirst(b);
+	int			rx = x->role == RT_SUBJECT_OWNED ? 0 : x->role == RT_SUBJECT_ROOT ? 1 : 2;
+	int			ry = y->role == RT_SUBJECT_OWNED ? 0 : y->role == RT_SUBJECT_ROOT ? 1 : 2;
+
+	if (rx != ry)
+		return rx - ry;
+	if (x->depth != y->depth)
+		return y->depth - x->depth;
+	return (x->relid > y->relid) - (x->relid < y->relid);
+}
+
+/* Returns the kind with its graph; undefined_object when it is not declared. */
+RtSubjectKind *
+rt_subject_kind(const char *kind)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(kind)};
+	RtSubjectKind *k;
+	bool		isnull;
+	List	   *nodes = NIL;
+	List	   *queue = NIL;
+	RtGraphNode *root;
+	ListCell   *lc;
+	TypeCacheEntry *tc;
+
+	rt_catalog_exec("SELECT relid::pg_catalog.oid, key_column FROM retention.subject_catalog"
+					" WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, argtypes, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data subject kind \"%s\" does not exist", kind),
+				 errhint("Declare it with retention.add_subject(kind, table, key column); see retention.subjects.")));
+	k = palloc0(sizeof(RtSubjectKind));
+	k->kind = pstrdup(kind);
+	k->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	k->key = pstrdup(NameStr(*DatumGetName(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))));
+	k->key_type = get_atttype(k->relid, get_attnum(k->relid, k->key));
+	if (!OidIsValid(k->key_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
+						quote_identifier(k->key), kind, rt_relation_name(k->relid))));
+	tc = lookup_type_cache(k->key_type, TYPECACHE_EQ_OPR);
+	if (!OidIsValid(tc->eq_opr))
+		elog(ERROR, "type %s has no equality operator", format_type_be(k->key_type));
+	k->key_eq = rt_operator_sql(tc->eq_opr);
+
+	root = palloc0(sizeof(RtGraphNode));
+	root->table = palloc0(sizeof(RtSubjectTable));
+	root->table->relid = k->relid;
+	root->table->role = RT_SUBJECT_ROOT;
+	root->table->via = pstrdup("");
+	root->table->link_columns = list_make1(makeString(k->key));
+	nodes = list_make1(root);
+	queue = list_make1(root);
+	rt_graph_add_links(&nodes, &queue, root, k);
+	while (queue != NIL)
+	{
+		RtGraphNode *node = linitial(queue);
+
+		queue = list_delete_first(queue);
+		rt_graph_expand(&nodes, &queue, node);
+	}
+	rt_graph_add_referenced(&nodes, root);
+	k->graph = nodes;
+
+	foreach(lc, nodes)
+	{
+		RtGraphNode *node = lfirst(lc);
+
+		if (node->table->belongs == NULL)
+			node->table->belongs = rt_subject_belongs(k, node->table, "t", "$1");
+		k->tables = lappend(k->tables, node->table);
+	}
+	list_sort(k->tables, rt_subject_table_cmp);
+	return k;
+}
+
+/* Returns the membership predicate of table t on alias, with the key written as keyref. */
+char *
+rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const char *alias,
+				   const char *keyref)
+{
+	RtGraphNode *node = rt_graph_find(kind->graph, t->relid);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (t->role == RT_SUBJECT_REFERENCED)
+	{
+		/* a referenced table: its row is one the subject's row points at */
+		RtGraphNode *root = linitial(kind->graph);
+		char	   *own = rt_subject_belongs(kind, root->table, "r", keyref);
+
+		appendStringInfo(&buf, "EXISTS (SELECT 1 FROM %s r WHERE ", rt_relation_name(root->table->relid));
+		for (int k = 0; k < list_length(node->edges); k++)
+		{
+			RtSubjectEdge *e = list_nth(node->edges, k);
+
+			for (int i = 0; i < list_length(e->from_cols); i++)
+				appendStringInfo(&buf, "%s.%s %s r.%s AND ", alias,
+								 quote_identifier(list_nth(e->to_cols, i)), (char *) list_nth(e->ops, i),
+								 quote_identifier(list_nth(e->from_cols, i)));
+		}
+		appendStringInfo(&buf, "%s)", own);
+		return buf.data;
+	}
+	rt_belongs_sql(&buf, kind->graph, node, alias, 1, kind, keyref);
+	return buf.data;
+}
+
+/* Returns the subject's key value read from text id. */
+Datum
+rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
+{
+	Oid			infunc;
+	Oid			ioparam;
+
+	getTypeInputInfo(kind->key_type, &infunc, &ioparam);
+	return OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+}
+
+/* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
+char *
+rt_subject_canonical_id(const RtSubjectKind *kind, Datum key)
+{
+	Oid			outfunc;
+	bool		varlena;
+
+	getTypeOutputInfo(kind->key_type, &outfunc, &varlena);
+	return OidOutputFunctionCall(outfunc, key);
+}
+
+/* Returns the graph table of kind for relid (or one of its partitioned ancestors), or NULL. */
+RtSubjectTable *
+rt_subject_table_for(const RtSubjectKind *kind, Oid relid)
+{
+	Oid			logical = rt_logical_table(relid);
+	ListCell   *lc;
+
+	foreach(lc, kind->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+
+		if (t->relid == relid || t->relid == logical)
+			return t;
+	}
+	return NULL;
+}
+
+/* Returns the names of every declared kind. */
+List *
+rt_subject_kind_names(void)
+{
+	List	   *names = NIL;
+
+	rt_catalog_exec("SELECT kind FROM retention.subject_catalog ORDER BY kind",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		names = lappend(names, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
+																 SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return names;
+}
+
+/* Returns true when a unique index or primary key of rel has exactly attnum as its key. */
+static bool
+rt_is_unique_column(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indisunique && index->indnkeyatts == 1 && index->indkey.values[0] == attnum &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+			found = true;
+		ReleaseSysCache(tuple);
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* Checks a kind name: 1 to 63 bytes, printable, no leading or trailing blanks. */
+static void
+rt_check_kind_name(const char *kind)
+{
+	size_t		len = strlen(kind);
+
+	if (len == 0 || len >= NAMEDATALEN || isspace((unsigned char) kind[0]) ||
+		isspace((unsigned char) kind[len - 1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid data subject kind \"%s\"", kind),
+				 errhint("A kind is a name of 1 to 63 bytes without leading or trailing blanks, such as 'customer'.")));
+}
+
+/* Opens a table argument of the subject functions, checking kind of relation and ownership. */
+static Relation
+rt_open_subject_table(Oid relid, const char *what)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", rt_relation_name(relid)),
+				 errhint("Data subjects live in ordinary or partitioned tables.")));
+	rt_require_table_owner(relid, what);
+	return rel;
+}
+
+/* Returns the attribute number of a column argument, or raises undefined_column. */
+static AttrNumber
+rt_subject_column(Oid relid, const char *col)
+{
+	AttrNumber	attnum = get_attnum(relid, col);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column %s of table %s does not exist", quote_identifier(col), rt_relation_name(relid)),
+				 errhint("Column names are case-sensitive.")));
+	return attnum;
+}
+
+PG_FUNCTION_INFO_V1(retention_add_subject);
+
+/* SQL: retention.add_subject(kind, tbl, key) declares a kind of data subject. */
+Datum
+retention_add_subject(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	Oid			relid;
+	char	   *key;
+	Relation	rel;
+	AttrNumber	attnum;
+	Oid			types[4] = {TEXTOID, OIDOID, NAMEOID, NAMEOID};
+	Datum		values[4];
+	NameData	creator;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind, tbl and key must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = PG_GETARG_OID(1);
+	key = NameStr(*PG_GETARG_NAME(2));
+	rt_check_kind_name(kind);
+	rel = rt_open_subject_table(relid, "declare a kind of data subject on it");
+	attnum = rt_subject_column(relid, key);
+	if (!rt_is_unique_column(rel, attnum))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+				 errmsg("column %s of table %s is not a key: no unique index or primary key on it alone",
+						quote_identifier(key), rt_relation_name(relid)),
+				 errhint("A data subject's key identifies one row of its table, such as customer.customer_id.")));
+
+	SPI_connect();
+	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = NameGetDatum(&creator);
+	rt_catalog_exec("SELECT 1 FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("data subject kind \"%s\" already exists", kind),
+				 errhint("Drop it first with retention.drop_subject('%s').", kind)));
+	rt_catalog_exec("INSERT INTO retention.subject_catalog (kind, relid, key_column, created_by)"
+					" VALUES ($1, $2, $3, $4)", 4, types, values, NULL, false, SPI_OK_INSERT);
+	rt_audit_append("subject_added", relid, -1,
+					psprintf("{\"kind\": %s, \"key\": %s}", rt_json_quote(kind), rt_json_quote(key)));
+	SPI_finish();
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(retention_link_subject);
+
+/* SQL: retention.link_subject(kind, tbl, col) says that tbl.col holds the key of a kind without a foreign key. */
+Datum
+retention_link_subject(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	Oid			relid;
+	char	   *col;
+	Relation	rel;
+	AttrNumber	attnum;
+	Oid			coltype;
+	RtSubjectKind *k;
+	Oid			types[3] = {TEXTOID, OIDOID, NAMEOID};
+	Datum		values[3];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind, tbl and col must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = PG_GETARG_OID(1);
+	col = NameStr(*PG_GETARG_NAME(2));
+	rel = rt_open_subject_table(relid, "link it to a kind of data subject");
+	attnum = rt_subject_column(relid, col);
+	coltype = get_atttype(relid, attnum);
+
+	SPI_connect();
+	k = rt_subject_kind(kind);
+	if (relid == k->relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s is the table of data subject kind \"%s\" itself", rt_relation_name(relid), kind),
+				 errhint("link_subject names another table whose column holds the subject's key.")));
+	if (!can_coerce_type(1, &coltype, &k->key_type, COERCION_EXPLICIT))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column %s of table %s is of type %s, which cannot hold the key of data subject kind \"%s\" (%s)",
+						quote_identifier(col), rt_relation_name(relid), format_type_be(coltype), kind,
+						format_type_be(k->key_type))));
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = PG_GETARG_DATUM(2);
+	rt_catalog_exec("INSERT INTO retention.subject_link_catalog (kind, relid, column_name)"
+					" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types, values, NULL, false, SPI_OK_INSERT);
+	rt_audit_append("subject_linked", relid, -1,
+					psprintf("{\"kind\": %s, \"column\": %s}", rt_json_quote(kind), rt_json_quote(col)));
+	SPI_finish();
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(retention_drop_subject);
+
+/* SQL: retention.drop_subject(kind) forgets a kind of data subject and its links. */
+Datum
+retention_drop_subject(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	RtSubjectKind *k;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	values[0] = CStringGetTextDatum(kind);
+	SPI_connect();
+	k = rt_subject_kind(kind);
+	rt_require_table_owner(k->relid, "drop its kind of data subject");
+	rt_catalog_exec("DELETE FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_DELETE);
+	rt_audit_append("subject_dropped", k->relid, -1, psprintf("{\"kind\": %s}", rt_json_quote(kind)));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* Returns the name of a subject role as shown in retention.subject_graph. */
+static const char *
+rt_subject_role_name(RtSubjectRole role)
+{
+	switch (role)
+	{
+		case RT_SUBJECT_ROOT:
+			return "subject";
+		case RT_SUBJECT_OWNED:
+			return "owned";
+		case RT_SUBJECT_REFERENCED:
+			return "referenced";
+	}
+	return "";
+}
+
+PG_FUNCTION_INFO_V1(retention_subject_graph);
+
+/* SQL: retention.subject_graph() lists, per kind, the tables its rows are found in (view retention.subject_graph). */
+Datum
+retention_subject_graph(PG_FUNCTION_ARGS)
+{
+	RtSrf		srf;
+	List	   *kinds;
+	ListCell   *lc;
+
+	rt_srf_begin(fcinfo, &srf);
+	SPI_connect();
+	kinds = rt_subject_kind_names();
+	foreach(lc, kinds)
+	{
+		RtSubjectKind *k = rt_subject_kind(lfirst(lc));
+		ListCell   *tc;
+		int			order = 0;
+
+		foreach(tc, k->tables)
+		{
+			RtSubjectTable *t = lfirst(tc);
+			Datum		values[7];
+			bool		nulls[7] = {false, false, false, false, false, false, false};
+			Datum	   *cols = palloc(sizeof(Datum) * Max(1, list_length(t->link_columns)));
+			int			n = 0;
+			ListCell   *cc;
+
+			foreach(cc, t->link_columns)
+				cols[n++] = CStringGetTextDatum(strVal(lfirst(cc)));
+			values[0] = CStringGetTextDatum(k->kind);
+			values[1] = ObjectIdGetDatum(t->relid);
+			values[2] = CStringGetTextDatum(rt_subject_role_name(t->role));
+			values[3] = Int32GetDatum(t->depth);
+			values[4] = CStringGetTextDatum(t->via);
+			values[5] = PointerGetDatum(construct_array(cols, n, TEXTOID, -1, false, TYPALIGN_INT));
+			values[6] = Int32GetDatum(++order);
+			if (t->role == RT_SUBJECT_REFERENCED)
+				nulls[5] = true;
+			rt_srf_put(&srf, values, nulls);
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,185 @@
+/*
+ * subject_export.c
+ *    retention.subject_data(kind, id): everything the database holds about
+ *    one data subject, as one jsonb document — the answer to an access or
+ *    portability request (GDPR art. 15 and 20, PIPL art. 45).
+ *
+ * The document lists each table of the subject's graph (see subject.c)
+ * with how it was reached, which of its columns are tagged as personal
+ * data (and of which category), and every row of the subject, whole: an
+ * access request covers all data about the person, not only the columns
+ * someone remembered to tag.  Each table is read as its owner, with the
+ * search_path a purge uses.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "erasure.h"
+#include "policy.h"
+#include "privilege.h"
+#include "subject.h"
+#include "tag.h"
+
+#define RT_OFFICER_ROLE "retention_officer"
+
+/* Appends {"column": "category", ...} for the tagged columns of relid. */
+static void
+rt_append_categories(StringInfo buf, Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		first = true;
+
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < desc->natts; i++)
+	{
+		char	   *category;
+		char	   *mask;
+
+		if (TupleDescAttr(desc, i)->attisdropped ||
+			!rt_tag_lookup(relid, i + 1, &category, &mask))
+			continue;
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		first = false;
+		escape_json(buf, NameStr(TupleDescAttr(desc, i)->attname));
+		appendStringInfoString(buf, ": ");
+		escape_json(buf, category);
+	}
+	appendStringInfoChar(buf, '}');
+	relation_close(rel, AccessShareLock);
+}
+
+/* Appends the rows of one graph table as "count" and "rows"; returns how many. */
+static int64
+rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+{
+	Oid			argtypes[1] = {k->key_type};
+	Datum		values[1] = {key};
+	RtSavedUser saved;
+	int			nest = NewGUCNestLevel();
+	char	   *sql;
+	bool		isnull;
+	int64		count;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	sql = psprintf("SELECT pg_catalog.count(*), COALESCE(pg_catalog.jsonb_agg("
+				   "pg_catalog.to_jsonb(t) ORDER BY t.tableoid, t.ctid), '[]')::pg_catalog.text"
+				   " FROM %s t WHERE %s", rt_relation_name(t->relid), t->belongs);
+	rt_become_table_owner(t->relid, &saved);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rows of %s", rt_relation_name(t->relid));
+	rt_restore_user(&saved);
+	AtEOXact_GUC(true, nest);
+	count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	appendStringInfo(buf, ", \"count\": " INT64_FORMAT ", \"rows\": %s", count,
+					 TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
+	return count;
+}
+
+/* Returns the name of a subject role as written in the document. */
+static const char *
+rt_role_word(RtSubjectRole role)
+{
+	return role == RT_SUBJECT_ROOT ? "subject" : role == RT_SUBJECT_OWNED ? "owned" : "referenced";
+}
+
+PG_FUNCTION_INFO_V1(retention_subject_data);
+
+/* SQL: retention.subject_data(kind, id) returns every row of one data subject as jsonb. */
+Datum
+retention_subject_data(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	char	   *id;
+	RtSubjectKind *k;
+	Datum		key;
+	StringInfoData buf;
+	int64		total = 0;
+	int			ntables = 0;
+	Datum		result;
+	RtSubjectTable *root = NULL;
+	ListCell   *lc;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind and id must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	rt_require_role(RT_OFFICER_ROLE, "read the data of a data subject");
+
+	SPI_connect();
+	k = rt_subject_kind(kind);
+	key = rt_subject_key_datum(k, id);
+
+	/* the document outlives SPI_finish: build it in the caller's context */
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller_cxt);
+
+		initStringInfo(&buf);
+		MemoryContextSwitchTo(old);
+	}
+	appendStringInfoString(&buf, "{\"kind\": ");
+	escape_json(&buf, kind);
+	appendStringInfoString(&buf, ", \"id\": ");
+	escape_json(&buf, id);
+	appendStringInfo(&buf, ", \"generated_at\": \"%s\", \"tables\": [",
+					 timestamptz_to_str(GetCurrentTransactionStartTimestamp()));
+	/* the subject's own table first, then what it owns, then what it references */
+	foreach(lc, k->tables)
+		if (((RtSubjectTable *) lfirst(lc))->role == RT_SUBJECT_ROOT)
+			root = lfirst(lc);
+	for (int pass = 0; pass < 3; pass++)
+	{
+		foreach(lc, k->tables)
+		{
+			RtSubjectTable *t = lfirst(lc);
+
+			if ((pass == 0 && t != root) || (pass == 1 && t->role != RT_SUBJECT_OWNED) ||
+				(pass == 2 && t->role != RT_SUBJECT_REFERENCED))
+				continue;
+			if (ntables++ > 0)
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf, "{\"table\": ");
+			escape_json(&buf, rt_relation_name(t->relid));
+			appendStringInfo(&buf, ", \"relation\": \"%s\"", rt_role_word(t->role));
+			if (t->role != RT_SUBJECT_ROOT)
+			{
+				appendStringInfoString(&buf, ", \"via\": ");
+				escape_json(&buf, t->via);
+			}
+			appendStringInfoString(&buf, ", \"personal_columns\": ");
+			rt_append_categories(&buf, t->relid);
+			total += rt_append_rows(&buf, k, t, key);
+			appendStringInfoChar(&buf, '}');
+		}
+	}
+	appendStringInfoString(&buf, "]}");
+	{
+		char	   *token = rt_erasure_subject_token(kind, rt_subject_canonical_id(k, key));
+
+		rt_audit_append("subject_access", k->relid, total,
+						psprintf("{\"kind\": %s, \"subject\": %s, \"tables\": %d}", rt_json_quote(kind),
+								 token ? rt_json_quote(token) : "null", ntables));
+	}
+	SPI_finish();
+
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	PG_RETURN_DATUM(result);
+}
