@@ -52,7 +52,7 @@ like($err, qr/canceling statement due to lock timeout/, 'with the lock timeout a
 $app->query_safe('ROLLBACK');
 is($node->safe_psql('postgres',
 	"SELECT status || ': ' || error FROM retention.runs ORDER BY run_id DESC LIMIT 1"),
-	'failed: canceling statement due to lock timeout', 'the run is recorded as failed with its error');
+	'failed: canceling statement due to lock timeout (SQLSTATE 55P03)', 'the run is recorded as failed with its error');
 $app->quit;
 
 $node->stop;

@@ -57,7 +57,7 @@ is($err, '', 'ALTER DATABASE ... RENAME succeeds while the database has a worker
 cmp_ok($t, '<', 4, "ALTER DATABASE took under 4 s ($t)");
 # each DDL cancelled the batch in flight (the worker may have come back in between)
 is($node->safe_psql('tmpl2', "SELECT count(*) BETWEEN 1 AND 2 FROM retention.runs WHERE status = 'interrupted'
-	AND error = 'canceling statement due to user request'"), 't',
+	AND error = 'canceling statement due to user request (SQLSTATE 57014)'"), 't',
 	'the batch in flight was cancelled and the run recorded as interrupted');
 is($node->safe_psql('tmpl2', "SELECT count(*) FROM retention.runs WHERE status NOT IN ('interrupted', 'running')"),
 	'0', 'no run failed');
