@@ -47,8 +47,22 @@ extern void rt_require_table_owner(Oid relid, const char *what);
  */
 extern void rt_require_role(const char *role, const char *what);
 
+/* Raises insufficient_privilege when relid is a system catalog or lives in a system schema. */
+extern void rt_refuse_system_relation(Oid relid, const char *what);
+
 /* Returns true when roleid has the privileges of relid's owner. */
 extern bool rt_has_owner_rights(Oid relid, Oid roleid);
+
+/*
+ * SPI_execute_with_args and SPI_execute_plan, but leaving CurrentMemoryContext
+ * as it was: SPI itself ends every call in its connection's own context,
+ * where whatever the caller allocates next would be freed with the
+ * connection.
+ */
+extern int	rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
+						   const char *nulls, bool read_only, long count);
+extern int	rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
+								bool read_only, long count);
 
 /*
  * Runs one statement on the extension's own tables as the extension owner.

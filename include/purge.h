@@ -50,6 +50,8 @@ typedef struct RtPosition
 typedef struct RtTarget
 {
 	Oid			relid;
+	Oid			policy_relid;	/* the policy's table: relid itself or an ancestor */
+	MemoryContext cxt;			/* lives as long as the target: positions are copied here */
 	char	   *relname;		/* quoted, schema-qualified */
 	char	   *anchor;			/* quoted anchor column */
 	RtAnchorType anchor_type;
@@ -81,18 +83,24 @@ typedef struct RtBatchResult
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locks them */
 	int64		held;			/* left because a legal hold covers them */
+	int64		row_errors;		/* rows a constraint or trigger refused to let go */
+	char	   *first_row_error;	/* the first of those refusals, message and SQLSTATE */
 } RtBatchResult;
 
 /*
  * Returns the leaf relations of a policy's table with their statements
  * prepared (kept across transactions; free with rt_targets_free).  Runs
- * as the current user, which the caller has set to the table owner.
- * SPI must be connected.
+ * as the current user, which the caller has set to the table owner; a
+ * partition that user may not change is left out and its name appended to
+ * *unreachable.  SPI must be connected.
  */
-extern List *rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff);
+extern List *rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachable);
 
 /* Frees the statements of targets prepared by rt_targets_prepare. */
 extern void rt_targets_free(List *targets);
+
+/* Returns true for errors that one row can cause (constraints, data, trigger exceptions), which a purge isolates. */
+extern bool rt_is_row_error(int sqlerrcode);
 
 /* Returns the number of rows of a target whose anchor is NULL. */
 extern int64 rt_target_count_undated(RtTarget *target);

@@ -31,6 +31,10 @@ extern void rt_runlog_mark_stale(int64 policy_id);
 extern int64 rt_runlog_start(const RtPolicy *policy, TimestampTz as_of, TimestampTz cutoff,
 							 const char *trigger);
 
+/* Records a run that failed before it could start (say its cutoff cannot be computed). */
+extern void rt_runlog_start_failed(const RtPolicy *policy, TimestampTz as_of, const char *trigger,
+								   const char *error);
+
 /* Stores the counters of a run so far (in the transaction of the batch that produced them). */
 extern void rt_runlog_progress(int64 run_id, const RtRunStats *stats);
 

@@ -75,6 +75,14 @@ SELECT retention.add_policy('t', '10', 'created');
 \echo :LAST_ERROR_SQLSTATE
 SELECT retention.add_policy('t', '1 month -40 days', 'created');
 \echo :LAST_ERROR_SQLSTATE
+SELECT retention.add_policy('t', '1 mon -29 days', 'created');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.add_policy('t', '10000 years', 'created');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.add_policy('pg_catalog.pg_authid', '1 day', 'rolvaliduntil');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.tag('pg_catalog.pg_authid', 'rolname', 'name');
+\echo :LAST_ERROR_SQLSTATE
 SELECT retention.add_policy('t', '30 days', 'nope');
 \echo :LAST_ERROR_SQLSTATE
 SELECT retention.add_policy('t', '30 days', 'note');
@@ -146,6 +154,12 @@ CALL retention.run(NULL, NULL);
 \echo :LAST_ERROR_SQLSTATE
 CALL retention.run(NULL, 'infinity');
 \echo :LAST_ERROR_SQLSTATE
+CALL retention.run(NULL, '2999-01-01 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+CALL retention.run(0);
+\echo :LAST_ERROR_SQLSTATE
+CALL retention.run('v');
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM retention.preview(NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS runs FROM retention.runs;
@@ -155,6 +169,28 @@ ALTER TABLE "Odd ""Name""; DROP TABLE t; --" DROP COLUMN "when";
 \echo :LAST_ERROR_SQLSTATE
 ALTER TABLE "Odd ""Name""; DROP TABLE t; --" ALTER COLUMN "when" TYPE text;
 \echo :LAST_ERROR_SQLSTATE
+-- a table typed by a composite type: ALTER TYPE ... CASCADE is guarded too
+CREATE TYPE evt AS (id int, at timestamptz);
+CREATE TABLE typed OF evt;
+SELECT retention.add_policy('typed', '30 days', 'at') AS typed_pol \gset
+ALTER TYPE evt ALTER ATTRIBUTE at TYPE text CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TYPE evt RENAME ATTRIBUTE at TO happened CASCADE;
+SELECT after FROM retention.policies WHERE policy_id = :typed_pol;
+SELECT retention.drop_policy(:typed_pol);
+DROP TABLE typed;
+DROP TYPE evt;
+-- a function a mask uses cannot be dropped, and DDL cannot make a tag unfit
+CREATE FUNCTION public.mask_note(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;
+SELECT retention.tag('t', 'note', 'free_text', 'function(public.mask_note)');
+DROP FUNCTION public.mask_note(text);
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.tag('t', 'amount', 'bank_account', 'null');
+ALTER TABLE t ALTER COLUMN amount SET NOT NULL;
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.untag('t', 'amount');
+SELECT retention.untag('t', 'note');
+DROP FUNCTION public.mask_note(text);
 -- the table with the hostile name still works everywhere
 INSERT INTO "Odd ""Name""; DROP TABLE t; --" VALUES (1, '2020-01-01'), (2, NULL);
 CALL retention.run('"Odd ""Name""; DROP TABLE t; --"', '2022-01-01');

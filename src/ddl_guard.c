@@ -30,11 +30,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/syscache.h"
 
 #include "audit.h"
 #include "cutoff.h"
 #include "policy.h"
+#include "mask_spec.h"
 #include "privilege.h"
 #include "tag.h"
 
@@ -52,23 +54,20 @@ rt_family_array(Oid relid)
 	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 }
 
-/* Follows ALTER TABLE ... RENAME COLUMN in the policies of the table and its partitions. */
+/* Follows a column rename in the policies of relid and its partitions. */
 static void
-rt_follow_column_rename(RenameStmt *stmt)
+rt_follow_rename(Oid relid, const char *oldname, const char *newname)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	Oid			types[3] = {OIDARRAYOID, NAMEOID, NAMEOID};
 	Datum		values[3];
-	NameData	oldname,
-				newname;
+	NameData	oldn,
+				newn;
 
-	if (!OidIsValid(relid))
-		return;
-	namestrcpy(&oldname, stmt->subname);
-	namestrcpy(&newname, stmt->newname);
+	namestrcpy(&oldn, oldname);
+	namestrcpy(&newn, newname);
 	values[0] = rt_family_array(relid);
-	values[1] = NameGetDatum(&oldname);
-	values[2] = NameGetDatum(&newname);
+	values[1] = NameGetDatum(&oldn);
+	values[2] = NameGetDatum(&newn);
 	rt_catalog_exec("UPDATE retention.policy_catalog"
 					" SET anchor = CASE WHEN anchor OPERATOR(pg_catalog.=) $2 THEN $3 ELSE anchor END,"
 					" columns = pg_catalog.array_replace(columns, $2, $3)"
@@ -77,47 +76,77 @@ rt_follow_column_rename(RenameStmt *stmt)
 					3, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
-/* Refuses ALTER COLUMN ... TYPE that would give an anchor column an unusable type. */
+/* Refuses a change that left an anchor column of a policy on relid (or its partitions) without a date or timestamp type. */
 static void
-rt_check_anchor_types(AlterTableStmt *stmt)
+rt_check_anchors(Oid relid)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	ListCell   *lc;
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		values[1] = {rt_family_array(relid)};
+	SPITupleTable *tuptable;
+	uint64		n;
 
-	if (!OidIsValid(relid))
-		return;
-	foreach(lc, stmt->cmds)
+	rt_catalog_exec("SELECT policy_id, relid::pg_catalog.oid, anchor FROM retention.policy_catalog"
+					" WHERE relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	tuptable = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
 	{
-		AlterTableCmd *cmd = lfirst(lc);
-		Oid			types[2] = {OIDARRAYOID, NAMEOID};
-		Datum		values[2];
-		NameData	colname;
-		AttrNumber	attnum;
-		RtAnchorType anchor_type;
 		bool		isnull;
+		int64		policy_id = DatumGetInt64(SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 1, &isnull));
+		Oid			prelid = DatumGetObjectId(SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 2, &isnull));
+		char	   *anchor = NameStr(*DatumGetName(SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 3, &isnull)));
+		AttrNumber	attnum = get_attnum(prelid, anchor);
+		RtAnchorType anchor_type;
 
-		if (cmd->subtype != AT_AlterColumnType || cmd->name == NULL)
-			continue;
-		namestrcpy(&colname, cmd->name);
-		values[0] = rt_family_array(relid);
-		values[1] = NameGetDatum(&colname);
-		rt_catalog_exec("SELECT policy_id FROM retention.policy_catalog"
-						" WHERE relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
-						" AND anchor OPERATOR(pg_catalog.=) $2 LIMIT 1",
-						2, types, values, NULL, false, SPI_OK_SELECT);
-		if (SPI_processed == 0)
-			continue;
-		attnum = get_attnum(relid, cmd->name);
-		if (attnum > 0 && !rt_anchor_type_of(get_atttype(relid, attnum), &anchor_type))
+		if (attnum > 0 && !rt_anchor_type_of(get_atttype(prelid, attnum), &anchor_type))
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("column %s of table %s is the anchor of retention policy " INT64_FORMAT
 							" and must keep a date, timestamp or timestamptz type",
-							quote_identifier(cmd->name), rt_relation_name(relid),
-							DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														SPI_tuptable->tupdesc, 1, &isnull))),
+							quote_identifier(anchor), rt_relation_name(prelid), policy_id),
 					 errhint("Drop or alter the policy first with retention.drop_policy() or retention.alter_policy().")));
 	}
+}
+
+/*
+ * Returns the tables an ALTER TABLE or ALTER TYPE touches: the table, or
+ * the tables typed by a composite type (CREATE TABLE ... OF type).
+ */
+static List *
+rt_altered_tables(RangeVar *relation, bool is_type)
+{
+	Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	List	   *result = NIL;
+
+	if (!OidIsValid(relid))
+		return NIL;
+	if (!is_type)
+		return list_make1_oid(relid);
+	values[0] = ObjectIdGetDatum(get_rel_type_id(relid));
+	if (rt_spi_execute("SELECT oid FROM pg_catalog.pg_class WHERE reloftype OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not find the tables of type %u", relid);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return result;
+}
+
+/* Checks again the tags of relid and of every table below it. */
+static void
+rt_recheck_tags(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		rt_tag_revalidate_relation(lfirst_oid(lc));
 }
 
 PG_FUNCTION_INFO_V1(retention_on_ddl_end);
@@ -135,27 +164,39 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 	parsetree = trigdata->parsetree;
 
 	if (IsA(parsetree, RenameStmt) &&
-		((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN &&
+		(((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_ATTRIBUTE) &&
 		((RenameStmt *) parsetree)->relation != NULL)
 	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		List	   *relids;
+		ListCell   *lc;
+
 		SPI_connect();
-		rt_follow_column_rename((RenameStmt *) parsetree);
+		relids = rt_altered_tables(stmt->relation, stmt->renameType == OBJECT_ATTRIBUTE);
+		foreach(lc, relids)
+			rt_follow_rename(lfirst_oid(lc), stmt->subname, stmt->newname);
 		SPI_finish();
 	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{
-		Oid			relid = RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation, NoLock, true);
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		List	   *relids;
+		ListCell   *lc;
 
 		SPI_connect();
-		rt_check_anchor_types((AlterTableStmt *) parsetree);
+		relids = rt_altered_tables(stmt->relation,
+#if PG_VERSION_NUM >= 140000
+								   stmt->objtype == OBJECT_TYPE
+#else
+								   stmt->relkind == OBJECT_TYPE
+#endif
+			);
+		foreach(lc, relids)
+			rt_check_anchors(lfirst_oid(lc));
+		foreach(lc, relids)
+			rt_recheck_tags(lfirst_oid(lc));
 		SPI_finish();
-		if (OidIsValid(relid))
-		{
-			ListCell   *lc;
-
-			foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-				rt_tag_revalidate_relation(lfirst_oid(lc));
-		}
 	}
 	else if (IsA(parsetree, IndexStmt))
 	{
@@ -200,6 +241,41 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 				 errmsg("cannot drop column %s of table %s because retention policy " INT64_FORMAT " uses it",
 						quote_identifier(SPI_getvalue(t, d, 2)), SPI_getvalue(t, d, 3), policy_id),
 				 errhint("Drop the policy first: SELECT retention.drop_policy(" INT64_FORMAT ");", policy_id)));
+	}
+
+	/* a dropped function that a function() mask names: refuse the DROP */
+	rt_catalog_exec("SELECT d.address_names[1], d.address_names[2], l.label, l.objoid, l.objsubid"
+					" FROM pg_catalog.pg_event_trigger_dropped_objects() d, pg_catalog.pg_seclabel l"
+					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+					" AND l.provider OPERATOR(pg_catalog.=) 'retention'"
+					" AND pg_catalog.strpos(l.label, ':function(') OPERATOR(pg_catalog.>) 0",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		char	   *schema = SPI_getvalue(t, d, 1);
+		char	   *name = SPI_getvalue(t, d, 2);
+		char	   *label = SPI_getvalue(t, d, 3);
+		RtMaskSpec	spec;
+		List	   *names;
+
+		if (rt_mask_parse(strchr(label, ':') + 1, &spec) != NULL || spec.kind != RT_MASK_FUNCTION)
+			continue;
+		names = stringToQualifiedNameList(spec.arg);
+		if (list_length(names) == 2 && strcmp(strVal(linitial(names)), schema) == 0 &&
+			strcmp(strVal(lsecond(names)), name) == 0)
+		{
+			Oid			relid = DatumGetObjectId(SPI_getbinval(t, d, 4, &isnull));
+			int			attnum = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop function %s because the mask of column %s of table %s uses it",
+							quote_qualified_identifier(schema, name),
+							quote_identifier(get_attname(relid, attnum, false)), rt_relation_name(relid)),
+					 errhint("Tag the column with another mask first, with retention.tag().")));
+		}
 	}
 
 	/* a dropped table: its policies go with it, and the audit says so */

@@ -163,7 +163,7 @@ rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rt_become_table_owner(relid, &saved);
-	rc = SPI_execute_with_args(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
+	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
 	AtEOXact_GUC(true, nest);
 	if (rc < 0)
@@ -297,7 +297,7 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, Datum ke
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
 		rt_become_table_owner(leaf, &saved);
-		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.array_agg(t.ctid) FROM ONLY %s t WHERE %s",
+		if (rt_spi_execute(psprintf("SELECT pg_catalog.array_agg(t.ctid) FROM ONLY %s t WHERE %s",
 										   rt_relation_name(leaf), t->belongs),
 								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read %s", rt_relation_name(leaf));
@@ -604,8 +604,8 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	List	   *relids = rt_kind_relids(k);
 
 	rt_become_table_owner(k->relid, &saved);
-	if (SPI_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
-					false, 0) != SPI_OK_SELECT)
+	if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
+					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the keys of %s", rt_relation_name(k->relid));
 	rt_restore_user(&saved);
 	keys = SPI_tuptable;

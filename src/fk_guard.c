@@ -40,6 +40,7 @@
 
 #include "fk_guard.h"
 #include "policy.h"
+#include "privilege.h"
 
 /* Returns "OPERATOR(schema.name)" for an operator OID, quoted. */
 static char *
@@ -84,7 +85,7 @@ rt_fk_blocked_expr(Oid relid, const char *alias)
 	int			rc;
 	List	   *seen = NIL;
 
-	rc = SPI_execute_with_args(
+	rc = rt_spi_execute(
 							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop"
 							   " FROM pg_catalog.pg_constraint c"
 							   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"

@@ -38,6 +38,9 @@
 
 #define RT_MAX_BATCH_SIZE 1000000
 
+/* longest retention period: its cutoff must stay a valid timestamp for centuries */
+#define RT_MAX_KEEP_YEARS 1000
+
 #define RT_POLICY_COLUMNS \
 	"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, " \
 	"batch_size, basis, time_zone, enabled"
@@ -73,7 +76,7 @@ rt_relation_name(Oid relid)
 	Oid			nsp;
 
 	if (relname == NULL)
-		return psprintf("with OID %u", relid);
+		return psprintf("(dropped relation %u)", relid);
 	nsp = get_rel_namespace(relid);
 	/* the session's own temporary schema is spelled as users spell it */
 	return quote_qualified_identifier(isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp),
@@ -284,6 +287,22 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 						relname,
 						rt_interval_text(&p->keep)),
 				 errhint("Give the period rows are kept, such as interval '90 days'.")));
+	/*
+	 * '1 mon -29 days' is positive counted in 30-day months, yet a cutoff
+	 * after a 28-day February lies after as_of: no part may be negative.
+	 */
+	if (p->keep.month < 0 || p->keep.day < 0 || p->keep.time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention period %s of a policy on %s has a negative part",
+						rt_interval_text(&p->keep), relname),
+				 errhint("Months, days and time must each be positive or zero: with calendar months, a negative part can put the cutoff after as_of.")));
+	if (keep_seconds > RT_MAX_KEEP_YEARS * 365.25 * SECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention period %s of a policy on %s is longer than %d years",
+						rt_interval_text(&p->keep), relname, RT_MAX_KEEP_YEARS),
+				 errhint("To keep rows forever, declare no policy, or disable it.")));
 	if (keep_seconds < rt_min_keep_seconds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -523,6 +542,13 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.anchor = pstrdup(NameStr(*PG_GETARG_NAME(2)));
 	p.enabled = true;
 
+	/* who may, before any lock: a stranger must not queue behind the table's DDL */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p.relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", p.relid)));
+	rt_require_table_owner(p.relid, "declare a retention policy on it");
+	rt_refuse_system_relation(p.relid, "declare a retention policy on it");
 	rel = try_relation_open(p.relid, AccessShareLock);
 	if (rel == NULL)
 		ereport(ERROR,
@@ -572,9 +598,13 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(p.policy_id);
 }
 
-/* Loads a policy for a change by its owner: locks its row and its table, checks rights. */
+/*
+ * Loads a policy for a change by its owner: locks its row and its table,
+ * checks rights.  With missing_ok, a superuser gets the policy of a table
+ * that no longer exists, with *rel NULL.
+ */
 static RtPolicy *
-rt_policy_for_change(int64 policy_id, Relation *rel, const char *what)
+rt_policy_for_change(int64 policy_id, Relation *rel, const char *what, bool missing_ok)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(policy_id)};
@@ -589,12 +619,24 @@ rt_policy_for_change(int64 policy_id, Relation *rel, const char *what)
 				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
 				 errhint("See retention.policies for the declared policies.")));
 	p = rt_policy_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid)))
+	{
+		/* a table dropped behind the event trigger's back: a superuser may clean up */
+		if (!missing_ok || !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table of retention policy " INT64_FORMAT " no longer exists", policy_id),
+					 errhint("A superuser can drop the policy with retention.drop_policy(" INT64_FORMAT ").",
+							 policy_id)));
+		*rel = NULL;
+		return p;
+	}
+	rt_require_table_owner(p->relid, what);
 	*rel = try_relation_open(p->relid, AccessShareLock);
 	if (*rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table of retention policy " INT64_FORMAT " no longer exists", policy_id)));
-	rt_require_table_owner(p->relid, what);
 	return p;
 }
 
@@ -618,7 +660,7 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 	policy_id = PG_GETARG_INT64(0);
 
 	SPI_connect();
-	p = rt_policy_for_change(policy_id, &rel, "alter its retention policy");
+	p = rt_policy_for_change(policy_id, &rel, "alter its retention policy", false);
 	before = rt_policy_details(p);
 
 	if (!PG_ARGISNULL(1))
@@ -693,12 +735,13 @@ retention_drop_policy(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(policy_id);
 
 	SPI_connect();
-	p = rt_policy_for_change(policy_id, &rel, "drop its retention policy");
+	p = rt_policy_for_change(policy_id, &rel, "drop its retention policy", true);
 	rt_catalog_exec("DELETE FROM retention.policy_catalog WHERE policy_id OPERATOR(pg_catalog.=) $1",
 					1, argtypes, values, NULL, false, SPI_OK_DELETE);
 	rt_audit_append("policy_dropped", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
 
-	relation_close(rel, NoLock);
+	if (rel != NULL)
+		relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

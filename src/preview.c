@@ -11,7 +11,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -21,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -105,7 +108,7 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 				   relname, anchor, blocked ? blocked : "false", held,
 				   relname, anchor, pending, held,
 				   anchor, relname, anchor, pending, blocked ? blocked : "false", held);
-	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (rt_spi_execute(sql, nargs, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", relname);
 	counts->due += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	counts->undated += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -120,6 +123,21 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 			counts->oldest = ts;
 		counts->have_oldest = true;
 	}
+}
+
+/* Returns true when row-level security is enabled on a relation. */
+static bool
+rt_row_security_enabled(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		enabled = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		enabled = ((Form_pg_class) GETSTRUCT(tuple))->relrowsecurity;
+		ReleaseSysCache(tuple);
+	}
+	return enabled;
 }
 
 /*
@@ -139,6 +157,9 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)) ||
 		rt_class_aclcheck(policy->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		return false;
+	/* counted as the owner, the rows would be those row security hides from the caller */
+	if (!rt_has_owner_rights(policy->relid, GetUserId()) && rt_row_security_enabled(policy->relid))
+		return false;
 
 	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
 	nest = NewGUCNestLevel();
@@ -153,6 +174,52 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 	rt_restore_user(&saved);
 	AtEOXact_GUC(false, nest);
 	return true;
+}
+
+/*
+ * Computes the cutoff of a policy and counts it, in a subtransaction: a
+ * policy that cannot be counted (its table's owner lost a privilege, a
+ * trigger or row-security policy raises) is reported with a WARNING and
+ * left out, instead of failing the view for every policy.  Returns false
+ * when nothing was counted.
+ */
+static bool
+rt_count_policy_safely(const RtPolicy *policy, TimestampTz as_of, TimestampTz *cutoff,
+					   RtCounts *counts)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool counted = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		*cutoff = rt_cutoff(as_of, &policy->keep, policy->time_zone);
+		counted = rt_count_policy(policy, *cutoff, counts);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("retention policy " INT64_FORMAT " on %s cannot be counted: %s",
+						policy->policy_id, rt_relation_name(policy->relid), edata->message),
+				 errhint("A run of this policy would fail the same way; see retention.runs.")));
+		FreeErrorData(edata);
+		counted = false;
+	}
+	PG_END_TRY();
+	return counted;
 }
 
 PG_FUNCTION_INFO_V1(retention_preview);
@@ -178,12 +245,12 @@ retention_preview(PG_FUNCTION_ARGS)
 	foreach(lc, policies)
 	{
 		RtPolicy   *p = lfirst(lc);
-		TimestampTz cutoff = rt_cutoff(as_of, &p->keep, p->time_zone);
+		TimestampTz cutoff = 0;
 		RtCounts	counts;
 		Datum		values[8];
 		bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
-		if (!rt_count_policy(p, cutoff, &counts))
+		if (!rt_count_policy_safely(p, as_of, &cutoff, &counts))
 			continue;
 		values[0] = Int64GetDatum(p->policy_id);
 		values[1] = ObjectIdGetDatum(p->relid);
@@ -216,7 +283,7 @@ retention_policy_status(PG_FUNCTION_ARGS)
 	foreach(lc, policies)
 	{
 		RtPolicy   *p = lfirst(lc);
-		TimestampTz cutoff = rt_cutoff(now, &p->keep, p->time_zone);
+		TimestampTz cutoff = 0;
 		RtCounts	counts;
 		Datum		values[15];
 		bool		nulls[15];
@@ -225,13 +292,14 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		bool		counted;
 
 		memset(nulls, 0, sizeof(nulls));
-		counted = p->enabled && rt_count_policy(p, cutoff, &counts);
+		counted = p->enabled && rt_count_policy_safely(p, now, &cutoff, &counts);
 		values[0] = Int64GetDatum(p->policy_id);
 		values[1] = ObjectIdGetDatum(p->relid);
 		values[2] = CStringGetTextDatum(rt_action_name(p->action));
 		values[3] = IntervalPGetDatum(&p->keep);
 		values[4] = BoolGetDatum(p->enabled);
 		values[5] = TimestampTzGetDatum(cutoff);
+		nulls[5] = !counted;
 		/* overdue: past the cutoff, not kept by a foreign key nor by a legal hold */
 		values[6] = Int64GetDatum(counted ? counts.due - counts.blocked - counts.held : 0);
 		values[7] = Int64GetDatum(counted ? counts.blocked : 0);

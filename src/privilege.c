@@ -15,7 +15,9 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
@@ -29,6 +31,13 @@
 
 #include "pg_retention.h"
 #include "privilege.h"
+
+/* Returns the qualified name of a relation for messages. */
+static char *
+rt_system_relation_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
 
 /* Returns the role that owns the pg_retention extension in this database. */
 Oid
@@ -126,6 +135,29 @@ rt_require_table_owner(Oid relid, const char *what)
 	}
 }
 
+/* SPI_execute_with_args that leaves CurrentMemoryContext as it was. */
+int
+rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			   const char *nulls, bool read_only, long count)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
+
+	MemoryContextSwitchTo(old);
+	return rc;
+}
+
+/* SPI_execute_plan that leaves CurrentMemoryContext as it was. */
+int
+rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+
+	MemoryContextSwitchTo(old);
+	return rc;
+}
+
 /* Runs one statement on the extension's own tables as the extension owner. */
 int
 rt_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
@@ -135,7 +167,7 @@ rt_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	int			rc;
 
 	rt_become_catalog_owner(&saved);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	rc = rt_spi_execute(sql, nargs, argtypes, values, nulls, read_only, 0);
 	rt_restore_user(&saved);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
@@ -161,4 +193,19 @@ rt_require_role(const char *role, const char *what)
 			 errdetail("Only superusers and members of role %s may do this.", quote_identifier(role)),
 			 errhint("A superuser can GRANT %s TO the role that handles these requests.",
 					 quote_identifier(role))));
+}
+
+/* Raises an error when relid is a system catalog or lives in a system schema. */
+void
+rt_refuse_system_relation(Oid relid, const char *what)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *nspname = get_namespace_name(nsp);
+
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		(nspname && strcmp(nspname, "information_schema") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s: %s is a system catalog", what, rt_system_relation_name(relid)),
+				 errhint("Retention applies to user tables; the system catalogs are PostgreSQL's own.")));
 }

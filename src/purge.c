@@ -42,6 +42,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -56,6 +58,7 @@
 #include "anonymize.h"
 #include "fk_guard.h"
 #include "hold.h"
+#include "privilege.h"
 #include "purge.h"
 
 /* the window never holds more than this many batches' worth of rows */
@@ -78,7 +81,7 @@ rt_planner_prefers_index(RtTarget *t)
 	bool		isnull;
 	char	   *line;
 
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_UTILITY ||
+	if (rt_spi_execute(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_UTILITY ||
 		SPI_processed == 0)
 		return false;
 	line = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -89,7 +92,11 @@ rt_planner_prefers_index(RtTarget *t)
 static SPIPlanPtr
 rt_prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
+	MemoryContext old = CurrentMemoryContext;
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	/* SPI ends the call in its own context; the caller's allocations continue in theirs */
+	MemoryContextSwitchTo(old);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare statement (%s): %s",
@@ -234,11 +241,12 @@ rt_anchor_minus_infinity(RtAnchorType anchor_type)
 
 /* Returns the leaf relations of a policy's table, statements prepared. */
 List *
-rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff)
+rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachable)
 {
 	List	   *relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
 	List	   *targets = NIL;
 	ListCell   *lc;
+	AclMode		needed = ACL_SELECT | (policy->action == RT_ACTION_DELETE ? ACL_DELETE : ACL_UPDATE);
 
 	foreach(lc, relids)
 	{
@@ -249,11 +257,27 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff)
 		int16		typlen;
 		bool		typbyval;
 
+		if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
+		{
+			ereport(WARNING,
+					(errmsg("foreign partition %s of %s is not purged by retention policy " INT64_FORMAT,
+							rt_relation_name(relid), rt_relation_name(policy->relid), policy->policy_id),
+					 errhint("Apply the retention period on the server that holds its rows.")));
+			continue;
+		}
 		if (get_rel_relkind(relid) != RELKIND_RELATION)
 			continue;			/* partitioned parents hold no rows */
+		if (pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
+		{
+			/* the table's owner may not change this partition: the other partitions go on */
+			*unreachable = lappend(*unreachable, rt_relation_name(relid));
+			continue;
+		}
 		rel = relation_open(relid, AccessShareLock);
 		t = palloc0(sizeof(RtTarget));
 		t->relid = relid;
+		t->policy_relid = policy->relid;
+		t->cxt = CurrentMemoryContext;
 		t->relname = rt_relation_name(relid);
 		t->anchor = pstrdup(quote_identifier(policy->anchor));
 		t->anchor_type = rt_policy_anchor_type(policy, rel);
@@ -324,7 +348,7 @@ rt_target_count_undated(RtTarget *t)
 	/* a NOT NULL anchor has none, and counting them would read the whole table */
 	if (t->anchor_not_null)
 		return 0;
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+	if (rt_spi_execute(sql, 0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count undated rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -368,10 +392,13 @@ rt_take_candidates(RtTarget *t, RtCandidates *c)
 				int16		typlen;
 				bool		typbyval;
 
+				MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
 				get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
 				/* by-value for every anchor type on 64-bit builds; copy to be safe */
 				t->pos.key = datumCopy(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 4, &isnull),
 									   typbyval, typlen);
+				MemoryContextSwitchTo(old);
 			}
 		}
 	}
@@ -394,7 +421,7 @@ rt_run_select(RtTarget *t, BlockNumber window_end, int64 limit, bool use_held)
 	values[4] = t->pos.key;
 	for (int i = 0; i < nheld; i++)
 		values[5 + i] = t->held_keys[i];
-	if (SPI_execute_plan(use_held ? t->select_held_plan : t->select_plan, values, NULL, false, 0) !=
+	if (rt_spi_execute_plan(use_held ? t->select_held_plan : t->select_plan, values, NULL, false, 0) !=
 		SPI_OK_SELECT)
 		elog(ERROR, "could not select expired rows of %s", t->relname);
 }
@@ -487,7 +514,7 @@ rt_delete_skip_locked(RtTarget *t, Datum tids, int n, bool use_held, RtBatchResu
 	bool		isnull;
 	int64		locked;
 
-	if (SPI_execute_plan(use_held ? t->delete_skip_locked_held_plan : t->delete_skip_locked_plan,
+	if (rt_spi_execute_plan(use_held ? t->delete_skip_locked_held_plan : t->delete_skip_locked_plan,
 						 rt_apply_args(t, tids, use_held), NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not delete expired rows of %s", t->relname);
 	locked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -507,10 +534,22 @@ rt_tid_array(ItemPointerData *tids, int n)
 										   false, TYPALIGN_SHORT));
 }
 
+/* Returns true for errors that one row can cause: constraints, data, trigger exceptions. */
+bool
+rt_is_row_error(int sqlerrcode)
+{
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		category == ERRCODE_DATA_EXCEPTION ||
+		category == ERRCODE_TO_CATEGORY(ERRCODE_RAISE_EXCEPTION);
+}
+
 /*
  * Deletes rows one subtransaction per group, splitting a group in halves
- * when a foreign key refuses it, until the refused rows are found one by
- * one and counted as blocked.
+ * when a foreign key, another constraint or a trigger refuses it, until the
+ * refused rows are found one by one: counted as blocked (a foreign key) or
+ * as row errors (anything else), while the other rows go.
  */
 static void
 rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBatchResult *result)
@@ -543,16 +582,55 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBa
 
 	if (edata == NULL)
 		return;
-	if (edata->sqlerrcode != ERRCODE_FOREIGN_KEY_VIOLATION)
+	if (!rt_is_row_error(edata->sqlerrcode))
 		ReThrowError(edata);
-	FreeErrorData(edata);
 	if (n == 1)
 	{
-		result->blocked++;
+		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
+			result->blocked++;
+		else
+		{
+			/* a row a constraint or trigger will not let go: left, and reported */
+			result->row_errors++;
+			if (result->first_row_error == NULL)
+				result->first_row_error = psprintf("%s (SQLSTATE %s)", edata->message,
+												   unpack_sql_state(edata->sqlerrcode));
+		}
+		FreeErrorData(edata);
 		return;
 	}
+	FreeErrorData(edata);
 	rt_delete_careful(t, tids, n / 2, use_held, result);
 	rt_delete_careful(t, tids + n / 2, n - n / 2, use_held, result);
+}
+
+/*
+ * Locks a target for the batch and checks that it is still the table (or a
+ * partition of the table) the policy is on: the statements name it by text,
+ * so a rename makes them prepared again, and a table detached or dropped
+ * since the run began is left alone.  Returns false when the target is done.
+ */
+static bool
+rt_target_still_ours(RtTarget *t)
+{
+	LockRelationOid(t->relid, RowExclusiveLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->relid)) ||
+		(t->relid != t->policy_relid &&
+		 !list_member_oid(find_all_inheritors(t->policy_relid, NoLock, NULL), t->relid)))
+	{
+		t->pos.done = true;
+		return false;
+	}
+	if (strcmp(rt_relation_name(t->relid), t->relname) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+		rt_targets_free(list_make1(t));
+		t->relname = rt_relation_name(t->relid);
+		rt_target_prepare_statements(t);
+		MemoryContextSwitchTo(old);
+	}
+	return true;
 }
 
 /* Counts the rows of a target a run would handle now (for a table under a legal hold). */
@@ -565,7 +643,7 @@ rt_count_due(RtTarget *t)
 	char	   *sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s",
 							   t->relname, t->anchor, t->pending ? psprintf(" AND %s", t->pending) : "");
 
-	if (SPI_execute_with_args(sql, 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (rt_spi_execute(sql, 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count expired rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -577,7 +655,7 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	RtCandidates c;
 
 	memset(result, 0, sizeof(*result));
-	if (t->pos.done)
+	if (t->pos.done || !rt_target_still_ours(t))
 		return;
 	if (rt_table_on_hold(t->relid))
 	{
@@ -611,7 +689,7 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	switch (mode)
 	{
 		case RT_BATCH_FAST:
-			if (SPI_execute_plan(c.use_held ? t->delete_held_plan : t->delete_plan,
+			if (rt_spi_execute_plan(c.use_held ? t->delete_held_plan : t->delete_plan,
 								 rt_apply_args(t, rt_tid_array(c.tids, c.nfree), c.use_held),
 								 NULL, false, 0) !=
 				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))

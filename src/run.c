@@ -66,6 +66,11 @@ typedef struct RtRunState
 	bool		careful_once;	/* retry the next batch in CAREFUL mode */
 	bool		policy_changed;
 	RtRunStats	stats;
+	TimestampTz as_of;
+	const char *trigger;
+	List	   *unreachable;	/* partitions the table owner may not change */
+	int64		row_errors;		/* rows a constraint or trigger would not let go */
+	char	   *first_row_error;
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -83,7 +88,10 @@ rt_protected(void (*fn) (RtRunState *), RtRunState *state)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
+		/* a connection of its own: the step's results go with it, not with the run */
+		SPI_connect();
 		fn(state);
+		SPI_finish();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -116,6 +124,15 @@ rt_batch_settings(void)
 	return nest;
 }
 
+/* Step: computes the cutoff, marks runs a crash left behind, records the new run. */
+static void
+rt_step_start(RtRunState *s)
+{
+	s->cutoff = rt_cutoff(s->as_of, &s->policy->keep, s->policy->time_zone);
+	rt_runlog_mark_stale(s->policy->policy_id);
+	s->run_id = rt_runlog_start(s->policy, s->as_of, s->cutoff, s->trigger);
+}
+
 /* Step: prepares the run's targets as the table owner and counts undated rows. */
 static void
 rt_step_prepare(RtRunState *s)
@@ -132,7 +149,7 @@ rt_step_prepare(RtRunState *s)
 						s->policy->policy_id)));
 	rt_become_table_owner(s->policy->relid, &saved);
 	old = MemoryContextSwitchTo(s->run_cxt);
-	s->targets = rt_targets_prepare(s->policy, s->cutoff);
+	s->targets = rt_targets_prepare(s->policy, s->cutoff, &s->unreachable);
 	MemoryContextSwitchTo(old);
 	s->stats.undated = 0;
 	foreach(lc, s->targets)
@@ -162,7 +179,7 @@ rt_step_batch(RtRunState *s)
 	 */
 	nest = rt_batch_settings();
 	LockRelationOid(s->policy->relid, AccessShareLock);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);
 
 	now = rt_policy_get(s->policy->policy_id, true);
 	if (now == NULL || !rt_policy_same(now, s->policy))
@@ -186,6 +203,15 @@ rt_step_batch(RtRunState *s)
 	s->stats.blocked += result.blocked;
 	s->stats.skipped_locked += result.skipped_locked;
 	s->stats.held += result.held;
+	if (result.row_errors > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
+
+		if (s->first_row_error == NULL)
+			s->first_row_error = pstrdup(result.first_row_error);
+		s->row_errors += result.row_errors;
+		MemoryContextSwitchTo(old);
+	}
 	if (result.candidates > 0)
 		s->stats.batches++;
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -227,7 +253,7 @@ rt_next(const RtRunOptions *options, RtRunState *s)
 	{
 		options->next_transaction();
 		/* checked constraints must fail the batch, not the commit */
-		if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+		if (rt_spi_execute("SET CONSTRAINTS ALL IMMEDIATE", 0, NULL, NULL, NULL, false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "could not set constraints immediate");
 	}
 	MemoryContextSwitchTo(old);
@@ -242,11 +268,20 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	RtPosition	saved_pos;
 	ErrorData  *edata;
 
-	s->cutoff = rt_cutoff(as_of, &policy->keep, policy->time_zone);
-	rt_runlog_mark_stale(policy->policy_id);
-	s->run_id = rt_runlog_start(policy, as_of, s->cutoff, options->trigger);
+	s->as_of = as_of;
+	s->trigger = options->trigger;
+	edata = rt_protected(rt_step_start, s);
+	if (edata != NULL)
+	{
+		/* not even a cutoff: record the failed run all the same */
+		if (rt_is_interrupt(edata))
+			ReThrowError(edata);
+		rt_runlog_start_failed(policy, as_of, options->trigger, rt_error_text(edata));
+		rt_next(options, s);
+		*error = edata;
+		return RT_RUN_FAILED;
+	}
 	rt_next(options, s);
-
 	edata = rt_protected(rt_step_prepare, s);
 	while (edata == NULL && s->current != NULL && !s->policy_changed)
 	{
@@ -269,10 +304,11 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			FreeErrorData(edata);
 			edata = rt_protected(rt_step_batch, s);
 		}
-		if (edata != NULL && edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION &&
-			!s->careful_once)
+		if (edata != NULL && rt_is_row_error(edata->sqlerrcode) && !s->careful_once &&
+			(policy->action == RT_ACTION_DELETE ||
+			 edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION))
 		{
-			/* a deeper foreign key refused some row: isolate it */
+			/* a row refused to go (a deeper foreign key, a constraint, a trigger): isolate it */
 			t->pos = saved_pos;
 			s->careful_once = true;
 			FreeErrorData(edata);
@@ -307,6 +343,33 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 						 "the policy was altered or dropped during the run");
 		rt_next(options, s);
 		return RT_RUN_STOPPED;
+	}
+	if (s->row_errors > 0 || s->unreachable != NIL)
+	{
+		/* the rest went; what could not is a failure to report, not to hide */
+		ErrorData  *e;
+		MemoryContext old = MemoryContextSwitchTo(s->error_cxt);
+
+		e = palloc0(sizeof(ErrorData));
+		if (s->unreachable != NIL)
+		{
+			e->sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			e->message = psprintf("permission denied for partition %s of %s: the owner of %s may not change it; the other partitions were purged",
+								  (char *) linitial(s->unreachable), rt_relation_name(policy->relid),
+								  rt_relation_name(policy->relid));
+		}
+		else
+		{
+			e->sqlerrcode = ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
+			e->message = psprintf(INT64_FORMAT " expired rows could not be deleted and were left; the first refusal: %s",
+								  s->row_errors, s->first_row_error);
+		}
+		MemoryContextSwitchTo(old);
+		rt_runlog_finish(s->run_id, policy, "failed", &s->stats,
+						 psprintf("%s (SQLSTATE %s)", e->message, unpack_sql_state(e->sqlerrcode)));
+		rt_next(options, s);
+		*error = e;
+		return RT_RUN_FAILED;
 	}
 	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
 	rt_next(options, s);

@@ -18,6 +18,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "access/xact.h"
 
 #include "pg_retention.h"
 #include "policy.h"
@@ -155,6 +156,18 @@ retention_run(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("as_of must be a finite time")));
+	if (!PG_ARGISNULL(0) && !OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID 0 does not exist"),
+				 errhint("Pass NULL (or leave tbl out) to run the policies of every table you own.")));
+	/* a future as_of deletes rows before their time: only for a table named on purpose */
+	if (!OidIsValid(relid) && as_of > GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of %s is in the future", timestamptz_to_str(as_of)),
+				 errdetail("A future as_of applies retention periods early, removing rows before their time."),
+				 errhint("Name the table whose policies should run early, as in CALL retention.run('t', as_of => ...).")));
 
 	options.next_transaction = nonatomic ? rt_procedure_next_transaction : NULL;
 	options.deadline = 0;

@@ -122,6 +122,39 @@ rt_runlog_start(const RtPolicy *policy, TimestampTz as_of, TimestampTz cutoff,
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* Records a run that failed before it could start (say its cutoff cannot be computed). */
+void
+rt_runlog_start_failed(const RtPolicy *policy, TimestampTz as_of, const char *trigger, const char *error)
+{
+	Oid			types[8] = {INT8OID, OIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, TEXTOID, TEXTOID};
+	Datum		values[8];
+	NameData	run_by;
+	RtRunStats	none;
+
+	memset(&none, 0, sizeof(none));
+	namestrcpy(&run_by, GetUserNameFromId(GetUserId(), false));
+	values[0] = Int64GetDatum(policy->policy_id);
+	values[1] = ObjectIdGetDatum(policy->relid);
+	values[2] = CStringGetTextDatum(rt_relation_name(policy->relid));
+	values[3] = CStringGetTextDatum(rt_action_name(policy->action));
+	values[4] = TimestampTzGetDatum(as_of);
+	values[5] = NameGetDatum(&run_by);
+	values[6] = CStringGetTextDatum(trigger);
+	values[7] = CStringGetTextDatum(error);
+	rt_catalog_exec("INSERT INTO retention.run_history (policy_id, relid, tbl, action, as_of, started_at,"
+					" finished_at, status, error, run_by, trigger, backend_pid)"
+					" VALUES ($1, $2, $3, $4, $5, pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp(),"
+					" 'failed', $8, $6, $7, pg_catalog.pg_backend_pid()) RETURNING run_id",
+					8, types, values, NULL, false, SPI_OK_INSERT_RETURNING);
+	{
+		bool		isnull;
+		int64		run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
+						rt_action_name(policy->action), "failed", &none, error, NULL);
+	}
+}
+
 /* Fills the parameters shared by the progress and finish updates. */
 static void
 rt_runlog_counters(Datum *values, int64 run_id, const RtRunStats *stats)

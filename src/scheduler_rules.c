@@ -65,7 +65,7 @@ rt_leaf_has_expired(Oid relid, const char *anchor, Oid anchor_type_oid, Datum cu
 	sql = psprintf("SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s LIMIT 1",
 				   rt_relation_name(relid), quote_identifier(anchor),
 				   filter ? " AND " : "", filter ? filter : "");
-	if (SPI_execute_with_args(sql, 1 + nargs, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (rt_spi_execute(sql, 1 + nargs, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for expired rows of %s", rt_relation_name(relid));
 	return SPI_processed > 0;
 }

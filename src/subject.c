@@ -215,7 +215,7 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 	uint64		n;
 
 	/* foreign keys on the table itself or on any of its partitions */
-	if (SPI_execute_with_args("SELECT c.conrelid, c.conkey, c.confrelid, c.confkey, c.conpfeqop"
+	if (rt_spi_execute("SELECT c.conrelid, c.conkey, c.confrelid, c.confkey, c.conpfeqop"
 							  " FROM pg_catalog.pg_constraint c"
 							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 							  " AND c.conparentid OPERATOR(pg_catalog.=) 0"
@@ -347,7 +347,7 @@ rt_graph_add_referenced(List **nodes, RtGraphNode *root)
 	SPITupleTable *tuptable;
 	uint64		n;
 
-	if (SPI_execute_with_args("SELECT c.confrelid, c.conkey, c.confkey, c.conpfeqop"
+	if (rt_spi_execute("SELECT c.confrelid, c.conkey, c.confkey, c.conpfeqop"
 							  " FROM pg_catalog.pg_constraint c"
 							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.conrelid OPERATOR(pg_catalog.=) $1"
 							  " AND c.conparentid OPERATOR(pg_catalog.=) 0 ORDER BY c.oid",

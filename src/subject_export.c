@@ -81,7 +81,7 @@ rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, 
 				   "pg_catalog.to_jsonb(t) ORDER BY t.tableoid, t.ctid), '[]')::pg_catalog.text"
 				   " FROM %s t WHERE %s", rt_relation_name(t->relid), t->belongs);
 	rt_become_table_owner(t->relid, &saved);
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (rt_spi_execute(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rows of %s", rt_relation_name(t->relid));
 	rt_restore_user(&saved);
 	AtEOXact_GUC(true, nest);

@@ -28,6 +28,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "anonymize.h"
 #include "audit.h"
@@ -197,15 +198,25 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 				 errmsg("security labels of provider \"%s\" apply to table columns only",
 						RT_LABEL_PROVIDER),
 				 errhint("Write SECURITY LABEL FOR retention ON COLUMN table.column IS 'category'.")));
+	rt_refuse_system_relation(object->objectId, "tag its columns");
 	if (seclabel == NULL)
 	{
-		rt_anon_check_untag(object->objectId, get_attname(object->objectId, object->objectSubId, false));
+		char	   *colname = get_attname(object->objectId, object->objectSubId, false);
+		char	   *old_category;
+		char	   *old_mask;
+
+		rt_anon_check_untag(object->objectId, colname);
+		/* a removal is audited (pg_restore never removes labels) */
+		if (rt_tag_lookup(object->objectId, object->objectSubId, &old_category, &old_mask))
+			rt_tag_audit(object->objectId, colname, false,
+						 old_mask ? psprintf("%s:%s", old_category, old_mask) : old_category);
 		return;
 	}
 
 	/*
-	 * No audit entry here: pg_restore replays tags as SECURITY LABEL commands
-	 * before it restores the audit trail itself, and must not add to it.
+	 * No audit entry for a new label: pg_restore replays tags as SECURITY
+	 * LABEL commands before it restores the audit trail itself, and must not
+	 * add to it.
 	 */
 	rel = relation_open(object->objectId, NoLock);
 	rt_require_taggable_relation(rel);
@@ -350,13 +361,19 @@ rt_open_for_tagging(FunctionCallInfo fcinfo, const char *what)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table and column must not be null")));
 	relid = PG_GETARG_OID(0);
+	/* who may, before any lock: a stranger must not queue behind the table's DDL */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	rt_require_table_owner(relid, what);
+	rt_refuse_system_relation(relid, what);
 	rel = try_relation_open(relid, ShareUpdateExclusiveLock);
 	if (rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	rt_require_taggable_relation(rel);
-	rt_require_table_owner(relid, what);
 	return rel;
 }
 
