@@ -269,7 +269,9 @@ rt_unique_index_on(Relation rel, AttrNumber attnum, bool null_collides_only)
 #if PG_VERSION_NUM >= 150000
 		nulls_collide = index->indnullsnotdistinct;
 #endif
-		if (index->indisunique && (!null_collides_only || nulls_collide) &&
+		/* an exclusion constraint refuses equal values as a unique index does */
+		if ((index->indisunique || (index->indisexclusion && !null_collides_only)) &&
+			(!null_collides_only || nulls_collide) &&
 			rt_index_uses_column(indexrel, index, attnum))
 			found = RelationGetRelid(indexrel);
 		index_close(indexrel, AccessShareLock);
@@ -290,11 +292,11 @@ rt_column_desc(Relation rel, AttrNumber attnum)
 											   RelationGetRelationName(rel)));
 }
 
-/* Context callback naming the mask whose constant is being checked. */
+/* Context callback naming the mask being checked. */
 static void
 rt_constant_error_context(void *arg)
 {
-	errcontext("checking the constant of mask %s", (const char *) arg);
+	errcontext("checking mask %s", (const char *) arg);
 }
 
 /* Raises an error when the text of constant() is not a valid value of the column; returns the value. */
@@ -358,9 +360,18 @@ Oid
 rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
 				 const char *masktext, const char *coldesc)
 {
-	List	   *names = stringToQualifiedNameList(spec->arg);
+	List	   *names;
 	Oid			argtype = att->atttypid;
 	Oid			funcoid;
+	ErrorContextCallback callback;
+
+	/* a malformed name is the parser's error; say which mask it came from */
+	callback.callback = rt_constant_error_context;
+	callback.arg = (void *) masktext;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	names = stringToQualifiedNameList(spec->arg);
+	error_context_stack = callback.previous;
 
 	if (list_length(names) != 2)
 		ereport(ERROR,
@@ -385,6 +396,11 @@ rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("function %s returns a set and cannot be a mask", format_procedure(funcoid))));
+	if (get_func_prokind(funcoid) != PROKIND_FUNCTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a plain function and cannot be a mask", format_procedure(funcoid)),
+				 errhint("Aggregates, window functions and procedures cannot mask a value; write a function of one argument.")));
 	return funcoid;
 }
 
