@@ -17,23 +17,28 @@ typedef struct RtSavedUser
 {
 	Oid			userid;
 	int			sec_context;
+	int			guc_nest;		/* GUC nesting level of the safe search_path */
 } RtSavedUser;
 
 /* Returns the role that owns the pg_retention extension in this database. */
 extern Oid	rt_extension_owner(void);
 
-/* Switches to the extension owner to read or write the extension's tables. */
+/*
+ * Switches to the extension owner to read or write the extension's tables,
+ * with search_path = pg_catalog, pg_temp so that no object of the caller's
+ * schemas (an operator, a function) runs with the owner's rights.
+ */
 extern void rt_become_catalog_owner(RtSavedUser *saved);
 
 /*
  * Switches to the owner of relid inside a restricted security context, as
  * PostgreSQL does for maintenance commands, so that user code reached by a
  * purge (triggers, masks) runs with that role's rights and cannot change
- * session state.
+ * session state; search_path is pg_catalog, pg_temp meanwhile.
  */
 extern void rt_become_table_owner(Oid relid, RtSavedUser *saved);
 
-/* Restores the identity saved by one of the two functions above. */
+/* Restores the identity and search_path saved by one of the two functions above. */
 extern void rt_restore_user(const RtSavedUser *saved);
 
 /* Raises insufficient_privilege unless the current user owns relid. */

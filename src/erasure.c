@@ -157,15 +157,11 @@ rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, 
 	Oid			types[2] = {k->key_type, TIDARRAYOID};
 	Datum		values[2] = {key, tids};
 	RtSavedUser saved;
-	int			nest = NewGUCNestLevel();
 	int			rc;
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rt_become_table_owner(relid, &saved);
 	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
 	if (rc < 0)
 		elog(ERROR, "could not erase rows of %s: %s", rt_relation_name(relid), SPI_result_code_string(rc));
 	if (rc == SPI_OK_SELECT)
@@ -936,10 +932,10 @@ retention_import_erasures(PG_FUNCTION_ARGS)
 				 errmsg("entries must be a JSON array as returned by retention.export_erasures()")));
 	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
 					" requested_at, requested_by, status, completed_at, rows, applied_here)"
-					" SELECT (e->>'erasure_id')::pg_catalog.uuid, e->>'kind',"
-					" pg_catalog.decode(e->>'subject_hash', 'hex'), e->>'key_fingerprint',"
-					" (e->>'requested_at')::pg_catalog.timestamptz, (e->>'requested_by')::pg_catalog.name,"
-					" e->>'status', (e->>'completed_at')::pg_catalog.timestamptz, (e->>'rows')::pg_catalog.int8, NULL"
+					" SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
+					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'), e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
+					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz, (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
+					" e OPERATOR(pg_catalog.->>) 'status', (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz, (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
 					" FROM pg_catalog.jsonb_array_elements($1) e"
 					" ON CONFLICT (erasure_id) DO NOTHING",
 					1, types, values, NULL, false, SPI_OK_INSERT);

@@ -42,6 +42,7 @@
 
 #include "mask.h"
 #include "mask_spec.h"
+#include "privilege.h"
 
 #define RT_MASK_MAX_LEN 1024
 
@@ -624,10 +625,10 @@ rt_column_max_length(Form_pg_attribute att)
 	return -1;
 }
 
-/* Raises an error when the mask cannot be applied to column attnum of rel. */
-void
-rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
-					 const char *masktext)
+/* Raises an error when the mask cannot be applied to column attnum of rel (run as rel's owner). */
+static void
+rt_mask_check_column_as_owner(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
+							  const char *masktext)
 {
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	Oid			basetype = getBaseType(att->atttypid);
@@ -724,6 +725,31 @@ rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
 				 errhint("Use the pseudonym mask, which keeps distinct values distinct.")));
 
 	rt_check_foreign_keys(spec, rel, attnum, masktext, coldesc);
+}
+
+/*
+ * Raises an error when the mask cannot be applied to column attnum of rel.
+ * The checks evaluate the table owner's code (domain CHECKs, type input
+ * functions, CHECK constraints), so they run as that owner in a
+ * SECURITY_RESTRICTED_OPERATION, as CREATE INDEX does with its expressions:
+ * a superuser running DDL on the table must not run that code as itself.
+ */
+void
+rt_mask_check_column(const RtMaskSpec *spec, Relation rel, AttrNumber attnum,
+					 const char *masktext)
+{
+	RtSavedUser saved;
+
+	rt_become_table_owner(RelationGetRelid(rel), &saved);
+	PG_TRY();
+	{
+		rt_mask_check_column_as_owner(spec, rel, attnum, masktext);
+	}
+	PG_FINALLY();
+	{
+		rt_restore_user(&saved);
+	}
+	PG_END_TRY();
 }
 
 /*

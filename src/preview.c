@@ -151,7 +151,6 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 	List	   *relids;
 	ListCell   *lc;
 	RtSavedUser saved;
-	int			nest;
 
 	memset(counts, 0, sizeof(*counts));
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)) ||
@@ -162,9 +161,6 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 		return false;
 
 	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
-	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rt_become_table_owner(policy->relid, &saved);
 	foreach(lc, relids)
 	{
@@ -172,7 +168,6 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 			rt_count_leaf(policy, lfirst_oid(lc), cutoff, counts);
 	}
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
 	return true;
 }
 

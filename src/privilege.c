@@ -25,6 +25,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -72,13 +73,26 @@ rt_extension_owner(void)
 	return owner;
 }
 
+/* Opens a GUC nesting level with search_path = pg_catalog, pg_temp; returns the level. */
+static int
+rt_push_safe_search_path(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
 /* Switches to the extension owner to read or write the extension's tables. */
 void
 rt_become_catalog_owner(RtSavedUser *saved)
 {
+	Oid			owner = rt_extension_owner();
+
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(rt_extension_owner(),
-						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	saved->guc_nest = rt_push_safe_search_path();
+	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
 /* Switches to the owner of relid in a restricted security context. */
@@ -98,17 +112,20 @@ rt_become_table_owner(Oid relid, RtSavedUser *saved)
 	ReleaseSysCache(tuple);
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	saved->guc_nest = rt_push_safe_search_path();
 	SetUserIdAndSecContext(owner,
 						   saved->sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 }
 
-/* Restores the identity saved by rt_become_catalog_owner or rt_become_table_owner. */
+/* Restores the identity and search_path saved by rt_become_catalog_owner or rt_become_table_owner. */
 void
 rt_restore_user(const RtSavedUser *saved)
 {
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+	/* false: a set_config() of user code run meanwhile must not outlive the switch */
+	AtEOXact_GUC(false, saved->guc_nest);
 }
 
 /* Returns true when roleid has the privileges of relid's owner. */

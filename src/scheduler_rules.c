@@ -141,8 +141,6 @@ rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of)
 	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
 	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
 	rt_become_table_owner(policy->relid, &saved);
 	foreach(lc, relids)

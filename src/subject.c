@@ -507,15 +507,32 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
 	return buf.data;
 }
 
-/* Returns the subject's key value read from text id. */
+/*
+ * Returns the subject's key value read from text id.  The key type's input
+ * (a domain's CHECK may call any function) is the subject table owner's
+ * code, so it runs as that owner in a SECURITY_RESTRICTED_OPERATION, never
+ * as the officer or the background worker that asks.
+ */
 Datum
 rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
 {
 	Oid			infunc;
 	Oid			ioparam;
+	RtSavedUser saved;
+	volatile Datum key = (Datum) 0;
 
 	getTypeInputInfo(kind->key_type, &infunc, &ioparam);
-	return OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+	rt_become_table_owner(kind->relid, &saved);
+	PG_TRY();
+	{
+		key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+	}
+	PG_FINALLY();
+	{
+		rt_restore_user(&saved);
+	}
+	PG_END_TRY();
+	return key;
 }
 
 /* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
