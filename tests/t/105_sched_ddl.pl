@@ -59,8 +59,9 @@ cmp_ok($t, '<', 4, "ALTER DATABASE took under 4 s ($t)");
 is($node->safe_psql('tmpl2', "SELECT count(*) BETWEEN 1 AND 2 FROM retention.runs WHERE status = 'interrupted'
 	AND error = 'canceling statement due to user request (SQLSTATE 57014)'"), 't',
 	'the batch in flight was cancelled and the run recorded as interrupted');
-is($node->safe_psql('tmpl2', "SELECT count(*) FROM retention.runs WHERE status NOT IN ('interrupted', 'running')"),
-	'0', 'no run failed');
+# a run the DDL stopped between two batches ends as 'success' with what it did
+is($node->safe_psql('tmpl2', "SELECT string_agg(status || ': ' || coalesce(error, ''), '; ') FROM retention.runs WHERE status = 'failed'"),
+	'', 'no run failed');
 ok(defined poll_until($node, 'tmpl2',
 		"SELECT count(*) > 0 FROM retention.runs WHERE status = 'running' AND rows > 0", 't', 20),
 	'the worker comes back after the DDL');
