@@ -490,10 +490,10 @@ AS 'MODULE_PATHNAME', 'retention_on_ddl_end'
 LANGUAGE C;
 
 COMMENT ON FUNCTION retention.on_ddl_end() IS
-'Event trigger on ALTER TABLE, ALTER TYPE (typed tables) and CREATE INDEX: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE).';
+'Event trigger on ALTER TABLE, ALTER TYPE (typed tables), CREATE INDEX and CREATE TABLE: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE, 23505 for a unique index). A partition or inheritance child (also one created with PARTITION OF or INHERITS) is checked against the tags it inherits from its parents as well as its own.';
 
 CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'CREATE INDEX')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'CREATE INDEX', 'CREATE TABLE')
     EXECUTE FUNCTION retention.on_ddl_end();
 
 ------------------------------------------------------------------------
