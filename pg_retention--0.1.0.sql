@@ -506,7 +506,15 @@ AS 'MODULE_PATHNAME', 'retention_pseudonym'
 LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION retention.pseudonym(text, text) IS
-'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Errors: 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed or readable by group or others.';
+'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Not executable by PUBLIC (whoever can compute pseudonyms can test guesses against stored ones): superusers, members of retention_officer and roles granted EXECUTE. Errors: 42501 no EXECUTE privilege; 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed, not a regular file, or readable by group or others.';
+
+CREATE FUNCTION retention.mask_pseudonym(value text, context text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_pseudonym'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION retention.mask_pseudonym(text, text) IS
+'The pseudonym mask as the anonymize engine applies it (the SQL of anonymize runs and erasures names it): the same result as retention.pseudonym(value, context), computed only while the engine acts as the table''s owner, or for a caller that may execute retention.pseudonym(text, text). Errors: 42501 called outside the engine by a role that may not execute retention.pseudonym; otherwise as retention.pseudonym.';
 
 CREATE FUNCTION retention.is_pseudonym(value text)
 RETURNS boolean
@@ -643,3 +651,7 @@ GRANT SELECT ON retention.holds, retention.erasures, retention.audit TO retentio
 REVOKE ALL ON FUNCTION retention.on_sql_drop(), retention.on_ddl_end(),
                        retention.audit_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION retention.create_key(text) FROM PUBLIC;
+-- computing pseudonyms lets one test guesses against stored ones (SPEC section 4);
+-- the engine masks through retention.mask_pseudonym, which needs no grant
+REVOKE ALL ON FUNCTION retention.pseudonym(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.pseudonym(text, text) TO retention_officer;
