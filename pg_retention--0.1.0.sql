@@ -279,7 +279,24 @@ AS 'MODULE_PATHNAME', 'retention_verify_audit'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.verify_audit() IS
-'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok).';
+'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok). Edits whose author recomputed the chain afterwards (a superuser can) are found only against an anchor: see verify_audit(anchor_seq, anchor_hash).';
+
+CREATE FUNCTION retention.verify_audit(anchor_seq bigint, anchor_hash bytea,
+                                       OUT ok boolean, OUT entries bigint, OUT first_bad bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_verify_audit'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.verify_audit(bigint, bytea) IS
+'As retention.verify_audit(), and the chain must still pass through an anchor taken earlier (a pair from retention.audit_anchor() or from an "audit anchor" line of the server log): entry anchor_seq must exist and hash to anchor_hash. A rewrite of any entry up to the anchor, even with the chain recomputed, gives ok = false and first_bad = anchor_seq (or the first entry found bad before it, or the first one missing). Both NULL: no anchor. Errors: 22004 only one of the two NULL; 22023 anchor_seq < 1 or a hash that is not 32 bytes.';
+
+CREATE FUNCTION retention.audit_anchor(OUT seq bigint, OUT hash bytea)
+RETURNS record
+AS 'MODULE_PATHNAME', 'retention_audit_anchor'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.audit_anchor() IS
+'The newest entry of retention.audit: its seq and its 32-byte BLAKE2b hash (0 and NULL for an empty trail). Keep the pair outside the database (a ticket, a report, another system); retention.verify_audit(seq, hash) later fails if the trail up to that entry was rewritten, even by a superuser who recomputed the chain. The database worker also writes it to the server log (retention.audit_anchor_interval).';
 
 ------------------------------------------------------------------------
 -- Data subjects, legal holds, erasure

@@ -32,6 +32,11 @@
  * transaction rolls back and the worker exits (a run left "running" is
  * marked interrupted by the next run, which redoes its batch); between
  * transactions it only asks the worker to leave.
+ *
+ * Anchors.  At the end of a pass the worker writes the head of the audit
+ * chain to the server log when it moved, at most every
+ * retention.audit_anchor_interval, so that a copy of the chain head exists
+ * outside the database (see audit.c).
  */
 #include "postgres.h"
 
@@ -49,11 +54,13 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "commands/dbcommands.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "audit.h"
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
@@ -85,6 +92,10 @@ static volatile sig_atomic_t rt_got_sigterm = false;
 
 /* the worker is inside a transaction, where a SIGTERM interrupts the statement in flight */
 static volatile sig_atomic_t rt_in_xact = false;
+
+/* the last audit anchor this worker logged, and when */
+static int64 rt_logged_anchor_seq = -1;
+static TimestampTz rt_logged_anchor_at = 0;
 
 /* this worker's slot in the registry */
 static RtWorkerSlot *rt_my_slot = NULL;
@@ -505,6 +516,59 @@ rt_worker_pending_erasures(MemoryContext cxt)
 	PG_END_TRY();
 }
 
+/*
+ * Writes the head of the audit chain to the server log when it moved since
+ * the last line this worker wrote, at most every
+ * retention.audit_anchor_interval: a copy outside the database that a
+ * rewrite of the trail cannot change (see audit.c).
+ */
+static void
+rt_worker_log_anchor(MemoryContext cxt)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		seq = 0;
+	bytea	   *hash = NULL;
+	char	   *volatile dbname = NULL;
+	volatile bool found = false;
+
+	if (rt_audit_anchor_interval_s <= 0 ||
+		(rt_logged_anchor_at != 0 &&
+		 now < rt_logged_anchor_at + (TimestampTz) rt_audit_anchor_interval_s * USECS_PER_SEC))
+		return;
+	rt_worker_begin(cxt);
+	PG_TRY();
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		found = rt_audit_head(&seq, &hash) && hash != NULL;
+		dbname = get_database_name(MyDatabaseId);
+		MemoryContextSwitchTo(old);
+		rt_worker_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		rt_worker_abort();
+		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+			ereport(LOG,
+					(errmsg("the audit anchor could not be read: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	if (!found || seq == rt_logged_anchor_seq)
+		return;
+	ereport(LOG,
+			(errmsg("pg_retention audit anchor: database \"%s\", seq " INT64_FORMAT ", hash %s",
+					dbname, seq, rt_audit_hash_text(hash)),
+			 errhidestmt(true)));
+	rt_logged_anchor_seq = seq;
+	rt_logged_anchor_at = now;
+}
+
 /* Trims the run history to retention.run_history_keep records per policy. */
 static void
 rt_worker_trim(MemoryContext cxt)
@@ -552,6 +616,8 @@ rt_worker_pass(MemoryContext cxt)
 		rt_worker_trim(cxt);
 	if (!rt_worker_must_stop())
 		rt_worker_pending_erasures(cxt);
+	if (!rt_worker_must_stop())
+		rt_worker_log_anchor(cxt);
 	return true;
 }
 
