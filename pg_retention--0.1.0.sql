@@ -167,6 +167,7 @@ CREATE TABLE retention.run_history (
     skipped_locked  bigint NOT NULL DEFAULT 0,
     undated         bigint NOT NULL DEFAULT 0,
     held            bigint NOT NULL DEFAULT 0,
+    refused         bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
     error           text,
     run_by          name NOT NULL,
@@ -185,7 +186,7 @@ SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '
 -- a run's error can quote its table's data: each role sees the runs of tables it may read
 CREATE VIEW retention.runs AS
     SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger
+           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger
       FROM retention.run_history h
      WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
@@ -194,7 +195,7 @@ CREATE VIEW retention.runs AS
         OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
 
 COMMENT ON VIEW retention.runs IS
-'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run.';
 
 CREATE PROCEDURE retention.run(tbl regclass DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
 AS 'MODULE_PATHNAME', 'retention_run'
