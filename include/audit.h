@@ -25,4 +25,20 @@ extern void rt_audit_append_named(const char *event, const char *tbl, int64 rows
 /* Returns s as a JSON string literal, quoted and escaped. */
 extern char *rt_json_quote(const char *s);
 
+/* retention.audit_anchor_interval, in seconds: least time between two logged anchors (0: none). */
+extern int	rt_audit_anchor_interval_s;
+
+/* Defines the setting retention.audit_anchor_interval (called by _PG_init). */
+extern void rt_audit_define_gucs(void);
+
+/*
+ * Reads the newest audit entry into *seq and *hash (copied into the
+ * caller's memory context); returns false when the trail is empty.  SPI
+ * must be connected.
+ */
+extern bool rt_audit_head(int64 *seq, bytea **hash);
+
+/* Returns a hash as the text of a bytea literal (\x and hex digits). */
+extern char *rt_audit_hash_text(bytea *hash);
+
 #endif							/* RT_AUDIT_H */

@@ -18,6 +18,7 @@ typedef struct RtSavedUser
 	Oid			userid;
 	int			sec_context;
 	int			guc_nest;		/* GUC nesting level of the safe search_path */
+	int			engine_depth;	/* table-owner switches open before this one; -1 for the catalog owner */
 } RtSavedUser;
 
 /* Returns the role that owns the pg_retention extension in this database. */
@@ -40,6 +41,15 @@ extern void rt_become_table_owner(Oid relid, RtSavedUser *saved);
 
 /* Restores the identity and search_path saved by one of the two functions above. */
 extern void rt_restore_user(const RtSavedUser *saved);
+
+/*
+ * Returns true when the engine has switched to table owner roleid (with
+ * rt_become_table_owner, not yet restored or rolled back) and the current
+ * user is that owner in the restricted context the switch set: the code now
+ * running is the engine's statement or that owner's own code reached by it.
+ * Masks that only the engine may apply (the pseudonym mask) check this.
+ */
+extern bool rt_engine_acting_as(Oid roleid);
 
 /* Raises insufficient_privilege unless the current user owns relid. */
 extern void rt_require_table_owner(Oid relid, const char *what);

@@ -34,7 +34,7 @@ typedef enum RtBatchMode
 {
 	RT_BATCH_FAST,				/* plain DELETE; waits up to lock_timeout */
 	RT_BATCH_SKIP_LOCKED,		/* locks candidates with SKIP LOCKED first */
-	RT_BATCH_CAREFUL			/* SKIP LOCKED, and isolates rows a foreign key refuses */
+	RT_BATCH_CAREFUL			/* SKIP LOCKED, and isolates rows a foreign key, constraint or trigger refuses */
 } RtBatchMode;
 
 /* Where the keyset scan of a target stands. */
@@ -83,8 +83,8 @@ typedef struct RtBatchResult
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locks them */
 	int64		held;			/* left because a legal hold covers them */
-	int64		row_errors;		/* rows a constraint or trigger refused to let go */
-	char	   *first_row_error;	/* the first of those refusals, message and SQLSTATE */
+	int64		row_errors;		/* rows a constraint or trigger refused to let go (or to mask) */
+	char	   *first_row_error;	/* the first of those refusals: what refused it and the SQLSTATE, no row data */
 } RtBatchResult;
 
 /*

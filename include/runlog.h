@@ -22,6 +22,7 @@ typedef struct RtRunStats
 	int64		skipped_locked; /* left because another session locked them */
 	int64		undated;		/* rows whose anchor is NULL */
 	int64		held;			/* expired rows a legal hold keeps */
+	int64		refused;		/* expired rows a constraint or trigger refused to delete or mask */
 } RtRunStats;
 
 /* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */
@@ -41,6 +42,9 @@ extern void rt_runlog_progress(int64 run_id, const RtRunStats *stats);
 /* Records the end of a run: status success, failed or interrupted, and the error if any. */
 extern void rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 							 const RtRunStats *stats, const char *error);
+
+/* Returns the rows the last finished run of a policy left because they were refused (0 if none or no run). */
+extern int64 rt_runlog_last_refused(int64 policy_id);
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 extern int64 rt_runlog_trim(int keep);

@@ -28,7 +28,7 @@ typedef struct RtWorkerSlot
 	bool		leave;			/* DDL wants the database free of workers */
 	bool		yield;			/* the launcher wants the slot for another database */
 	bool		idle;			/* sleeping between passes */
-	bool		in_run;			/* inside a policy run: a cancel hits one batch */
+	bool		in_xact;		/* inside a transaction (a run's batch, a due test, erasures): a cancel hits it */
 	uint32		generation;		/* launcher generation that assigned the slot */
 	Oid			dboid;
 	pid_t		pid;			/* 0 until the worker attaches */

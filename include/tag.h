@@ -23,10 +23,12 @@ extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
 
 /*
- * Checks every tag of relid against its column again (after ALTER TABLE or
- * CREATE INDEX), raising the error of the first tag that no longer fits.
+ * Checks every tag of relid against its column again (after ALTER TABLE,
+ * CREATE TABLE or CREATE INDEX), raising the error of the first tag that no
+ * longer fits.  With inherited, columns without a tag of their own are
+ * checked against the tag of the nearest tagged ancestor too.
  */
-extern void rt_tag_revalidate_relation(Oid relid);
+extern void rt_tag_revalidate_relation(Oid relid, bool inherited);
 
 /*
  * Reads the tag of column colname of relid or, when it has none, of the

@@ -56,15 +56,23 @@ SET retention.key_file = '/tmp/other.key';
 SELECT retention.create_key('/tmp/pg_retention_regress_never.key');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS visible_key_settings FROM pg_settings WHERE name = 'retention.key_file';
--- pseudonym and key_fingerprint are open to all (they reveal nothing of the key)
-SELECT retention.pseudonym('ps:0123456789abcdef01234567') AS anyone_may_call;
+-- pseudonym is not open to all: whoever can compute pseudonyms can test guesses
+-- against stored ones (SPEC section 4); the engine's form refuses outside the engine
+SELECT retention.pseudonym('ps:0123456789abcdef01234567');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.mask_pseudonym('alice@example.com');
+\echo :LAST_ERROR_SQLSTATE
+-- key_fingerprint is (it reveals nothing of the key); with no key it says so
+SELECT retention.key_fingerprint();
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP ROLE regress_rt_plain;
 
 SELECT name, context, vartype, boot_val
   FROM pg_settings WHERE name = 'retention.key_file';
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proisstrict, p.proparallel,
-       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+       has_function_privilege('retention_officer', p.oid, 'EXECUTE') AS officer_execute
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'retention' AND p.proname IN ('pseudonym', 'is_pseudonym', 'key_fingerprint', 'create_key')
+ WHERE n.nspname = 'retention' AND p.proname IN ('pseudonym', 'mask_pseudonym', 'is_pseudonym', 'key_fingerprint', 'create_key')
  ORDER BY p.oid::regprocedure::text;

@@ -1,6 +1,6 @@
 -- The anonymize action: exact values, counts, reruns that change nothing,
 -- late arrivals, staged lifecycles, triggers, partitions, dropped columns and
--- quoted names, preview/status, and a run that fails (a batch rolls back whole).
+-- quoted names, preview/status, and a run that fails (a refused row is isolated).
 -- These masks need no key; pseudonyms are tested with a key in tests/t/.
 \set regress_db :DBNAME
 CREATE DATABASE regress_rt_anon_run;
@@ -162,9 +162,10 @@ CALL retention.run('notes', timestamptz '2026-07-01');
 SELECT * FROM notes ORDER BY id;
 
 -- a run-time failure: a function mask (which declaration-time checks cannot
--- see through) makes two masked e-mails collide in a unique index; that batch
--- rolls back whole (no row half-masked), earlier batches stay, and the run is
--- recorded as failed with the error
+-- see through) makes two masked e-mails collide in a unique index; the batch is
+-- retried row group by row group, so the refusing row stays whole (no row
+-- half-masked) while the others are masked, and the run is recorded as failed
+-- with the count and the constraint that refused (no value of the row)
 CREATE TABLE members (id int PRIMARY KEY, email text UNIQUE, phone text, left_at date);
 CREATE FUNCTION public.initial_only(text) RETURNS text LANGUAGE sql IMMUTABLE
     AS $$SELECT pg_catalog.left($1, 1) OPERATOR(pg_catalog.||) pg_catalog.substr($1, pg_catalog.strpos($1, '@'))$$;
@@ -180,7 +181,7 @@ INSERT INTO members VALUES (1, 'xavier@example.com', '13800000001', '2020-01-01'
 CALL retention.run('members', timestamptz '2026-07-01');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM members ORDER BY id;
-SELECT rows, batches, status, error FROM retention.runs WHERE policy_id = :p_members;
+SELECT rows, batches, refused, status, error FROM retention.runs WHERE policy_id = :p_members;
 SELECT count(*) AS half_masked FROM members
  WHERE (email = public.initial_only(email)) <> (phone = retention.mask_phone(phone));
 

@@ -208,7 +208,8 @@ rt_anon_column_sql(const RtAnonColumn *c, Relation rel, const char *col,
 			}
 		case RT_MASK_PSEUDONYM:
 			*uses_key = true;
-			*expr = psprintf("retention.pseudonym(%s, %s::pg_catalog.text)", astext,
+			/* the engine-only form: the table owner needs no EXECUTE on retention.pseudonym */
+			*expr = psprintf("retention.mask_pseudonym(%s, %s::pg_catalog.text)", astext,
 							 quote_literal_cstr(c->spec.arg ? c->spec.arg : ""));
 			*masked = psprintf("%s IS NULL OR retention.is_pseudonym(%s)", col, astext);
 			return;

@@ -12,6 +12,18 @@
  * instead of a fork.  The last entry is read from the audit table itself,
  * so a restored dump (which carries the audit rows but not the head row)
  * continues the chain where it stopped.
+ *
+ * Anchors.  The chain is an unkeyed hash, and a keyed one would not help:
+ * a superuser can disable the guard triggers, rewrite or remove entries,
+ * recompute every later hash and update audit_head, and verify_audit()
+ * then finds a sound chain.  What such a rewrite cannot do is change what
+ * was published before it: an anchor, the (seq, hash) of one entry, kept
+ * outside the database.  retention.audit_anchor() returns the current
+ * head for that purpose, the database worker writes it to the server log
+ * whenever it moved (at most every retention.audit_anchor_interval), and
+ * verify_audit(anchor_seq, anchor_hash) fails unless the chain still
+ * passes through that anchor.  Entries after the newest anchor an auditor
+ * holds are protected only against naive edits.
  */
 #include "postgres.h"
 
@@ -25,6 +37,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -177,9 +190,79 @@ rt_audit_append(const char *event, Oid relid, int64 rows, const char *details_js
 						  rows, details_json);
 }
 
+/* retention.audit_anchor_interval: least time between two anchors the worker logs */
+int			rt_audit_anchor_interval_s = 600;
+
+/* Defines the setting retention.audit_anchor_interval (called by _PG_init). */
+void
+rt_audit_define_gucs(void)
+{
+	DefineCustomIntVariable("retention.audit_anchor_interval",
+							"Least time between two audit anchors a pg_retention worker writes to the server log.",
+							"An anchor is the seq and hash of the newest audit entry, logged when the trail has grown; 0 turns the log lines off.",
+							&rt_audit_anchor_interval_s, 600, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+/* Reads the newest audit entry: false when the trail is empty; the hash is copied into the caller's context. */
+bool
+rt_audit_head(int64 *seq, bytea **hash)
+{
+	bool		isnull;
+	Datum		d;
+
+	/* rt_catalog_exec leaves the caller's memory context current: the copy lands there */
+	rt_catalog_exec("SELECT seq, hash FROM retention.audit ORDER BY seq DESC LIMIT 1",
+					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	*seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	*hash = isnull ? NULL : DatumGetByteaPCopy(d);
+	return true;
+}
+
+/* Returns a bytea as PostgreSQL's hex output (\x...), as the log line prints an anchor. */
+char *
+rt_audit_hash_text(bytea *hash)
+{
+	return DatumGetCString(DirectFunctionCall1(byteaout, PointerGetDatum(hash)));
+}
+
+PG_FUNCTION_INFO_V1(retention_audit_anchor);
+
+/*
+ * SQL: retention.audit_anchor() returns the seq and hash of the newest
+ * audit entry (0 and NULL for an empty trail), to be kept outside the
+ * database and given back to verify_audit() later.
+ */
+Datum
+retention_audit_anchor(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {false, true};
+	int64		seq = 0;
+	bytea	   *hash = NULL;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	SPI_connect();
+	if (rt_audit_head(&seq, &hash) && hash != NULL)
+		nulls[1] = false;
+	SPI_finish();
+	values[0] = Int64GetDatum(seq);
+	values[1] = PointerGetDatum(hash);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
 PG_FUNCTION_INFO_V1(retention_verify_audit);
 
-/* SQL: retention.verify_audit() recomputes the chain and names the first bad entry. */
+/*
+ * SQL: retention.verify_audit() recomputes the chain and names the first
+ * bad entry; retention.verify_audit(anchor_seq, anchor_hash) also checks
+ * that the chain still passes through an anchor taken earlier.
+ */
 Datum
 retention_verify_audit(PG_FUNCTION_ARGS)
 {
@@ -195,6 +278,25 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 	Portal		portal;
 	RtSavedUser saved;
 	bool		isnull;
+	int64		anchor_seq = 0;
+	bytea	   *anchor_hash = NULL;
+
+	if (PG_NARGS() == 2 && !(PG_ARGISNULL(0) && PG_ARGISNULL(1)))
+	{
+		if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("an audit anchor needs both its seq and its hash"),
+					 errhint("Pass the two values retention.audit_anchor() returned, or a pair from an \"audit anchor\" log line.")));
+		anchor_seq = PG_GETARG_INT64(0);
+		anchor_hash = PG_GETARG_BYTEA_PP(1);
+		if (anchor_seq < 1 || VARSIZE_ANY_EXHDR(anchor_hash) != RT_AUDIT_HASH_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audit anchor (" INT64_FORMAT ", %d bytes) is not the seq and hash of an audit entry",
+							anchor_seq, (int) VARSIZE_ANY_EXHDR(anchor_hash)),
+					 errhint("An anchor is a seq of 1 or more and a 32-byte hash, as retention.audit_anchor() returns them.")));
+	}
 
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
@@ -262,6 +364,13 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 				first_bad = seq;
 				break;
 			}
+			/* the chain must pass through the anchor: a rechained rewrite does not */
+			if (seq == anchor_seq &&
+				memcmp(VARDATA_ANY(anchor_hash), computed, RT_AUDIT_HASH_BYTES) != 0)
+			{
+				first_bad = seq;
+				break;
+			}
 			memcpy(prev, computed, RT_AUDIT_HASH_BYTES);
 			have_prev = true;
 			expected_seq = seq + 1;
@@ -270,8 +379,8 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 	SPI_cursor_close(portal);
 	SPI_finish();
 
-	/* entries removed from the end: the head remembers a later seq */
-	if (first_bad == 0 && head_seq >= expected_seq)
+	/* entries removed from the end: the head, or an anchor, remembers a later seq */
+	if (first_bad == 0 && Max(head_seq, anchor_seq) >= expected_seq)
 		first_bad = expected_seq;
 
 	values[0] = BoolGetDatum(first_bad == 0);

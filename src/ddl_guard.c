@@ -10,9 +10,11 @@
  *    RENAME COLUMN renames them (on the table and on its partitions);
  *  - refuses ALTER COLUMN ... TYPE that would leave an anchor column
  *    without a date or timestamp type;
- *  - checks tags again after ALTER TABLE and CREATE INDEX, so that a type
- *    change, SET NOT NULL or a new unique index cannot leave a tag whose
- *    mask no longer fits its column;
+ *  - checks tags again after ALTER TABLE, CREATE INDEX and CREATE TABLE
+ *    ... PARTITION OF / INHERITS, so that a type change, SET NOT NULL or a
+ *    new unique index cannot leave a tag whose mask no longer fits its
+ *    column; a partition (or child) is checked against the tags it
+ *    inherits as well as its own, since runs apply those to it;
  *  - refuses DROP COLUMN of a column a policy uses (the policy must be
  *    dropped first: silently ending a retention rule would be worse);
  *  - removes the policies of a table that is dropped, recording that in
@@ -139,19 +141,23 @@ rt_altered_tables(RangeVar *relation, bool is_type)
 	return result;
 }
 
-/* Checks again the tags of relid and of every table below it. */
+/*
+ * Checks again the tags of relid, those it inherits included, and of every
+ * table below it.  The tables below need only their own tags checked: the
+ * check of a tag on relid or above it covers relid's inheritors.
+ */
 static void
 rt_recheck_tags(Oid relid)
 {
 	ListCell   *lc;
 
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		rt_tag_revalidate_relation(lfirst_oid(lc));
+		rt_tag_revalidate_relation(lfirst_oid(lc), lfirst_oid(lc) == relid);
 }
 
 PG_FUNCTION_INFO_V1(retention_on_ddl_end);
 
-/* Event trigger on ddl_command_end for ALTER TABLE and CREATE INDEX: follows renames, guards anchors and tags. */
+/* Event trigger on ddl_command_end for ALTER TABLE, CREATE TABLE and CREATE INDEX: follows renames, guards anchors and tags. */
 Datum
 retention_on_ddl_end(PG_FUNCTION_ARGS)
 {
@@ -200,10 +206,21 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 	}
 	else if (IsA(parsetree, IndexStmt))
 	{
+		/* a unique index on a partition must fit the parent's tags too */
 		Oid			relid = RangeVarGetRelid(((IndexStmt *) parsetree)->relation, NoLock, true);
 
 		if (OidIsValid(relid))
-			rt_tag_revalidate_relation(relid);
+			rt_recheck_tags(relid);
+	}
+	else if (IsA(parsetree, CreateStmt) &&
+			 (((CreateStmt *) parsetree)->inhRelations != NIL ||
+			  ((CreateStmt *) parsetree)->partbound != NULL))
+	{
+		/* CREATE TABLE ... PARTITION OF / INHERITS with constraints of its own */
+		Oid			relid = RangeVarGetRelid(((CreateStmt *) parsetree)->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			rt_tag_revalidate_relation(relid, true);
 	}
 	PG_RETURN_NULL();
 }

@@ -20,6 +20,11 @@
  * keyed with a subkey of its own: ids cannot be steered into colliding
  * without the key.
  *
+ * Only a regular file is read: the path is stat()ed before it is opened,
+ * and opened without blocking, so that a FIFO, a device or a directory
+ * named as the key file is an error at once instead of a session stuck in
+ * open() where no cancel reaches it.
+ *
  * Before the first use in each transaction the file is stat()ed; a change
  * of retention.key_file or of the file (another inode, size or mtime)
  * makes the session load the key again, and a file that is gone is an
@@ -212,15 +217,41 @@ rt_key_path(void)
 	return rt_key_file;
 }
 
-/* Raises an error when the owner or permissions of the key file are unsafe. */
+/* Names the kind of a file that is not a regular file, for messages. */
+static const char *
+rt_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/* Raises an error unless st describes a regular file: reading anything else could block or never end. */
 static void
-rt_check_key_file_stat(const char *path, const struct stat *st)
+rt_require_regular_file(const char *path, const struct stat *st)
 {
 	if (!S_ISREG(st->st_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("pseudonymization key file \"%s\" is not a regular file", path),
+				 errdetail("It is %s; a key file is a regular file of 64 hexadecimal digits, and reading anything else could block the session.",
+						   rt_file_kind(st->st_mode)),
 				 errhint(RT_KEY_HINT)));
+}
+
+/* Raises an error when the key file is not a regular file or its owner or permissions are unsafe. */
+static void
+rt_check_key_file_stat(const char *path, const struct stat *st)
+{
+	rt_require_regular_file(path, st);
 	if (st->st_uid != geteuid() && st->st_uid != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
@@ -284,8 +315,21 @@ rt_key_load(const char *path)
 	rt_vault_alloc();
 	rt_key_forget();
 
+	/*
+	 * Only a regular file is opened: open() of a FIFO waits for a writer, and
+	 * of a device may wait or have effects, and no cancel or terminate
+	 * request interrupts it.  O_NONBLOCK covers a file swapped for a FIFO
+	 * after the stat(); the fstat() below checks what was opened.
+	 */
+	if (stat(path, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open pseudonymization key file \"%s\": %m", path),
+				 errhint(RT_KEY_HINT)));
+	rt_require_regular_file(path, &st);
+
 	/* a transient file is closed by the abort of an error below */
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

@@ -24,6 +24,19 @@
  * policy's zone, so that every run and every session cuts at the same
  * instants).
  *
+ * Clock changes.  A generalized value must never lie after the value (a
+ * mask that moves a date forward can make a record look younger than it
+ * is), and generalizing twice must change nothing.  Truncating the wall
+ * clock and converting back is not enough: when a change repeats a
+ * wall-clock time (01:00-02:00 in London on the last Sunday of October),
+ * PostgreSQL reads the repeated time as the later instant, so 00:30 UTC
+ * (01:30 BST) would become 01:00 GMT, after the value.  So the bucket
+ * start is the latest instant, not after the value, at which the zone's
+ * wall clock shows the truncated time: each pass of a repeated hour is a
+ * bucket of its own.  When a change skips the truncated time (a spring
+ * change at midnight, or Lord Howe's half hour), the bucket starts at the
+ * change itself, which is what PostgreSQL returns for a skipped time.
+ *
  * Numbers go down to a multiple of the step: floor(value / step) * step,
  * computed with exact integer division, so -17 with step 10 is -20 and
  * every bucket [k*step, (k+1)*step) has the same width.
@@ -37,6 +50,7 @@
 #include "utils/date.h"
 #include "utils/inet.h"
 #include "utils/numeric.h"
+#include "pgtime.h"
 #include "utils/timestamp.h"
 
 #include "mask.h"
@@ -109,6 +123,56 @@ retention_generalize_inet(PG_FUNCTION_ARGS)
 	PG_RETURN_INET_P(result);
 }
 
+/* Returns the wall-clock time of instant t in zone (a time zone name as text). */
+static Timestamp
+rt_wall_clock(text *zone, TimestampTz t)
+{
+	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, PointerGetDatum(zone),
+												 TimestampTzGetDatum(t)));
+}
+
+/*
+ * Truncates instant value to the start of its unit on the wall clock of
+ * zone, never returning an instant after value (see the file header).
+ */
+static TimestampTz
+rt_trunc_in_zone(text *unit, text *zone, TimestampTz value)
+{
+	Timestamp	local = rt_wall_clock(zone, value);
+	Timestamp	start = DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc, PointerGetDatum(unit),
+															  TimestampGetDatum(local)));
+	TimestampTz picked = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, PointerGetDatum(zone),
+																 TimestampGetDatum(start)));
+	TimestampTz candidates[3];
+	TimestampTz best = 0;
+	bool		found = false;
+
+	/*
+	 * The instants whose wall clock may show start: start at the value's own
+	 * UTC offset (never after the value, as start <= local), PostgreSQL's
+	 * reading of start, and start at the offset of that reading.
+	 */
+	candidates[0] = start - (local - value);
+	candidates[1] = picked;
+	candidates[2] = IS_VALID_TIMESTAMP(picked) ? start - (rt_wall_clock(zone, picked) - picked) : picked;
+	for (size_t i = 0; i < lengthof(candidates); i++)
+	{
+		TimestampTz c = candidates[i];
+
+		if (c > value || !IS_VALID_TIMESTAMP(c) || (found && c <= best))
+			continue;
+		if (rt_wall_clock(zone, c) == start)
+		{
+			best = c;
+			found = true;
+		}
+	}
+	if (found)
+		return best;
+	/* start was skipped by a clock change: the bucket starts at the change */
+	return picked <= value ? picked : candidates[0];
+}
+
 PG_FUNCTION_INFO_V1(retention_generalize_timestamptz);
 
 /* SQL: retention.generalize(value timestamptz, unit text) truncates in the session's time zone. */
@@ -116,8 +180,12 @@ Datum
 retention_generalize_timestamptz(PG_FUNCTION_ARGS)
 {
 	text	   *unit = rt_unit_arg(fcinfo, 1, false);
+	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
 
-	return DirectFunctionCall2(timestamptz_trunc, PointerGetDatum(unit), PG_GETARG_DATUM(0));
+	if (TIMESTAMP_NOT_FINITE(value))
+		PG_RETURN_TIMESTAMPTZ(value);
+	PG_RETURN_TIMESTAMPTZ(rt_trunc_in_zone(unit, cstring_to_text(pg_get_timezone_name(session_timezone)),
+										   value));
 }
 
 PG_FUNCTION_INFO_V1(retention_generalize_timestamptz_zone);
@@ -130,14 +198,11 @@ Datum
 retention_generalize_timestamptz_zone(PG_FUNCTION_ARGS)
 {
 	text	   *unit = rt_unit_arg(fcinfo, 1, false);
-	Datum		zone = PG_GETARG_DATUM(2);
-	Datum		local;
+	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
 
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(0)))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	local = DirectFunctionCall2(timestamptz_zone, zone, PG_GETARG_DATUM(0));
-	local = DirectFunctionCall2(timestamp_trunc, PointerGetDatum(unit), local);
-	return DirectFunctionCall2(timestamp_zone, zone, local);
+	if (TIMESTAMP_NOT_FINITE(value))
+		PG_RETURN_TIMESTAMPTZ(value);
+	PG_RETURN_TIMESTAMPTZ(rt_trunc_in_zone(unit, PG_GETARG_TEXT_PP(2), value));
 }
 
 PG_FUNCTION_INFO_V1(retention_generalize_timestamp);

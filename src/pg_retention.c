@@ -15,6 +15,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "audit.h"
 #include "key.h"
 #include "pg_retention.h"
 #include "scheduler.h"
@@ -112,6 +113,7 @@ _PG_init(void)
 	rt_define_session_gucs();
 	rt_key_define_gucs();
 	rt_define_scheduler_gucs();
+	rt_audit_define_gucs();
 	rt_tag_register_label_provider();
 
 #if PG_VERSION_NUM >= 150000

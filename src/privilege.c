@@ -9,12 +9,20 @@
  * SECURITY_RESTRICTED_OPERATION context (as VACUUM and REFRESH MATERIALIZED
  * VIEW do).  A (sub)transaction abort restores the previous identity, so an
  * error can never leave a session running as another role.
+ *
+ * The table-owner switches in effect are also kept on a small stack, with
+ * the subtransaction that made each, so that a mask only the engine may
+ * apply (retention.mask_pseudonym: computing pseudonyms is not for
+ * everyone, SPEC section 4) can tell the engine's statements from the same
+ * role calling it on its own.  Subtransaction and transaction callbacks
+ * drop the entries of what an error rolled back.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -73,6 +81,61 @@ rt_extension_owner(void)
 	return owner;
 }
 
+/* deepest nesting of table-owner switches (engine inside erasure inside a trigger ...) */
+#define RT_ENGINE_MAX_DEPTH 64
+
+/* One table-owner switch in effect. */
+typedef struct RtEngineSwitch
+{
+	Oid			owner;
+	int			sec_context;	/* the security context the switch set */
+	SubTransactionId subid;		/* the subtransaction that made it */
+} RtEngineSwitch;
+
+static RtEngineSwitch rt_engine_stack[RT_ENGINE_MAX_DEPTH];
+static int	rt_engine_depth = 0;
+static bool rt_engine_callbacks = false;
+
+/* Transaction callback: no table-owner switch outlives its transaction. */
+static void
+rt_engine_xact_callback(XactEvent event, void *arg)
+{
+	(void) arg;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		rt_engine_depth = 0;
+}
+
+/* Subtransaction callback: forgets the switches made inside a subtransaction that rolled back. */
+static void
+rt_engine_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						   SubTransactionId parentSubid, void *arg)
+{
+	(void) parentSubid;
+	(void) arg;
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	/* subtransaction ids grow, so later ones are nested in (or follow) this one */
+	while (rt_engine_depth > 0 && rt_engine_stack[rt_engine_depth - 1].subid >= mySubid)
+		rt_engine_depth--;
+}
+
+/* Returns true when the engine acts as table owner roleid right now; see privilege.h. */
+bool
+rt_engine_acting_as(Oid roleid)
+{
+	Oid			userid;
+	int			sec_context;
+	const RtEngineSwitch *top;
+
+	if (rt_engine_depth == 0)
+		return false;
+	top = &rt_engine_stack[rt_engine_depth - 1];
+	GetUserIdAndSecContext(&userid, &sec_context);
+	return top->owner == roleid && userid == roleid && sec_context == top->sec_context;
+}
+
 /* Opens a GUC nesting level with search_path = pg_catalog, pg_temp; returns the level. */
 static int
 rt_push_safe_search_path(void)
@@ -92,6 +155,7 @@ rt_become_catalog_owner(RtSavedUser *saved)
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	saved->guc_nest = rt_push_safe_search_path();
+	saved->engine_depth = -1;
 	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
@@ -111,18 +175,32 @@ rt_become_table_owner(Oid relid, RtSavedUser *saved)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 
+	if (rt_engine_depth >= RT_ENGINE_MAX_DEPTH)
+		elog(ERROR, "table-owner switches nested too deeply");
+	if (!rt_engine_callbacks)
+	{
+		RegisterXactCallback(rt_engine_xact_callback, NULL);
+		RegisterSubXactCallback(rt_engine_subxact_callback, NULL);
+		rt_engine_callbacks = true;
+	}
+
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	saved->guc_nest = rt_push_safe_search_path();
-	SetUserIdAndSecContext(owner,
-						   saved->sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	saved->engine_depth = rt_engine_depth;
+	rt_engine_stack[rt_engine_depth].owner = owner;
+	rt_engine_stack[rt_engine_depth].sec_context =
+		saved->sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION;
+	rt_engine_stack[rt_engine_depth].subid = GetCurrentSubTransactionId();
+	rt_engine_depth++;
+	SetUserIdAndSecContext(owner, rt_engine_stack[rt_engine_depth - 1].sec_context);
 }
 
 /* Restores the identity and search_path saved by rt_become_catalog_owner or rt_become_table_owner. */
 void
 rt_restore_user(const RtSavedUser *saved)
 {
+	if (saved->engine_depth >= 0 && saved->engine_depth < rt_engine_depth)
+		rt_engine_depth = saved->engine_depth;
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 	/* false: a set_config() of user code run meanwhile must not outlive the switch */
 	AtEOXact_GUC(false, saved->guc_nest);

@@ -15,6 +15,16 @@
  * so a rerun or a retried batch changes nothing.  The one cost is that a
  * genuine value of exactly that form is taken for a pseudonym.
  *
+ * Who may compute pseudonyms.  Anyone who can compute pseudonym(x) can
+ * test a guess against a stored pseudonym, which SPEC section 4 rules
+ * out ("not reversible without the key"), so retention.pseudonym() is not
+ * executable by PUBLIC: superusers, members of retention_officer and roles
+ * a DBA grants it to may call it.  The anonymize engine applies the mask
+ * through retention.mask_pseudonym(), which any role may name in SQL (a
+ * batch runs as the table's owner, whoever that is) but which computes
+ * only while the engine acts as that owner, or for a caller that may
+ * execute retention.pseudonym().
+ *
  * The function is called once per row by the anonymize engine and by
  * users over whole tables, so it does no work per call beyond the hash:
  * the subkey is cached per context (and the last context is compared
@@ -25,11 +35,19 @@
 
 #include <sodium.h>
 
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "key.h"
 #include "mask.h"
+#include "pg_retention.h"
+#include "privilege.h"
 
 /* Returns true when the len bytes at s have the exact form of a pseudonym. */
 bool
@@ -47,15 +65,11 @@ rt_is_pseudonym(const char *s, int len)
 	return true;
 }
 
-PG_FUNCTION_INFO_V1(retention_pseudonym);
-
-/* SQL: retention.pseudonym(value text, context text DEFAULT '') returns the keyed pseudonym of value. */
-Datum
-retention_pseudonym(PG_FUNCTION_ARGS)
+/* Returns the keyed pseudonym of value in context; a value that already is a pseudonym is returned as it is. */
+static text *
+rt_pseudonym_of(text *value, text *context)
 {
 	static const char hexdigits[] = "0123456789abcdef";
-	text	   *value = PG_GETARG_TEXT_PP(0);
-	text	   *context = PG_GETARG_TEXT_PP(1);
 	const char *data = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
 	const unsigned char *subkey;
@@ -64,7 +78,7 @@ retention_pseudonym(PG_FUNCTION_ARGS)
 	char	   *out;
 
 	if (rt_is_pseudonym(data, len))
-		PG_RETURN_TEXT_P(value);
+		return value;
 
 	subkey = rt_key_pseudonym_subkey(VARDATA_ANY(context), VARSIZE_ANY_EXHDR(context));
 	crypto_generichash(hash, sizeof(hash), (const unsigned char *) data, len,
@@ -81,7 +95,54 @@ retention_pseudonym(PG_FUNCTION_ARGS)
 		*out++ = hexdigits[hash[i] & 0x0f];
 	}
 	sodium_memzero(hash, sizeof(hash));
-	PG_RETURN_TEXT_P(result);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(retention_pseudonym);
+
+/* SQL: retention.pseudonym(value text, context text DEFAULT '') returns the keyed pseudonym of value. */
+Datum
+retention_pseudonym(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(rt_pseudonym_of(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1)));
+}
+
+/* Returns true when the current user may execute retention.pseudonym(text, text). */
+static bool
+rt_may_call_pseudonym(void)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Oid			fn = LookupFuncName(list_make2(makeString(RT_SCHEMA_NAME), makeString("pseudonym")),
+									2, argtypes, true);
+
+	return OidIsValid(fn) && pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+}
+
+PG_FUNCTION_INFO_V1(retention_mask_pseudonym);
+
+/*
+ * SQL: retention.mask_pseudonym(value text, context text DEFAULT '') is the
+ * pseudonym mask as the anonymize engine applies it: the same result as
+ * retention.pseudonym(), computed only inside the engine's statements or
+ * for a caller that may execute retention.pseudonym().
+ */
+Datum
+retention_mask_pseudonym(PG_FUNCTION_ARGS)
+{
+	/* the privilege lookup is remembered for the rest of the statement */
+	if (!rt_engine_acting_as(GetUserId()) && fcinfo->flinfo->fn_extra == NULL)
+	{
+		if (!rt_may_call_pseudonym())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for function %s.mask_pseudonym", RT_SCHEMA_NAME),
+					 errdetail("It computes pseudonyms only in the statements of the anonymize engine, or for roles that may execute %s.pseudonym(text, text).",
+							   RT_SCHEMA_NAME),
+					 errhint("A superuser can GRANT EXECUTE ON FUNCTION %s.pseudonym(text, text) to the role that needs pseudonyms, or GRANT retention_officer to it.",
+							 RT_SCHEMA_NAME)));
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+	}
+	PG_RETURN_TEXT_P(rt_pseudonym_of(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1)));
 }
 
 PG_FUNCTION_INFO_V1(retention_is_pseudonym);

@@ -26,8 +26,16 @@
  * Anonymize.  The same scan, with the "still to mask" condition of
  * anonymize.c added to the SELECT and an UPDATE in place of the DELETE.
  * Masking never removes a referenced row, so nothing is flagged as
- * blocked, and a batch that fails (a unique collision, a CHECK) is not
- * split: it rolls back whole and the run fails with its error.
+ * blocked.  A batch that a row refuses (a pseudonym equal to a value
+ * masked before, a CHECK, a trigger) is split in CAREFUL mode like a
+ * delete: the refusing rows stay unmasked and are counted, the others are
+ * masked, so that one returning customer cannot stall a policy.
+ *
+ * Refusals are recorded without their message: an error's text may quote
+ * the row (a data exception quotes the value, a trigger's message is
+ * whatever its author wrote), and run records and the audit trail outlive
+ * the row.  What is kept is the SQLSTATE and the constraint, column or
+ * table the error names.
  */
 #include "postgres.h"
 
@@ -546,10 +554,41 @@ rt_is_row_error(int sqlerrcode)
 }
 
 /*
- * Deletes rows one subtransaction per group, splitting a group in halves
- * when a foreign key, another constraint or a trigger refuses it, until the
- * refused rows are found one by one: counted as blocked (a foreign key) or
- * as row errors (anything else), while the other rows go.
+ * Describes why a row was refused without quoting it: the constraint,
+ * column or table the error names, and its SQLSTATE, never its message.
+ */
+static char *
+rt_refusal_text(const ErrorData *edata)
+{
+	const char *state = unpack_sql_state(edata->sqlerrcode);
+	char	   *table = NULL;
+
+	if (edata->table_name)
+		table = edata->schema_name ?
+			quote_qualified_identifier(edata->schema_name, edata->table_name) :
+			pstrdup(quote_identifier(edata->table_name));
+	if (edata->constraint_name && table)
+		return psprintf("refused by constraint %s of table %s (SQLSTATE %s)",
+						quote_identifier(edata->constraint_name), table, state);
+	if (edata->constraint_name)
+		return psprintf("refused by constraint %s (SQLSTATE %s)",
+						quote_identifier(edata->constraint_name), state);
+	if (edata->column_name && table)
+		return psprintf("refused by column %s of table %s (SQLSTATE %s)",
+						quote_identifier(edata->column_name), table, state);
+	if (table)
+		return psprintf("refused by table %s (SQLSTATE %s)", table, state);
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_TO_CATEGORY(ERRCODE_RAISE_EXCEPTION))
+		return psprintf("refused by an exception a trigger or function raised (SQLSTATE %s)", state);
+	return psprintf("refused with SQLSTATE %s", state);
+}
+
+/*
+ * Deletes (or masks) rows one subtransaction per group, splitting a group
+ * in halves when a foreign key, another constraint or a trigger refuses
+ * it, until the refused rows are found one by one: counted as blocked (a
+ * foreign key refusing a delete) or as row errors (anything else), while
+ * the other rows go.
  */
 static void
 rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBatchResult *result)
@@ -586,15 +625,14 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBa
 		ReThrowError(edata);
 	if (n == 1)
 	{
-		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
+		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && t->action == RT_ACTION_DELETE)
 			result->blocked++;
 		else
 		{
 			/* a row a constraint or trigger will not let go: left, and reported */
 			result->row_errors++;
 			if (result->first_row_error == NULL)
-				result->first_row_error = psprintf("%s (SQLSTATE %s)", edata->message,
-												   unpack_sql_state(edata->sqlerrcode));
+				result->first_row_error = rt_refusal_text(edata);
 		}
 		FreeErrorData(edata);
 		return;
@@ -682,9 +720,6 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	result->held = c.nheld;
 	if (c.nfree == 0)
 		return;
-	/* a refused UPDATE is an error of the batch, not a row to step around */
-	if (t->action == RT_ACTION_ANONYMIZE && mode == RT_BATCH_CAREFUL)
-		mode = RT_BATCH_SKIP_LOCKED;
 
 	switch (mode)
 	{

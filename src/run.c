@@ -13,10 +13,20 @@
  *     search_path, switches to the table owner, deletes, and stores the
  *     run's counters in the same transaction;
  *  3. handles trouble per batch: a lock timeout or deadlock switches the
- *     rest of the run to SKIP LOCKED; a foreign-key refusal the SELECT did
- *     not foresee retries the batch row group by row group; anything else
- *     ends the run as failed with its error, after the batches already
- *     committed; a cancel ends it as interrupted.
+ *     rest of the run to SKIP LOCKED; a row that refuses to go or to be
+ *     masked (a foreign key the SELECT did not foresee, a unique collision,
+ *     a CHECK, a trigger) makes the batch retry row group by row group, so
+ *     the refused rows stay and are counted while the others go; anything
+ *     else ends the run as failed with its error, after the batches
+ *     already committed; a cancel ends it as interrupted.
+ *
+ * Refused rows come back on every run until someone deals with them (a
+ * pseudonym that collides with a value masked before stays refused while
+ * that value exists).  Once a run met refusals, the rest of it, and the
+ * next run of the policy, work in CAREFUL mode from the first batch:
+ * each refused row then costs its own small subtransaction instead of a
+ * whole batch rolled back and redone.  The run is recorded as failed with
+ * the count, so the scheduler also spaces out its runs (scheduler_rules.c).
  */
 #include "postgres.h"
 
@@ -64,13 +74,13 @@ typedef struct RtRunState
 	ListCell   *current;		/* target being worked on */
 	RtBatchMode mode;
 	bool		careful_once;	/* retry the next batch in CAREFUL mode */
+	bool		careful;		/* rows were refused: every batch in CAREFUL mode */
 	bool		policy_changed;
 	RtRunStats	stats;
 	TimestampTz as_of;
 	const char *trigger;
 	List	   *unreachable;	/* partitions the table owner may not change */
-	int64		row_errors;		/* rows a constraint or trigger would not let go */
-	char	   *first_row_error;
+	char	   *first_row_error;	/* the first refusal (no row data); stats.refused counts them */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -130,6 +140,8 @@ rt_step_start(RtRunState *s)
 {
 	s->cutoff = rt_cutoff(s->as_of, &s->policy->keep, s->policy->time_zone);
 	rt_runlog_mark_stale(s->policy->policy_id);
+	/* the rows the last run refused are candidates again: isolate them from the start */
+	s->careful = rt_runlog_last_refused(s->policy->policy_id) > 0;
 	s->run_id = rt_runlog_start(s->policy, s->as_of, s->cutoff, s->trigger);
 }
 
@@ -170,7 +182,7 @@ rt_step_batch(RtRunState *s)
 	RtSavedUser saved;
 	RtBatchResult result;
 	int			nest;
-	RtBatchMode mode = s->careful_once ? RT_BATCH_CAREFUL : s->mode;
+	RtBatchMode mode = (s->careful_once || s->careful) ? RT_BATCH_CAREFUL : s->mode;
 
 	/*
 	 * The table before the policy row: DROP TABLE and RENAME COLUMN lock the
@@ -209,7 +221,7 @@ rt_step_batch(RtRunState *s)
 
 		if (s->first_row_error == NULL)
 			s->first_row_error = pstrdup(result.first_row_error);
-		s->row_errors += result.row_errors;
+		s->stats.refused += result.row_errors;
 		MemoryContextSwitchTo(old);
 	}
 	if (result.candidates > 0)
@@ -304,16 +316,19 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			FreeErrorData(edata);
 			edata = rt_protected(rt_step_batch, s);
 		}
-		if (edata != NULL && rt_is_row_error(edata->sqlerrcode) && !s->careful_once &&
-			(policy->action == RT_ACTION_DELETE ||
-			 edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION))
+		if (edata != NULL && rt_is_row_error(edata->sqlerrcode) && !s->careful_once && !s->careful)
 		{
-			/* a row refused to go (a deeper foreign key, a constraint, a trigger): isolate it */
+			/* a row refused to go or to be masked (a deeper foreign key, a constraint, a trigger): isolate it */
+			int64		refused_before = s->stats.refused;
+
 			t->pos = saved_pos;
 			s->careful_once = true;
 			FreeErrorData(edata);
 			edata = rt_protected(rt_step_batch, s);
 			s->careful_once = false;
+			/* refusals tend to come back: no more whole batches rolled back in this run */
+			if (s->stats.refused > refused_before)
+				s->careful = true;
 		}
 		if (edata != NULL)
 			break;
@@ -321,6 +336,9 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		if (options->deadline != 0 && GetCurrentTimestamp() >= options->deadline &&
 			s->current != NULL)
 		{
+			/* a run that left refused rows is a failure, also when it stops early */
+			if (s->stats.refused > 0)
+				break;
 			rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
 			rt_next(options, s);
 			return RT_RUN_PARTIAL;
@@ -344,7 +362,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		rt_next(options, s);
 		return RT_RUN_STOPPED;
 	}
-	if (s->row_errors > 0 || s->unreachable != NIL)
+	if (s->stats.refused > 0 || s->unreachable != NIL)
 	{
 		/* the rest went; what could not is a failure to report, not to hide */
 		ErrorData  *e;
@@ -361,8 +379,12 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		else
 		{
 			e->sqlerrcode = ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
-			e->message = psprintf(INT64_FORMAT " expired rows could not be deleted and were left; the first refusal: %s",
-								  s->row_errors, s->first_row_error);
+			e->message = psprintf(INT64_FORMAT " expired row%s could not be %s and %s left; %s %s",
+								  s->stats.refused, s->stats.refused == 1 ? "" : "s",
+								  policy->action == RT_ACTION_ANONYMIZE ? "anonymized" : "deleted",
+								  s->stats.refused == 1 ? "was" : "were",
+								  s->stats.refused == 1 ? "it was" : "the first was",
+								  s->first_row_error);
 		}
 		MemoryContextSwitchTo(old);
 		rt_runlog_finish(s->run_id, policy, "failed", &s->stats,

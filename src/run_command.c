@@ -51,12 +51,13 @@ rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *st
 	ereport(NOTICE,
 			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " row%s %s in " INT64_FORMAT
 					" batch%s; " INT64_FORMAT " blocked by foreign keys, " INT64_FORMAT
-					" skipped (locked), %s" INT64_FORMAT " undated%s",
+					" skipped (locked), %s%s" INT64_FORMAT " undated%s",
 					policy->policy_id, rt_relation_name(policy->relid), stats->rows,
 					stats->rows == 1 ? "" : "s", verb,
 					stats->batches, stats->batches == 1 ? "" : "es",
 					stats->blocked, stats->skipped_locked,
 					stats->held > 0 ? psprintf(INT64_FORMAT " on legal hold, ", stats->held) : "",
+					stats->refused > 0 ? psprintf(INT64_FORMAT " refused, ", stats->refused) : "",
 					stats->undated,
 					outcome == RT_RUN_FAILED ? "; FAILED" :
 					outcome == RT_RUN_STOPPED ? "; STOPPED: the policy was altered or dropped during the run" : "")));

@@ -12,8 +12,10 @@
  * with.  The library is preloaded, so every backend runs this
  * ProcessUtility hook: before such a statement runs, it marks the
  * database as held in the registry (the launcher starts no worker there),
- * asks the database's worker to leave (cancelling the batch in flight,
- * which rolls back whole), and waits until the worker is gone.  The hold
+ * asks the database's worker to leave (cancelling whatever transaction it
+ * is in: a batch, which rolls back whole, or a due test or pending
+ * erasures, which run the table owner's code too), and waits until the
+ * worker is gone.  The hold
  * ends with the transaction, so the worker cannot come back between the
  * statement and its commit.
  *
@@ -201,8 +203,8 @@ rt_worker_present(Oid dboid, bool ask)
 		if (ask && slot->pid != 0)
 		{
 			slot->leave = true;
-			/* a batch in flight is cancelled (it rolls back whole); a sleeper is woken */
-			kill(slot->pid, slot->in_run ? SIGINT : SIGUSR1);
+			/* the transaction in flight is cancelled (a batch rolls back whole); a sleeper is woken */
+			kill(slot->pid, slot->in_xact ? SIGINT : SIGUSR1);
 		}
 		else if (ask)
 			slot->leave = true;

@@ -18,13 +18,25 @@
  * due test, as the owner of the policy's table inside a restricted
  * security context with search_path pg_catalog, pg_temp.
  *
- * Stopping.  SIGTERM, DDL that wants the database (registry "leave"), the
+ * Stopping.  DDL that wants the database (registry "leave"), the
  * launcher wanting the slot ("yield"), retention.enabled off and a
- * configuration reload are all noticed between batches: the run in
- * progress ends at that batch boundary as a run that used up its time
- * budget, and the next pass continues it.  SIGINT (pg_cancel_backend, or
- * DDL in a hurry) cancels the batch in flight, which rolls back whole and
- * is recorded as interrupted.
+ * configuration reload are noticed between batches: the run in progress
+ * ends at that batch boundary as a run that used up its time budget, and
+ * the next pass continues it.  SIGINT (pg_cancel_backend, or DDL in a
+ * hurry) cancels the statement in flight: a batch rolls back whole and is
+ * recorded as interrupted.  SIGTERM (pg_terminate_backend, DROP DATABASE
+ * WITH (FORCE), a fast shutdown) must stop the worker within moments, and
+ * the worker may be deep in the table owner's code (a slow mask function
+ * in a due test, a trigger of a pending erasure): inside a transaction it
+ * acts as die() does, so the statement in flight is interrupted, the
+ * transaction rolls back and the worker exits (a run left "running" is
+ * marked interrupted by the next run, which redoes its batch); between
+ * transactions it only asks the worker to leave.
+ *
+ * Anchors.  At the end of a pass the worker writes the head of the audit
+ * chain to the server log when it moved, at most every
+ * retention.audit_anchor_interval, so that a copy of the chain head exists
+ * outside the database (see audit.c).
  */
 #include "postgres.h"
 
@@ -42,11 +54,13 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "commands/dbcommands.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "audit.h"
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
@@ -73,8 +87,15 @@ typedef struct RtScheduled
 	TimestampTz last_start;		/* start of its last run, 0 if never */
 } RtScheduled;
 
-/* set by SIGTERM: stop at the next batch boundary */
+/* set by SIGTERM: stop (at once inside a transaction, see rt_worker_sigterm) */
 static volatile sig_atomic_t rt_got_sigterm = false;
+
+/* the worker is inside a transaction, where a SIGTERM interrupts the statement in flight */
+static volatile sig_atomic_t rt_in_xact = false;
+
+/* the last audit anchor this worker logged, and when */
+static int64 rt_logged_anchor_seq = -1;
+static TimestampTz rt_logged_anchor_at = 0;
 
 /* this worker's slot in the registry */
 static RtWorkerSlot *rt_my_slot = NULL;
@@ -82,13 +103,19 @@ static RtWorkerSlot *rt_my_slot = NULL;
 /* options of the run in progress; the transaction callback moves its deadline */
 static RtRunOptions rt_run_options;
 
-/* SIGTERM handler: asks the worker to stop between batches. */
+/*
+ * SIGTERM handler: inside a transaction, die(): the next
+ * CHECK_FOR_INTERRUPTS ends the worker, even in the middle of the table
+ * owner's code; between transactions, asks the worker to leave.
+ */
 static void
 rt_worker_sigterm(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 
 	rt_got_sigterm = true;
+	if (rt_in_xact)
+		die(postgres_signal_arg);
 	SetLatch(MyLatch);
 	errno = save_errno;
 }
@@ -103,8 +130,11 @@ rt_worker_detach(int code, Datum arg)
 		return;
 	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 	rt_my_slot->exited = true;
-	rt_my_slot->in_run = false;
+	rt_my_slot->in_xact = false;
 	rt_my_slot->idle = false;
+	/* told to stop: the launcher must not take that for a failure */
+	if (rt_got_sigterm)
+		rt_my_slot->clean_exit = true;
 	LWLockRelease(rt_registry->lock);
 }
 
@@ -157,11 +187,11 @@ rt_worker_session_settings(void)
 static void
 rt_worker_absorb_interrupts(void)
 {
-	/* a cancel meant for a batch that has already ended has nothing left to cancel */
+	/* a cancel meant for a transaction that has already ended has nothing left to cancel */
 	if (QueryCancelPending)
 	{
 		LWLockAcquire(rt_registry->lock, LW_SHARED);
-		if (!rt_my_slot->in_run)
+		if (!rt_my_slot->in_xact)
 			QueryCancelPending = false;
 		LWLockRelease(rt_registry->lock);
 	}
@@ -296,6 +326,26 @@ rt_worker_read_schedule(MemoryContext cxt)
 }
 
 /*
+ * Publishes whether the worker is inside a transaction, where DDL cancels
+ * it and SIGTERM interrupts it; a SIGTERM that came just before a
+ * transaction starts ends the worker at that transaction's first
+ * interrupt check.
+ */
+static void
+rt_worker_set_in_xact(bool in_xact)
+{
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->in_xact = in_xact;
+	LWLockRelease(rt_registry->lock);
+	rt_in_xact = in_xact;
+	if (in_xact && rt_got_sigterm)
+	{
+		InterruptPending = true;
+		ProcDiePending = true;
+	}
+}
+
+/*
  * Starts a transaction with SPI connected (non-atomic) and a snapshot
  * pushed.  A non-atomic SPI connection keeps its memory under
  * PortalContext, which a background worker has none of: the pass context
@@ -304,6 +354,7 @@ rt_worker_read_schedule(MemoryContext cxt)
 static void
 rt_worker_begin(MemoryContext cxt)
 {
+	rt_worker_set_in_xact(true);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PortalContext = cxt;
@@ -319,8 +370,17 @@ rt_worker_commit(void)
 		PopActiveSnapshot();
 	SPI_finish();
 	CommitTransactionCommand();
+	rt_worker_set_in_xact(false);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Aborts the transaction an error interrupted. */
+static void
+rt_worker_abort(void)
+{
+	AbortCurrentTransaction();
+	rt_worker_set_in_xact(false);
 }
 
 /* Runs the due test in a subtransaction; a lock timeout means "not now", other errors "let the run see". */
@@ -359,15 +419,6 @@ rt_worker_due(const RtPolicy *policy, TimestampTz now)
 	return due;
 }
 
-/* Publishes whether the worker is inside a run (where a cancel hits a batch). */
-static void
-rt_worker_set_in_run(bool in_run)
-{
-	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
-	rt_my_slot->in_run = in_run;
-	LWLockRelease(rt_registry->lock);
-}
-
 /* Visits one policy: runs it if it is due; returns true when a run was recorded. */
 static bool
 rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
@@ -397,9 +448,7 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 			rt_run_options.trigger = "worker";
 			rt_run_options.deadline = rt_max_run_time_ms > 0 ?
 				TimestampTzPlusMilliseconds(now, rt_max_run_time_ms) : 0;
-			rt_worker_set_in_run(true);
 			outcome = rt_run_policy(policy, now, &rt_run_options, &stats, &error);
-			rt_worker_set_in_run(false);
 			ran = outcome != RT_RUN_BUSY;
 			if (outcome == RT_RUN_FAILED)
 				ereport(LOG,
@@ -416,8 +465,7 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();
-		rt_worker_set_in_run(false);
+		rt_worker_abort();
 		pgstat_report_activity(STATE_IDLE, NULL);
 		/* a cancel sent to make the worker leave is expected, not news */
 		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
@@ -457,13 +505,68 @@ rt_worker_pending_erasures(MemoryContext cxt)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		AbortCurrentTransaction();
-		ereport(LOG,
-				(errmsg("pending erasures could not be carried out: %s", edata->message),
-				 errhint("The worker tries again on its next pass; see retention.erasures.")));
+		rt_worker_abort();
+		/* a cancel sent to make the worker leave is expected, not news */
+		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+			ereport(LOG,
+					(errmsg("pending erasures could not be carried out: %s", edata->message),
+					 errhint("The worker tries again on its next pass; see retention.erasures.")));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * Writes the head of the audit chain to the server log when it moved since
+ * the last line this worker wrote, at most every
+ * retention.audit_anchor_interval: a copy outside the database that a
+ * rewrite of the trail cannot change (see audit.c).
+ */
+static void
+rt_worker_log_anchor(MemoryContext cxt)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		seq = 0;
+	bytea	   *hash = NULL;
+	char	   *volatile dbname = NULL;
+	volatile bool found = false;
+
+	if (rt_audit_anchor_interval_s <= 0 ||
+		(rt_logged_anchor_at != 0 &&
+		 now < rt_logged_anchor_at + (TimestampTz) rt_audit_anchor_interval_s * USECS_PER_SEC))
+		return;
+	rt_worker_begin(cxt);
+	PG_TRY();
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		found = rt_audit_head(&seq, &hash) && hash != NULL;
+		dbname = get_database_name(MyDatabaseId);
+		MemoryContextSwitchTo(old);
+		rt_worker_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		rt_worker_abort();
+		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+			ereport(LOG,
+					(errmsg("the audit anchor could not be read: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	if (!found || seq == rt_logged_anchor_seq)
+		return;
+	ereport(LOG,
+			(errmsg("pg_retention audit anchor: database \"%s\", seq " INT64_FORMAT ", hash %s",
+					dbname, seq, rt_audit_hash_text(hash)),
+			 errhidestmt(true)));
+	rt_logged_anchor_seq = seq;
+	rt_logged_anchor_at = now;
 }
 
 /* Trims the run history to retention.run_history_keep records per policy. */
@@ -513,6 +616,8 @@ rt_worker_pass(MemoryContext cxt)
 		rt_worker_trim(cxt);
 	if (!rt_worker_must_stop())
 		rt_worker_pending_erasures(cxt);
+	if (!rt_worker_must_stop())
+		rt_worker_log_anchor(cxt);
 	return true;
 }
 
@@ -613,11 +718,15 @@ rt_worker_main(Datum main_arg)
 		PG_CATCH();
 		{
 			/* a pass that fails before its policies (say, mid DROP EXTENSION) is logged and retried */
+			ErrorData  *edata;
+
 			MemoryContextSwitchTo(pass_cxt);
-			EmitErrorReport();
+			edata = CopyErrorData();
+			/* a cancel sent to make the worker leave is expected, not news */
+			if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+				EmitErrorReport();
 			FlushErrorState();
-			AbortCurrentTransaction();
-			rt_worker_set_in_run(false);
+			rt_worker_abort();
 		}
 		PG_END_TRY();
 		if (!present)

@@ -240,9 +240,23 @@ rt_retag_context(void *arg)
 			   (const char *) arg);
 }
 
-/* Checks every tag of relid again, so that DDL cannot leave a tag its column no longer fits. */
+/* Context callback naming the inherited tag that DDL made unfit. */
+static void
+rt_retag_inherited_context(void *arg)
+{
+	errcontext("the tag %s no longer fits the column after this command; untag the column on the parent or tag it with another mask first",
+			   (const char *) arg);
+}
+
+/*
+ * Checks every tag of relid again, so that DDL cannot leave a tag its
+ * column no longer fits.  With inherited, a column without a tag of its own
+ * is checked against the tag it inherits from the nearest tagged parent, as
+ * runs apply it: a unique index created on a partition must meet the
+ * parent's tag as ATTACH PARTITION does.
+ */
 void
-rt_tag_revalidate_relation(Oid relid)
+rt_tag_revalidate_relation(Oid relid, bool inherited)
 {
 	Relation	rel = try_relation_open(relid, AccessShareLock);
 	TupleDesc	desc;
@@ -256,11 +270,17 @@ rt_tag_revalidate_relation(Oid relid)
 		char	   *category;
 		char	   *mask;
 		ErrorContextCallback callback;
+		bool		own;
 
-		if (att->attisdropped || !rt_tag_lookup(relid, i + 1, &category, &mask))
+		if (att->attisdropped)
 			continue;
-		callback.callback = rt_retag_context;
-		callback.arg = psprintf("\"%s\" of column %s of table %s",
+		own = rt_tag_lookup(relid, i + 1, &category, &mask);
+		if (!own && !(inherited && rt_tag_lookup_inherited(relid, NameStr(att->attname), relid,
+														   &category, &mask)))
+			continue;
+		callback.callback = own ? rt_retag_context : rt_retag_inherited_context;
+		callback.arg = psprintf(own ? "\"%s\" of column %s of table %s" :
+								"\"%s\" that column %s of table %s inherits",
 								mask ? psprintf("%s:%s", category, mask) : category,
 								quote_identifier(NameStr(att->attname)),
 								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
