@@ -38,7 +38,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -157,15 +156,13 @@ rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, 
 	Oid			types[2] = {k->key_type, TIDARRAYOID};
 	Datum		values[2] = {key, tids};
 	RtSavedUser saved;
-	int			nest = NewGUCNestLevel();
+	int			nest = rt_safe_path_begin();
 	int			rc;
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rt_become_table_owner(relid, &saved);
 	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	rt_safe_path_end(nest);
 	if (rc < 0)
 		elog(ERROR, "could not erase rows of %s: %s", rt_relation_name(relid), SPI_result_code_string(rc));
 	if (rc == SPI_OK_SELECT)

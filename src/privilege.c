@@ -9,6 +9,14 @@
  * SECURITY_RESTRICTED_OPERATION context (as VACUUM and REFRESH MATERIALIZED
  * VIEW do).  A (sub)transaction abort restores the previous identity, so an
  * error can never leave a session running as another role.
+ *
+ * Every statement the extension runs through SPI goes through the wrappers
+ * here, which run it with search_path "pg_catalog, pg_temp" in a GUC level
+ * of its own: a name the statement leaves unqualified cannot resolve to a
+ * function or operator someone planted in a schema of the caller's
+ * search_path (which, run as the extension owner, would be a privilege
+ * escalation), and a SET made by user code the statement reaches ends with
+ * the statement.
  */
 #include "postgres.h"
 
@@ -25,6 +33,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -135,27 +144,78 @@ rt_require_table_owner(Oid relid, const char *what)
 	}
 }
 
-/* SPI_execute_with_args that leaves CurrentMemoryContext as it was. */
+/* Opens a GUC nesting level with search_path "pg_catalog, pg_temp"; returns the level. */
+int
+rt_safe_path_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/* Closes a level of rt_safe_path_begin, undoing every setting changed inside it. */
+void
+rt_safe_path_end(int nest)
+{
+	/* false: a SET by user code inside must not outlive the statement */
+	AtEOXact_GUC(false, nest);
+}
+
+/* SPI_execute_with_args under a safe search_path, leaving CurrentMemoryContext as it was. */
 int
 rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			   const char *nulls, bool read_only, long count)
 {
 	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
 	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
 
+	rt_safe_path_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;
 }
 
-/* SPI_execute_plan that leaves CurrentMemoryContext as it was. */
+/* SPI_execute_plan under a safe search_path, leaving CurrentMemoryContext as it was. */
 int
 rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
 {
 	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
 	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
+	rt_safe_path_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;
+}
+
+/* SPI_prepare under a safe search_path, leaving CurrentMemoryContext as it was. */
+SPIPlanPtr
+rt_spi_prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	rt_safe_path_end(nest);
+	MemoryContextSwitchTo(old);
+	return plan;
+}
+
+/* SPI_cursor_open_with_args under a safe search_path. */
+Portal
+rt_spi_cursor_open(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				   const char *nulls, bool read_only)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
+	Portal		portal = SPI_cursor_open_with_args(NULL, sql, nargs, argtypes, values, nulls,
+												   read_only, 0);
+
+	rt_safe_path_end(nest);
+	MemoryContextSwitchTo(old);
+	return portal;
 }
 
 /* Runs one statement on the extension's own tables as the extension owner. */

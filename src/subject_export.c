@@ -19,7 +19,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -70,13 +69,11 @@ rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, 
 	Oid			argtypes[1] = {k->key_type};
 	Datum		values[1] = {key};
 	RtSavedUser saved;
-	int			nest = NewGUCNestLevel();
+	int			nest = rt_safe_path_begin();
 	char	   *sql;
 	bool		isnull;
 	int64		count;
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	sql = psprintf("SELECT pg_catalog.count(*), COALESCE(pg_catalog.jsonb_agg("
 				   "pg_catalog.to_jsonb(t) ORDER BY t.tableoid, t.ctid), '[]')::pg_catalog.text"
 				   " FROM %s t WHERE %s", rt_relation_name(t->relid), t->belongs);
@@ -84,7 +81,7 @@ rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, 
 	if (rt_spi_execute(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rows of %s", rt_relation_name(t->relid));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	rt_safe_path_end(nest);
 	count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	appendStringInfo(buf, ", \"count\": " INT64_FORMAT ", \"rows\": %s", count,
 					 TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
