@@ -19,7 +19,11 @@
  *
  * CREATE, ALTER and DROP EXTENSION pg_retention also ask the launcher, at
  * commit, to look at the database again, so a database that gains the
- * extension gets a worker within moments, with no list kept by hand.
+ * extension gets a worker within moments, with no list kept by hand.  A
+ * transaction that added or changed a policy asks the database's worker,
+ * at commit, for a pass at once: the worker's first pass may well have
+ * happened between CREATE EXTENSION and add_policy (two transactions), and
+ * the new policy must not wait a whole naptime for its first run.
  */
 #include "postgres.h"
 
@@ -54,6 +58,9 @@ static bool rt_recheck_at_commit = false;
 
 /* this backend holds a database free of workers until the transaction ends */
 static bool rt_holding = false;
+
+/* this transaction added or changed a policy: ask for a pass at commit */
+static bool rt_pass_at_commit = false;
 
 /* Returns the OID of a database by name, or InvalidOid. */
 static Oid
@@ -239,7 +246,40 @@ rt_hold_database(Oid dboid)
 	}
 }
 
-/* Transaction callback: ends the hold and passes on a pending recheck. */
+/* Notes that this transaction added or changed a policy; see scheduler.h. */
+void
+rt_sched_note_policy_change(void)
+{
+	if (rt_registry_available() && !IsBinaryUpgrade)
+		rt_pass_at_commit = true;
+}
+
+/*
+ * Asks the worker of this database for a pass at once; returns false when
+ * no worker serves it (the launcher must start one).  The caller holds the
+ * registry lock exclusively.
+ */
+static bool
+rt_ask_worker_for_pass(void)
+{
+	bool		asked = false;
+
+	for (int i = 0; i < rt_registry->nslots; i++)
+	{
+		RtWorkerSlot *slot = &rt_registry->slots[i];
+
+		if (!slot->in_use || slot->exited || slot->dboid != MyDatabaseId)
+			continue;
+		slot->pass_now = true;
+		asked = true;
+		/* a sleeper is woken; one in a pass makes another when it is done */
+		if (slot->pid != 0 && slot->idle)
+			kill(slot->pid, SIGUSR1);
+	}
+	return asked;
+}
+
+/* Transaction callback: ends the hold and passes on a pending recheck or pass request. */
 static void
 rt_sched_xact_callback(XactEvent event, void *arg)
 {
@@ -247,7 +287,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	bool		wake = false;
 
 	(void) arg;
-	if (!rt_holding && !rt_recheck_at_commit)
+	if (!rt_holding && !rt_recheck_at_commit && !rt_pass_at_commit)
 		return;
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PREPARE)
@@ -257,7 +297,9 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	{
 		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 		me->hold_dboid = InvalidOid;
-		if (rt_recheck_at_commit && event == XACT_EVENT_COMMIT)
+		/* with no worker here, a recheck makes the launcher start one now */
+		if (event == XACT_EVENT_COMMIT &&
+			(rt_recheck_at_commit || (rt_pass_at_commit && !rt_ask_worker_for_pass())))
 		{
 			me->pid = MyProcPid;
 			me->recheck_dboid = MyDatabaseId;
@@ -267,6 +309,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	}
 	rt_holding = false;
 	rt_recheck_at_commit = false;
+	rt_pass_at_commit = false;
 	if (wake)
 		rt_registry_wake_launcher();
 }
