@@ -34,9 +34,11 @@ OBJS = \
 	src/subject.o \
 	src/subject_export.o \
 	src/hold.o \
-	src/erasure.o
+	src/erasure.o \
+	src/version.o
 
-DATA = pg_retention--0.1.0.sql
+# 0.1.0 as first installed, then one script per version after it
+DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql
 DOCS = docs/reference.md docs/operations.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs

@@ -40,6 +40,7 @@
 
 #include "pg_retention.h"
 #include "privilege.h"
+#include "version.h"
 
 /* Returns the qualified name of a relation for messages. */
 static char *
@@ -48,7 +49,11 @@ rt_system_relation_name(Oid relid)
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
-/* Returns the role that owns the pg_retention extension in this database. */
+/*
+ * Returns the role that owns the pg_retention extension in this database,
+ * and warns (once per session) when its SQL objects are not the version
+ * this library was built for: nearly every function comes here first.
+ */
 Oid
 rt_extension_owner(void)
 {
@@ -58,6 +63,7 @@ rt_extension_owner(void)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	Oid			owner = InvalidOid;
+	char	   *extversion = NULL;
 
 	if (!OidIsValid(extoid))
 		ereport(ERROR,
@@ -72,12 +78,22 @@ rt_extension_owner(void)
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
 		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+		if (!isnull)
+			extversion = TextDatumGetCString(d);
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
 	if (!OidIsValid(owner))
 		elog(ERROR, "could not find the owner of extension %s", RT_EXTENSION_NAME);
+	if (extversion != NULL)
+		rt_version_check(extversion);
 	return owner;
 }
 
