@@ -607,8 +607,15 @@ rt_check_kind_name(const char *kind)
 static Relation
 rt_open_subject_table(Oid relid, const char *what)
 {
-	Relation	rel = try_relation_open(relid, AccessShareLock);
+	Relation	rel;
 
+	/* who may, before any lock: a stranger must not queue behind the table's DDL */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	rt_require_table_owner(relid, what);
+	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
