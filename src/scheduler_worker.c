@@ -22,11 +22,9 @@
  * pass at its commit (registry "pass_now"), so a new policy is run at once
  * rather than a naptime later.
  *
- * Restores.  While pg_restore (as a superuser or the database's owner) is
- * connected to the database, the worker makes no pass and looks again every
- * second: a half-restored database has its policies and rows but not yet
- * its foreign keys, so a run would delete rows that the keys restored
- * afterwards still need (and the restore would then fail to add them).
+ * Restores.  A pg_restore session holds its database like DDL does (see
+ * scheduler_ddl.c), so the worker leaves (its batch in flight cancelled)
+ * and no other starts until the restore has disconnected.
  *
  * Stopping.  SIGTERM, DDL that wants the database (registry "leave"), the
  * launcher wanting the slot ("yield"), retention.enabled off and a
@@ -40,7 +38,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -477,32 +474,6 @@ rt_worker_pending_erasures(MemoryContext cxt)
 	PG_END_TRY();
 }
 
-/*
- * Returns the pid of a pg_restore session of a superuser or of the
- * database's owner connected to this database, or 0.  Other roles cannot
- * hold the worker off by naming their session pg_restore.
- */
-static int
-rt_worker_restore_in_progress(void)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(MyDatabaseId)};
-	bool		isnull;
-
-	if (rt_spi_execute("SELECT a.pid FROM pg_catalog.pg_stat_activity a"
-					   " JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) a.datid"
-					   " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.usesysid"
-					   " WHERE a.datid OPERATOR(pg_catalog.=) $1"
-					   " AND a.application_name OPERATOR(pg_catalog.=) 'pg_restore'"
-					   " AND (r.rolsuper OR a.usesysid OPERATOR(pg_catalog.=) d.datdba)"
-					   " LIMIT 1",
-					   1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_stat_activity");
-	if (SPI_processed == 0)
-		return 0;
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
 /* Trims the run history to retention.run_history_keep records per policy. */
 static void
 rt_worker_trim(MemoryContext cxt)
@@ -514,41 +485,22 @@ rt_worker_trim(MemoryContext cxt)
 
 /*
  * One pass over the policies of the database.  Returns false when the
- * database does not (or no longer does) hold pg_retention; sets *deferred
- * when a restore in progress put the pass off.
+ * database does not (or no longer does) hold pg_retention.
  */
 static bool
-rt_worker_pass(MemoryContext cxt, bool *deferred)
+rt_worker_pass(MemoryContext cxt)
 {
-	static int	restore_pid_logged = 0;
 	List	   *schedule;
 	ListCell   *lc;
 	bool		any_run = false;
 	TimestampTz now;
-	int			restore_pid;
 
-	*deferred = false;
 	rt_worker_begin(cxt);
 	if (!OidIsValid(get_extension_oid(RT_EXTENSION_NAME, true)))
 	{
 		rt_worker_commit();
 		return false;
 	}
-	restore_pid = rt_worker_restore_in_progress();
-	if (restore_pid != 0)
-	{
-		if (restore_pid != restore_pid_logged)
-			ereport(LOG,
-					(errmsg("pg_retention worker waits: pg_restore (pid %d) is connected to database %s",
-							restore_pid, quote_identifier(get_database_name(MyDatabaseId))),
-					 errdetail("Until the restore has added its foreign keys, a run could delete rows they need."),
-					 errhint("The worker looks again every second and runs the policies once the restore has ended.")));
-		restore_pid_logged = restore_pid;
-		rt_worker_commit();
-		*deferred = true;
-		return true;
-	}
-	restore_pid_logged = 0;
 	schedule = rt_worker_read_schedule(cxt);
 	rt_worker_commit();
 
@@ -573,12 +525,11 @@ rt_worker_pass(MemoryContext cxt, bool *deferred)
 }
 
 /*
- * Sleeps until the next pass is due (naptime after pass_start, or a second
- * after a deferred pass), until a policy change asks for a pass, or until
- * asked to stop.
+ * Sleeps until the next pass is due (naptime after pass_start), until a
+ * policy change asks for a pass, or until asked to stop.
  */
 static void
-rt_worker_sleep(TimestampTz pass_start, bool deferred)
+rt_worker_sleep(TimestampTz pass_start)
 {
 	for (;;)
 	{
@@ -589,7 +540,7 @@ rt_worker_sleep(TimestampTz pass_start, bool deferred)
 
 		rt_worker_absorb_interrupts();
 		/* recomputed each time, so that a reloaded naptime applies at once */
-		next = pass_start + (TimestampTz) (deferred ? Min(1, rt_naptime_s) : rt_naptime_s) * USECS_PER_SEC;
+		next = pass_start + (TimestampTz) rt_naptime_s * USECS_PER_SEC;
 		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 		rt_my_slot->next_pass_at = next;
 		rt_my_slot->idle = true;
@@ -658,7 +609,6 @@ rt_worker_main(Datum main_arg)
 	{
 		TimestampTz pass_start;
 		volatile bool present = true;
-		bool		deferred = false;
 
 		rt_worker_absorb_interrupts();
 		if (rt_worker_must_stop())
@@ -673,7 +623,7 @@ rt_worker_main(Datum main_arg)
 		MemoryContextReset(pass_cxt);
 		PG_TRY();
 		{
-			present = rt_worker_pass(pass_cxt, &deferred);
+			present = rt_worker_pass(pass_cxt);
 		}
 		PG_CATCH();
 		{
@@ -687,7 +637,7 @@ rt_worker_main(Datum main_arg)
 		PG_END_TRY();
 		if (!present)
 			rt_worker_exit(true);
-		rt_worker_sleep(pass_start, deferred);
+		rt_worker_sleep(pass_start);
 		if (rt_my_slot->yield)
 			break;
 	}
