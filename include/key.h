@@ -16,6 +16,14 @@
 /* Length of a key fingerprint as text (hexadecimal digits). */
 #define RT_KEY_FINGERPRINT_LEN 16
 
+/*
+ * Decodes the text of a key file (64 hexadecimal digits and an optional
+ * line end, nothing else) into the RT_KEY_BYTES bytes at key; returns
+ * false, with key zeroed, when the text is malformed.  Pure C and
+ * libsodium, for the fuzzer.
+ */
+extern bool rt_key_text_parse(const char *text, size_t len, unsigned char *key);
+
 /* Defines the setting retention.key_file (called by _PG_init). */
 extern void rt_key_define_gucs(void);
 

@@ -51,6 +51,7 @@
 
 #include "anonymize.h"
 #include "key.h"
+#include "mask.h"
 #include "mask_spec.h"
 #include "privilege.h"
 #include "tag.h"
@@ -235,8 +236,17 @@ rt_anon_column_sql(const RtAnonColumn *c, Relation rel, const char *col,
 
 				if (basetype == INETOID || basetype == CIDROID)
 				{
+					int			prefix;
+
+					/* checked when the tag was declared; checked again, never read loosely */
+					if (!rt_mask_parse_small_int(arg, strlen(arg), RT_GENERALIZE_MAX_PREFIX, &prefix))
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("mask %s of %s needs a prefix length from 0 to %d",
+										c->masktext, quote_identifier(NameStr(att->attname)),
+										RT_GENERALIZE_MAX_PREFIX)));
 					cast = "pg_catalog.inet";
-					fn = psprintf("retention.generalize(%s::%s, %d)", col, cast, atoi(arg));
+					fn = psprintf("retention.generalize(%s::%s, %d)", col, cast, prefix);
 				}
 				else if (basetype == DATEOID || basetype == TIMESTAMPOID)
 				{

@@ -17,6 +17,9 @@
  * partitioned table.  Every membership test is SQL on alias "t" with the
  * subject's key as parameter $1, with quoted identifiers and the
  * constraints' own operators.
+ *
+ * The check of a kind's name is pure C, built alone by tests/fuzz
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -46,6 +49,18 @@
 #include "srf.h"
 #include "subject.h"
 #include "tag.h"
+
+/* Returns true when kind is a valid name of a kind of subject: 1 to 63 bytes, no blank at either end. */
+bool
+rt_subject_kind_name_ok(const char *kind)
+{
+	size_t		len = strlen(kind);
+
+	return len > 0 && len < NAMEDATALEN && !isspace((unsigned char) kind[0]) &&
+		!isspace((unsigned char) kind[len - 1]);
+}
+
+#ifndef RT_FUZZ_STANDALONE
 
 #define RT_SUBJECT_MAX_DEPTH 5
 
@@ -589,14 +604,11 @@ rt_is_unique_column(Relation rel, AttrNumber attnum)
 	return found;
 }
 
-/* Checks a kind name: 1 to 63 bytes, printable, no leading or trailing blanks. */
+/* Checks a kind name: 1 to 63 bytes, no leading or trailing blanks. */
 static void
 rt_check_kind_name(const char *kind)
 {
-	size_t		len = strlen(kind);
-
-	if (len == 0 || len >= NAMEDATALEN || isspace((unsigned char) kind[0]) ||
-		isspace((unsigned char) kind[len - 1]))
+	if (!rt_subject_kind_name_ok(kind))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid data subject kind \"%s\"", kind),
@@ -837,3 +849,5 @@ retention_subject_graph(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return (Datum) 0;
 }
+
+#endif							/* RT_FUZZ_STANDALONE */
