@@ -48,7 +48,7 @@ SHLIB_LINK += -lsodium
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 40_subjects \
-	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review
+	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
