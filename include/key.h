@@ -55,4 +55,11 @@ extern const char *rt_key_loaded_fingerprint(void);
  */
 extern const char *rt_key_problem(void);
 
+/*
+ * Returns NULL when the configured key loads, else the message of the
+ * error loading it raises; the error itself is caught (in a
+ * subtransaction), for callers that can go on without the key.
+ */
+extern const char *rt_key_load_problem(void);
+
 #endif							/* RT_KEY_H */

@@ -99,12 +99,30 @@ rt_hex(const unsigned char *bytes, int len)
 	return hex;
 }
 
-/* Returns the ledger token of a subject, or NULL without a key. */
+/*
+ * Returns the ledger token of a subject for an audit entry, or NULL without
+ * a key.  A key file that is there but cannot be used (malformed, open to
+ * others) gives NULL too, with a WARNING: a legal hold, an access request or
+ * the end of a hold must not fail for want of a name in the audit trail.
+ */
 char *
 rt_erasure_subject_token(const char *kind, const char *id)
 {
 	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+	const char *problem;
 
+	if (rt_key_problem() != NULL)
+		return NULL;
+	problem = rt_key_load_problem();
+	if (problem != NULL)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("the pseudonymization key cannot be used: %s", problem),
+				 errdetail("The audit entry names the data subject by no keyed hash; the action itself goes ahead."),
+				 errhint("Fix the key file that retention.key_file names; pseudonyms and erasures wait for it.")));
+		return NULL;
+	}
 	if (!rt_subject_hash(kind, id, hash))
 		return NULL;
 	return rt_hex(hash, sizeof(hash));

@@ -47,6 +47,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "audit.h"
 #include "key.h"
@@ -537,6 +538,44 @@ rt_key_problem(void)
 	if (stat(rt_key_file, &st) != 0 || !S_ISREG(st.st_mode))
 		return psprintf("retention.key_file names \"%s\", which is not a readable file", rt_key_file);
 	return NULL;
+}
+
+/*
+ * Returns NULL when the configured key loads, else the message of the error
+ * loading it raises (missing, unreadable, malformed, open to others), in a
+ * subtransaction of its own so that the caller goes on.
+ */
+const char *
+rt_key_load_problem(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile problem = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		rt_key_ensure_loaded();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		problem = pstrdup(edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return problem;
 }
 
 PG_FUNCTION_INFO_V1(retention_key_fingerprint);
