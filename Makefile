@@ -39,7 +39,7 @@ OBJS = \
 
 # 0.1.0 as first installed, then one script per version after it
 DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql
-DOCS = docs/reference.md docs/operations.md
+DOCS = docs/reference.md docs/operations.md docs/security.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
@@ -66,3 +66,7 @@ EXTRA_CLEAN = results regression.diffs regression.out tests/output_iso tmp_check
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# the regression tests, for scripts that run them another way (scripts/test-memory)
+print-regress:
+	@echo $(REGRESS)
