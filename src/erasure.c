@@ -951,10 +951,14 @@ retention_import_erasures(PG_FUNCTION_ARGS)
 				 errmsg("entries must be a JSON array as returned by retention.export_erasures()")));
 	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
 					" requested_at, requested_by, status, completed_at, rows, applied_here)"
-					" SELECT (e->>'erasure_id')::pg_catalog.uuid, e->>'kind',"
-					" pg_catalog.decode(e->>'subject_hash', 'hex'), e->>'key_fingerprint',"
-					" (e->>'requested_at')::pg_catalog.timestamptz, (e->>'requested_by')::pg_catalog.name,"
-					" e->>'status', (e->>'completed_at')::pg_catalog.timestamptz, (e->>'rows')::pg_catalog.int8, NULL"
+					" SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
+					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'),"
+					" e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
+					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz,"
+					" (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
+					" e OPERATOR(pg_catalog.->>) 'status',"
+					" (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
+					" (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
 					" FROM pg_catalog.jsonb_array_elements($1) e"
 					" ON CONFLICT (erasure_id) DO NOTHING",
 					1, types, values, NULL, false, SPI_OK_INSERT);
