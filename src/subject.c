@@ -752,6 +752,14 @@ retention_link_subject(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(kind);
 	values[1] = ObjectIdGetDatum(relid);
 	values[2] = PG_GETARG_DATUM(2);
+	/* no foreign key keeps the kind (a restore loads the two tables in any order): lock it */
+	rt_catalog_exec("SELECT 1 FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data subject kind \"%s\" does not exist", kind),
+				 errhint("It was dropped while the link was being added.")));
 	rt_catalog_exec("INSERT INTO retention.subject_link_catalog (kind, relid, column_name)"
 					" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types, values, NULL, false, SPI_OK_INSERT);
 	rt_audit_append("subject_linked", relid, -1,
@@ -781,6 +789,9 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 	SPI_connect();
 	k = rt_subject_kind(kind);
 	rt_require_table_owner(k->relid, "drop its kind of data subject");
+	/* the links go with their kind (no foreign key cascades: see the 0.2.0 script) */
+	rt_catalog_exec("DELETE FROM retention.subject_link_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_catalog_exec("DELETE FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_audit_append("subject_dropped", k->relid, -1, psprintf("{\"kind\": %s}", rt_json_quote(kind)));
