@@ -34,10 +34,12 @@ OBJS = \
 	src/subject.o \
 	src/subject_export.o \
 	src/hold.o \
-	src/erasure.o
+	src/erasure.o \
+	src/version.o
 
-DATA = pg_retention--0.1.0.sql
-DOCS = docs/reference.md docs/operations.md
+# 0.1.0 as first installed, then one script per version after it
+DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql
+DOCS = docs/reference.md docs/operations.md docs/security.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs
 PG_CPPFLAGS = -I$(srcdir)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
@@ -46,11 +48,13 @@ SHLIB_LINK += -lsodium
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 40_subjects 41_owner_code \
-	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals
+	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
+	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
-ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app
+ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app \
+	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge sec_table_swap sec_stranger_no_queue
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 
 # TAP tests on PostgreSQL::Test::Cluster (must not run as root)
@@ -63,3 +67,7 @@ EXTRA_CLEAN = results regression.diffs regression.out tests/output_iso tmp_check
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# the regression tests, for scripts that run them another way (scripts/test-memory)
+print-regress:
+	@echo $(REGRESS)

@@ -167,7 +167,6 @@ CREATE TABLE retention.run_history (
     skipped_locked  bigint NOT NULL DEFAULT 0,
     undated         bigint NOT NULL DEFAULT 0,
     held            bigint NOT NULL DEFAULT 0,
-    refused         bigint NOT NULL DEFAULT 0,
     status          text NOT NULL CHECK (status IN ('running', 'success', 'failed', 'interrupted')),
     error           text,
     run_by          name NOT NULL,
@@ -186,7 +185,7 @@ SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '
 -- a run's error can quote its table's data: each role sees the runs of tables it may read
 CREATE VIEW retention.runs AS
     SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger
+           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger
       FROM retention.run_history h
      WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
@@ -195,7 +194,7 @@ CREATE VIEW retention.runs AS
         OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
 
 COMMENT ON VIEW retention.runs IS
-'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run.';
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
 
 CREATE PROCEDURE retention.run(tbl regclass DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
 AS 'MODULE_PATHNAME', 'retention_run'
@@ -280,24 +279,7 @@ AS 'MODULE_PATHNAME', 'retention_verify_audit'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.verify_audit() IS
-'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok). Edits whose author recomputed the chain afterwards (a superuser can) are found only against an anchor: see verify_audit(anchor_seq, anchor_hash).';
-
-CREATE FUNCTION retention.verify_audit(anchor_seq bigint, anchor_hash bytea,
-                                       OUT ok boolean, OUT entries bigint, OUT first_bad bigint)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'retention_verify_audit'
-LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION retention.verify_audit(bigint, bytea) IS
-'As retention.verify_audit(), and the chain must still pass through an anchor taken earlier (a pair from retention.audit_anchor() or from an "audit anchor" line of the server log): entry anchor_seq must exist and hash to anchor_hash. A rewrite of any entry up to the anchor, even with the chain recomputed, gives ok = false and first_bad = anchor_seq (or the first entry found bad before it, or the first one missing). Both NULL: no anchor. Errors: 22004 only one of the two NULL; 22023 anchor_seq < 1 or a hash that is not 32 bytes.';
-
-CREATE FUNCTION retention.audit_anchor(OUT seq bigint, OUT hash bytea)
-RETURNS record
-AS 'MODULE_PATHNAME', 'retention_audit_anchor'
-LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION retention.audit_anchor() IS
-'The newest entry of retention.audit: its seq and its 32-byte BLAKE2b hash (0 and NULL for an empty trail). Keep the pair outside the database (a ticket, a report, another system); retention.verify_audit(seq, hash) later fails if the trail up to that entry was rewritten, even by a superuser who recomputed the chain. The database worker also writes it to the server log (retention.audit_anchor_interval).';
+'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok).';
 
 ------------------------------------------------------------------------
 -- Data subjects, legal holds, erasure
@@ -508,10 +490,10 @@ AS 'MODULE_PATHNAME', 'retention_on_ddl_end'
 LANGUAGE C;
 
 COMMENT ON FUNCTION retention.on_ddl_end() IS
-'Event trigger on ALTER TABLE, ALTER TYPE (typed tables), CREATE INDEX and CREATE TABLE: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE, 23505 for a unique index). A partition or inheritance child (also one created with PARTITION OF or INHERITS) is checked against the tags it inherits from its parents as well as its own.';
+'Event trigger on ALTER TABLE, ALTER TYPE (typed tables) and CREATE INDEX: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE).';
 
 CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'CREATE INDEX', 'CREATE TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'CREATE INDEX')
     EXECUTE FUNCTION retention.on_ddl_end();
 
 ------------------------------------------------------------------------
@@ -524,15 +506,7 @@ AS 'MODULE_PATHNAME', 'retention_pseudonym'
 LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION retention.pseudonym(text, text) IS
-'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Not executable by PUBLIC (whoever can compute pseudonyms can test guesses against stored ones): superusers, members of retention_officer and roles granted EXECUTE. Errors: 42501 no EXECUTE privilege; 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed, not a regular file, or readable by group or others.';
-
-CREATE FUNCTION retention.mask_pseudonym(value text, context text DEFAULT '')
-RETURNS text
-AS 'MODULE_PATHNAME', 'retention_mask_pseudonym'
-LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
-
-COMMENT ON FUNCTION retention.mask_pseudonym(text, text) IS
-'The pseudonym mask as the anonymize engine applies it (the SQL of anonymize runs and erasures names it): the same result as retention.pseudonym(value, context), computed only while the engine acts as the table''s owner, or for a caller that may execute retention.pseudonym(text, text). Errors: 42501 called outside the engine by a role that may not execute retention.pseudonym; otherwise as retention.pseudonym.';
+'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Errors: 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed or readable by group or others.';
 
 CREATE FUNCTION retention.is_pseudonym(value text)
 RETURNS boolean
@@ -669,7 +643,3 @@ GRANT SELECT ON retention.holds, retention.erasures, retention.audit TO retentio
 REVOKE ALL ON FUNCTION retention.on_sql_drop(), retention.on_ddl_end(),
                        retention.audit_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION retention.create_key(text) FROM PUBLIC;
--- computing pseudonyms lets one test guesses against stored ones (SPEC section 4);
--- the engine masks through retention.mask_pseudonym, which needs no grant
-REVOKE ALL ON FUNCTION retention.pseudonym(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retention.pseudonym(text, text) TO retention_officer;

@@ -22,4 +22,7 @@ extern const RtCategory *rt_category_lookup(const char *name);
 /* Returns the comma-separated list of every category name, for hints. */
 extern const char *rt_category_names(void);
 
+/* Returns the i-th category of the vocabulary (0-based), or NULL past its end. */
+extern const RtCategory *rt_category_nth(int i);
+
 #endif							/* RT_CATEGORY_H */

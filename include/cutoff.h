@@ -43,7 +43,13 @@ extern Datum rt_cutoff_for_anchor(TimestampTz cutoff, const char *tz, RtAnchorTy
 /* Converts an anchor value to an absolute time, reading it in time zone tz. */
 extern TimestampTz rt_anchor_to_timestamptz(Datum value, RtAnchorType anchor_type, const char *tz);
 
-/* Returns true when tz names a time zone PostgreSQL knows. */
+/*
+ * Returns true when tz is written as a time zone name may be (not empty,
+ * not too long, no POSIX offset such as "+08"); pure C, for the fuzzer.
+ */
+extern bool rt_time_zone_syntax_ok(const char *tz);
+
+/* Returns true when tz names a time zone PostgreSQL knows (and passes rt_time_zone_syntax_ok). */
 extern bool rt_time_zone_valid(const char *tz);
 
 /* Returns the canonical spelling of a valid time zone name. */

@@ -11,8 +11,8 @@
 /*
  * Returns the ledger token of a subject: hexadecimal keyed BLAKE2b of kind
  * and id (with a subkey of the pseudonymization key), or NULL when no key
- * is configured.  This is how the ledger and the audit trail name a
- * subject without its id.
+ * is configured, or (with a WARNING) when the key file cannot be used.
+ * This is how the ledger and the audit trail name a subject without its id.
  */
 extern char *rt_erasure_subject_token(const char *kind, const char *id);
 

@@ -16,6 +16,14 @@
 /* Length of a key fingerprint as text (hexadecimal digits). */
 #define RT_KEY_FINGERPRINT_LEN 16
 
+/*
+ * Decodes the text of a key file (64 hexadecimal digits and an optional
+ * line end, nothing else) into the RT_KEY_BYTES bytes at key; returns
+ * false, with key zeroed, when the text is malformed.  Pure C and
+ * libsodium, for the fuzzer.
+ */
+extern bool rt_key_text_parse(const char *text, size_t len, unsigned char *key);
+
 /* Defines the setting retention.key_file (called by _PG_init). */
 extern void rt_key_define_gucs(void);
 
@@ -46,5 +54,12 @@ extern const char *rt_key_loaded_fingerprint(void);
  * sentence saying what is missing (for warnings; the file is not parsed).
  */
 extern const char *rt_key_problem(void);
+
+/*
+ * Returns NULL when the configured key loads, else the message of the
+ * error loading it raises; the error itself is caught (in a
+ * subtransaction), for callers that can go on without the key.
+ */
+extern const char *rt_key_load_problem(void);
 
 #endif							/* RT_KEY_H */

@@ -47,6 +47,15 @@ extern const char *rt_mask_parse(const char *text, RtMaskSpec *spec);
 extern char *rt_mask_deparse(const RtMaskSpec *spec);
 
 /*
+ * Parses the len bytes at s, blanks around them allowed, as a decimal
+ * integer from 0 to max into *out; false when they are not one.
+ */
+extern bool rt_mask_parse_small_int(const char *s, size_t len, int max, int *out);
+
+/* Parses the step of generalize(STEP) into *step; false unless a positive finite number. */
+extern bool rt_mask_parse_step(const char *arg, double *step);
+
+/*
  * Raises an error when the mask cannot be applied to column attnum of rel:
  * wrong data type, a pseudonym longer than a varchar(n) or char(n) holds,
  * or a mask that would break the column's NOT NULL, CHECK (those on this

@@ -69,15 +69,36 @@ extern void rt_refuse_system_relation(Oid relid, const char *what);
 extern bool rt_has_owner_rights(Oid relid, Oid roleid);
 
 /*
+ * Opens a GUC nesting level with search_path set to "pg_catalog, pg_temp"
+ * and returns it; rt_safe_path_end() closes it, undoing as well whatever
+ * user code (a trigger, a mask, a row-security policy) changed with SET or
+ * set_config() in between, so nothing leaks into the caller's session.
+ */
+extern int	rt_safe_path_begin(void);
+
+/* Closes the level opened by rt_safe_path_begin(), restoring every setting. */
+extern void rt_safe_path_end(int nest);
+
+/*
  * SPI_execute_with_args and SPI_execute_plan, but leaving CurrentMemoryContext
- * as it was: SPI itself ends every call in its connection's own context,
+ * as it was (SPI itself ends every call in its connection's own context,
  * where whatever the caller allocates next would be freed with the
- * connection.
+ * connection), and run under rt_safe_path_begin(): every name the
+ * statement does not qualify resolves in pg_catalog, whatever search_path
+ * the caller (or a hostile role that planted functions and operators in a
+ * schema on it) has set.
  */
 extern int	rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 						   const char *nulls, bool read_only, long count);
 extern int	rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 								bool read_only, long count);
+
+/* SPI_prepare under rt_safe_path_begin(), leaving CurrentMemoryContext as it was; NULL on failure. */
+extern SPIPlanPtr rt_spi_prepare(const char *sql, int nargs, Oid *argtypes);
+
+/* SPI_cursor_open_with_args under rt_safe_path_begin() (a cursor is planned when opened). */
+extern Portal rt_spi_cursor_open(const char *sql, int nargs, Oid *argtypes, Datum *values,
+								 const char *nulls, bool read_only);
 
 /*
  * Runs one statement on the extension's own tables as the extension owner.

@@ -12,6 +12,9 @@
 
 #include "nodes/pg_list.h"
 
+/* Returns true when kind is a valid name of a kind of subject: 1 to 63 bytes, no blank at either end. */
+extern bool rt_subject_kind_name_ok(const char *kind);
+
 /* How a table of the subject graph relates to the subject's own table. */
 typedef enum RtSubjectRole
 {

@@ -11,6 +11,12 @@
 
 #include "access/attnum.h"
 
+/*
+ * Splits a label "CATEGORY" or "CATEGORY:MASK" at its first colon into
+ * palloc'd *category and *mask (NULL when the label names no mask).
+ */
+extern void rt_tag_label_split(const char *label, char **category, char **mask);
+
 /* Registers the "retention" security-label provider (called by _PG_init). */
 extern void rt_tag_register_label_provider(void);
 

@@ -51,9 +51,11 @@
 
 #include "anonymize.h"
 #include "key.h"
+#include "mask.h"
 #include "mask_spec.h"
 #include "privilege.h"
 #include "tag.h"
+#include "version.h"
 
 /* One column an anonymize policy masks on one table. */
 typedef struct RtAnonColumn
@@ -208,8 +210,13 @@ rt_anon_column_sql(const RtAnonColumn *c, Relation rel, const char *col,
 			}
 		case RT_MASK_PSEUDONYM:
 			*uses_key = true;
-			/* the engine-only form: the table owner needs no EXECUTE on retention.pseudonym */
-			*expr = psprintf("retention.mask_pseudonym(%s, %s::pg_catalog.text)", astext,
+			/*
+			 * the engine-only form: the table owner needs no EXECUTE on
+			 * retention.pseudonym (0.1.0 objects lack it, and grant
+			 * retention.pseudonym to PUBLIC)
+			 */
+			*expr = psprintf("retention.%s(%s, %s::pg_catalog.text)",
+							 rt_sql_objects_at_least("0.2.0") ? "mask_pseudonym" : "pseudonym", astext,
 							 quote_literal_cstr(c->spec.arg ? c->spec.arg : ""));
 			*masked = psprintf("%s IS NULL OR retention.is_pseudonym(%s)", col, astext);
 			return;
@@ -236,8 +243,17 @@ rt_anon_column_sql(const RtAnonColumn *c, Relation rel, const char *col,
 
 				if (basetype == INETOID || basetype == CIDROID)
 				{
+					int			prefix;
+
+					/* checked when the tag was declared; checked again, never read loosely */
+					if (!rt_mask_parse_small_int(arg, strlen(arg), RT_GENERALIZE_MAX_PREFIX, &prefix))
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("mask %s of %s needs a prefix length from 0 to %d",
+										c->masktext, quote_identifier(NameStr(att->attname)),
+										RT_GENERALIZE_MAX_PREFIX)));
 					cast = "pg_catalog.inet";
-					fn = psprintf("retention.generalize(%s::%s, %d)", col, cast, atoi(arg));
+					fn = psprintf("retention.generalize(%s::%s, %d)", col, cast, prefix);
 				}
 				else if (basetype == DATEOID || basetype == TIMESTAMPOID)
 				{

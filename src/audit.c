@@ -305,10 +305,9 @@ retention_verify_audit(PG_FUNCTION_ARGS)
 		head_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	rt_become_catalog_owner(&saved);
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT seq, at, actor, event, tbl, rows, details::pg_catalog.text,"
-									   " prev_hash, hash FROM retention.audit ORDER BY seq",
-									   0, NULL, NULL, NULL, false, 0);
+	portal = rt_spi_cursor_open("SELECT seq, at, actor, event, tbl, rows, details::pg_catalog.text,"
+								" prev_hash, hash FROM retention.audit ORDER BY seq",
+								0, NULL, NULL, NULL, false);
 	rt_restore_user(&saved);
 	while (first_bad == 0)
 	{

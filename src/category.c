@@ -9,6 +9,8 @@
  * birth dates.  The default mask is the one applied by an anonymize policy
  * when a tag names none; it is chosen to keep the column's format and
  * constraints where it can (a pseudonym keeps distinct values distinct).
+ * The vocabulary and its lookup are pure C, built alone by tests/fuzz
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -54,6 +56,15 @@ rt_category_lookup(const char *name)
 	return NULL;
 }
 
+/* Returns the i-th category of the vocabulary (0-based), or NULL past its end. */
+const RtCategory *
+rt_category_nth(int i)
+{
+	return (i >= 0 && i < (int) RT_NUM_CATEGORIES) ? &rt_categories[i] : NULL;
+}
+
+#ifndef RT_FUZZ_STANDALONE
+
 /* Returns the comma-separated list of every category name, for hints. */
 const char *
 rt_category_names(void)
@@ -96,3 +107,5 @@ retention_category_list(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

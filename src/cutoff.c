@@ -21,6 +21,26 @@
 
 #include "cutoff.h"
 
+/*
+ * Returns true when tz is written as a time zone name may be: not empty,
+ * shorter than TZ_STRLEN_MAX, and no POSIX offset ("+08", "UTC+8"), whose
+ * sign is the reverse of ISO 8601's, so that "+08" would silently mean
+ * eight hours west of Greenwich.  Pure C: tests/fuzz builds it alone
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
+ */
+bool
+rt_time_zone_syntax_ok(const char *tz)
+{
+	if (tz == NULL || tz[0] == '\0' || strlen(tz) >= TZ_STRLEN_MAX)
+		return false;
+	if (strchr("+-0123456789", tz[0]) != NULL ||
+		(strpbrk(tz, "+-") != NULL && strchr(tz, '/') == NULL))
+		return false;
+	return true;
+}
+
+#ifndef RT_FUZZ_STANDALONE
+
 /* Classifies typid (or the base type of a domain); false when it cannot anchor a policy. */
 bool
 rt_anchor_type_of(Oid typid, RtAnchorType *anchor_type)
@@ -106,20 +126,11 @@ rt_anchor_to_timestamptz(Datum value, RtAnchorType anchor_type, const char *tz)
 												   CStringGetTextDatum(tz), local));
 }
 
-/*
- * Returns true when tz names a time zone PostgreSQL knows.  POSIX offsets
- * ("+08", "UTC+8") are refused: their sign is the reverse of ISO 8601's,
- * so "+08" would silently mean eight hours west of Greenwich.
- */
+/* Returns true when tz names a time zone PostgreSQL knows (and passes rt_time_zone_syntax_ok). */
 bool
 rt_time_zone_valid(const char *tz)
 {
-	if (tz == NULL || tz[0] == '\0' || strlen(tz) >= TZ_STRLEN_MAX)
-		return false;
-	if (strchr("+-0123456789", tz[0]) != NULL ||
-		(strpbrk(tz, "+-") != NULL && strchr(tz, '/') == NULL))
-		return false;
-	return pg_tzset(tz) != NULL;
+	return rt_time_zone_syntax_ok(tz) && pg_tzset(tz) != NULL;
 }
 
 /* Returns the canonical spelling of a valid time zone name ("asia/shanghai" gives "Asia/Shanghai"). */
@@ -158,3 +169,5 @@ rt_interval_text(const Interval *interval)
 	AtEOXact_GUC(false, nest);
 	return text;
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

@@ -38,7 +38,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -100,12 +99,30 @@ rt_hex(const unsigned char *bytes, int len)
 	return hex;
 }
 
-/* Returns the ledger token of a subject, or NULL without a key. */
+/*
+ * Returns the ledger token of a subject for an audit entry, or NULL without
+ * a key.  A key file that is there but cannot be used (malformed, open to
+ * others) gives NULL too, with a WARNING: a legal hold, an access request or
+ * the end of a hold must not fail for want of a name in the audit trail.
+ */
 char *
 rt_erasure_subject_token(const char *kind, const char *id)
 {
 	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+	const char *problem;
 
+	if (rt_key_problem() != NULL)
+		return NULL;
+	problem = rt_key_load_problem();
+	if (problem != NULL)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("the pseudonymization key cannot be used: %s", problem),
+				 errdetail("The audit entry names the data subject by no keyed hash; the action itself goes ahead."),
+				 errhint("Fix the key file that retention.key_file names; pseudonyms and erasures wait for it.")));
+		return NULL;
+	}
 	if (!rt_subject_hash(kind, id, hash))
 		return NULL;
 	return rt_hex(hash, sizeof(hash));
@@ -933,9 +950,13 @@ retention_import_erasures(PG_FUNCTION_ARGS)
 	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
 					" requested_at, requested_by, status, completed_at, rows, applied_here)"
 					" SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
-					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'), e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
-					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz, (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
-					" e OPERATOR(pg_catalog.->>) 'status', (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz, (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
+					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'),"
+					" e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
+					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz,"
+					" (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
+					" e OPERATOR(pg_catalog.->>) 'status',"
+					" (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
+					" (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
 					" FROM pg_catalog.jsonb_array_elements($1) e"
 					" ON CONFLICT (erasure_id) DO NOTHING",
 					1, types, values, NULL, false, SPI_OK_INSERT);

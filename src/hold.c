@@ -198,6 +198,7 @@ rt_insert_hold(const char *kind, const char *id, Oid relid, Datum reason, bool u
 	bool		isnull;
 	int64		hold_id;
 	char	   *details;
+	char	   *token;
 
 	values[0] = kind ? CStringGetTextDatum(kind) : (Datum) 0;
 	nulls[0] = kind ? ' ' : 'n';
@@ -214,10 +215,10 @@ rt_insert_hold(const char *kind, const char *id, Oid relid, Datum reason, bool u
 					" VALUES ($1, $2, $3, $4, $5, $6) RETURNING hold_id",
 					6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	hold_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	token = id ? rt_erasure_subject_token(kind, id) : NULL;
 	details = psprintf("{\"hold_id\": " INT64_FORMAT ", \"kind\": %s, \"subject\": %s, \"reason\": %s, \"until\": %s}",
 					   hold_id, kind ? rt_json_quote(kind) : "null",
-					   (id && rt_erasure_subject_token(kind, id)) ?
-					   rt_json_quote(rt_erasure_subject_token(kind, id)) : "null",
+					   token ? rt_json_quote(token) : "null",
 					   rt_json_quote(TextDatumGetCString(reason)),
 					   until_null ? "null" : rt_json_quote(timestamptz_to_str(DatumGetTimestampTz(until))));
 	rt_audit_append(kind ? "hold" : "hold_table", relid, -1, details);

@@ -31,6 +31,9 @@
  * error, never a silent fallback to the key still in memory.  The key
  * itself never reaches an error message, a log line, a table or
  * pg_settings; only the path does, and only superusers see it.
+ *
+ * The parser of a key file's text is pure C (and libsodium), built alone by
+ * tests/fuzz (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -49,6 +52,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "audit.h"
 #include "key.h"
@@ -70,6 +74,43 @@
 
 StaticAssertDecl(sizeof(RT_KDF_FINGERPRINT) - 1 == crypto_kdf_CONTEXTBYTES, "KDF context length");
 StaticAssertDecl(RT_KEY_BYTES == crypto_kdf_KEYBYTES, "key length");
+
+/* Returns true when text is exactly 64 hexadecimal digits and an optional line end. */
+static bool
+rt_key_text_valid(const char *text, size_t len)
+{
+	if (len == RT_KEY_HEX_LEN + 1 && text[RT_KEY_HEX_LEN] == '\n')
+		len--;
+	else if (len == RT_KEY_HEX_LEN + 2 && text[RT_KEY_HEX_LEN] == '\r' &&
+			 text[RT_KEY_HEX_LEN + 1] == '\n')
+		len -= 2;
+	if (len != RT_KEY_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = text[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+/* Decodes the text of a key file into key; false (key zeroed) when it is malformed. */
+bool
+rt_key_text_parse(const char *text, size_t len, unsigned char *key)
+{
+	size_t		binlen = 0;
+
+	if (rt_key_text_valid(text, len) &&
+		sodium_hex2bin(key, RT_KEY_BYTES, text, RT_KEY_HEX_LEN, NULL, &binlen, NULL) == 0 &&
+		binlen == RT_KEY_BYTES)
+		return true;
+	sodium_memzero(key, RT_KEY_BYTES);
+	return false;
+}
+
+#ifndef RT_FUZZ_STANDALONE
 
 /* retention.key_file: path of the key file, relative to the data directory unless absolute */
 static char *rt_key_file = NULL;
@@ -276,27 +317,6 @@ rt_same_file(const char *path, const struct stat *st)
 		rt_file.mtime_nsec == st->st_mtim.tv_nsec;
 }
 
-/* Returns true when text is exactly 64 hexadecimal digits and an optional line end. */
-static bool
-rt_key_text_valid(const char *text, size_t len)
-{
-	if (len == RT_KEY_HEX_LEN + 1 && text[RT_KEY_HEX_LEN] == '\n')
-		len--;
-	else if (len == RT_KEY_HEX_LEN + 2 && text[RT_KEY_HEX_LEN] == '\r' &&
-			 text[RT_KEY_HEX_LEN + 1] == '\n')
-		len -= 2;
-	if (len != RT_KEY_HEX_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		char		c = text[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return true;
-}
-
 /*
  * Reads the key file into rt_root and derives the fingerprint and the
  * context-map key.  The file's text is held in guarded memory too and
@@ -310,7 +330,6 @@ rt_key_load(const char *path)
 	char	   *text;
 	ssize_t		len;
 	bool		valid;
-	size_t		binlen = 0;
 
 	rt_vault_alloc();
 	rt_key_forget();
@@ -359,24 +378,17 @@ rt_key_load(const char *path)
 	}
 	CloseTransientFile(fd);
 
-	valid = rt_key_text_valid(text, (size_t) len);
+	rt_protect(rt_root, RT_READWRITE);
+	valid = rt_key_text_parse(text, (size_t) len, rt_root);
 	if (valid)
 	{
-		rt_protect(rt_root, RT_READWRITE);
-		valid = sodium_hex2bin(rt_root, RT_KEY_BYTES, text, RT_KEY_HEX_LEN,
-							   NULL, &binlen, NULL) == 0 && binlen == RT_KEY_BYTES;
-		if (valid)
-		{
-			rt_fingerprint_text(rt_root, rt_fingerprint);
-			rt_protect(rt_subkeys, RT_READWRITE);
-			crypto_kdf_derive_from_key(rt_subkeys->map_key, RT_KEY_BYTES, 1,
-									   RT_KDF_CONTEXT_MAP, rt_root);
-			rt_protect(rt_subkeys, rt_open ? RT_READONLY : RT_NOACCESS);
-		}
-		else
-			sodium_memzero(rt_root, RT_KEY_BYTES);
-		rt_protect(rt_root, RT_NOACCESS);
+		rt_fingerprint_text(rt_root, rt_fingerprint);
+		rt_protect(rt_subkeys, RT_READWRITE);
+		crypto_kdf_derive_from_key(rt_subkeys->map_key, RT_KEY_BYTES, 1,
+								   RT_KDF_CONTEXT_MAP, rt_root);
+		rt_protect(rt_subkeys, rt_open ? RT_READONLY : RT_NOACCESS);
 	}
+	rt_protect(rt_root, RT_NOACCESS);
 	sodium_free(text);			/* zeroes it */
 	if (!valid)
 		ereport(ERROR,
@@ -572,6 +584,44 @@ rt_key_problem(void)
 	return NULL;
 }
 
+/*
+ * Returns NULL when the configured key loads, else the message of the error
+ * loading it raises (missing, unreadable, malformed, open to others), in a
+ * subtransaction of its own so that the caller goes on.
+ */
+const char *
+rt_key_load_problem(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile problem = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		rt_key_ensure_loaded();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		problem = pstrdup(edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return problem;
+}
+
 PG_FUNCTION_INFO_V1(retention_key_fingerprint);
 
 /* SQL: retention.key_fingerprint() names the key in use without revealing it. */
@@ -728,3 +778,5 @@ retention_create_key(PG_FUNCTION_ARGS)
 	rt_audit_key_created(path, fingerprint);
 	PG_RETURN_TEXT_P(cstring_to_text(fingerprint));
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

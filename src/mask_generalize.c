@@ -40,6 +40,9 @@
  * Numbers go down to a multiple of the step: floor(value / step) * step,
  * computed with exact integer division, so -17 with step 10 is -20 and
  * every bucket [k*step, (k+1)*step) has the same width.
+ *
+ * The check of a unit is pure C, built alone by tests/fuzz
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -68,6 +71,8 @@ rt_generalize_unit_valid(const char *unit, bool is_date)
 	}
 	return false;
 }
+
+#ifndef RT_FUZZ_STANDALONE
 
 /* Returns the unit argument of a date or time generalize(), raising an error for an unknown one. */
 static text *
@@ -269,3 +274,5 @@ retention_generalize_numeric(PG_FUNCTION_ARGS)
 									   DirectFunctionCall1(int4_numeric, Int32GetDatum(1)));
 	return DirectFunctionCall2(numeric_mul, quotient, step);
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

@@ -8,7 +8,10 @@
  * the data type must fit, a null mask cannot go into a NOT NULL column,
  * and a mask that loses information cannot go into a column covered by a
  * unique index or primary key, where two masked values would collide.
- * The parser itself never raises an error, so it can be fuzzed on its own.
+ * The parsers (the mask itself, and the numbers and steps of its
+ * arguments) never raise an error and call nothing of the server but
+ * palloc, so that tests/fuzz can build them alone with RT_FUZZ_STANDALONE,
+ * which leaves out the rest of the file.
  */
 #include "postgres.h"
 
@@ -80,8 +83,8 @@ rt_is_blank(char c)
 }
 
 /* Parses a non-negative decimal integer no larger than max; false if s is not one. */
-static bool
-rt_parse_small_int(const char *s, size_t len, int max, int *out)
+bool
+rt_mask_parse_small_int(const char *s, size_t len, int max, int *out)
 {
 	int			v = 0;
 	size_t		i = 0;
@@ -174,9 +177,9 @@ rt_mask_parse(const char *text, RtMaskSpec *spec)
 				char	   *comma = strchr(spec->arg, ',');
 
 				if (comma == NULL ||
-					!rt_parse_small_int(spec->arg, comma - spec->arg,
+					!rt_mask_parse_small_int(spec->arg, comma - spec->arg,
 										RT_PARTIAL_MAX, &spec->keep_start) ||
-					!rt_parse_small_int(comma + 1, strlen(comma + 1),
+					!rt_mask_parse_small_int(comma + 1, strlen(comma + 1),
 										RT_PARTIAL_MAX, &spec->keep_end))
 					return "partial() takes two whole numbers from 0 to 1000: partial(KEEP_START,KEEP_END)";
 				break;
@@ -224,6 +227,20 @@ rt_mask_deparse(const RtMaskSpec *spec)
 		return psprintf("%s(%s)", word, spec->arg);
 	return pstrdup(word);
 }
+
+/* Parses the step of generalize(STEP) for a number column; false unless a positive finite number. */
+bool
+rt_mask_parse_step(const char *arg, double *step)
+{
+	char	   *endp;
+
+	*step = strtod(arg, &endp);
+	while (*endp && rt_is_blank(*endp))
+		endp++;
+	return endp != arg && *endp == '\0' && *step > 0 && !isinf(*step);
+}
+
+#ifndef RT_FUZZ_STANDALONE
 
 /* Returns true when a mask of this kind can make two different values equal. */
 static bool
@@ -416,7 +433,7 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 	{
 		int			prefix;
 
-		if (!rt_parse_small_int(arg, strlen(arg), 128, &prefix))
+		if (!rt_mask_parse_small_int(arg, strlen(arg), 128, &prefix))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mask %s for %s needs a prefix length", masktext, coldesc),
@@ -444,12 +461,9 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 	}
 	else if (typcategory == TYPCATEGORY_NUMERIC)
 	{
-		char	   *endp;
-		double		step = strtod(arg, &endp);
+		double		step;
 
-		while (*endp && rt_is_blank(*endp))
-			endp++;
-		if (endp == arg || *endp != '\0' || !(step > 0) || isinf(step))
+		if (!rt_mask_parse_step(arg, &step))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("mask %s for %s needs a positive step", masktext, coldesc),
@@ -779,3 +793,5 @@ rt_mask_check_inheritors(const RtMaskSpec *spec, Relation rel, const char *colna
 		relation_close(child, NoLock);
 	}
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

@@ -34,6 +34,7 @@
 #include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
+#include "scheduler.h"
 #include "tag.h"
 
 #define RT_MAX_BATCH_SIZE 1000000
@@ -592,6 +593,8 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
 	SPI_finish();
+	/* the worker may have made its pass already: a new policy gets one at commit */
+	rt_sched_note_policy_change();
 
 	rt_policy_advise_index(&p, rel);
 	relation_close(rel, NoLock);
@@ -713,6 +716,7 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 					9, argtypes, values, nulls, false, SPI_OK_UPDATE);
 	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
+	rt_sched_note_policy_change();
 
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();

@@ -10,6 +10,14 @@
  * VIEW do).  A (sub)transaction abort restores the previous identity, so an
  * error can never leave a session running as another role.
  *
+ * Every statement the extension runs through SPI goes through the wrappers
+ * here, which run it with search_path "pg_catalog, pg_temp" in a GUC level
+ * of its own: a name the statement leaves unqualified cannot resolve to a
+ * function or operator someone planted in a schema of the caller's
+ * search_path (which, run as the extension owner, would be a privilege
+ * escalation), and a SET made by user code the statement reaches ends with
+ * the statement.
+ *
  * The table-owner switches in effect are also kept on a small stack, with
  * the subtransaction that made each, so that a mask only the engine may
  * apply (retention.mask_pseudonym: computing pseudonyms is not for
@@ -40,6 +48,7 @@
 
 #include "pg_retention.h"
 #include "privilege.h"
+#include "version.h"
 
 /* Returns the qualified name of a relation for messages. */
 static char *
@@ -48,7 +57,11 @@ rt_system_relation_name(Oid relid)
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
-/* Returns the role that owns the pg_retention extension in this database. */
+/*
+ * Returns the role that owns the pg_retention extension in this database,
+ * and warns (once per session) when its SQL objects are not the version
+ * this library was built for: nearly every function comes here first.
+ */
 Oid
 rt_extension_owner(void)
 {
@@ -58,6 +71,7 @@ rt_extension_owner(void)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	Oid			owner = InvalidOid;
+	char	   *extversion = NULL;
 
 	if (!OidIsValid(extoid))
 		ereport(ERROR,
@@ -72,12 +86,22 @@ rt_extension_owner(void)
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
 		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+		if (!isnull)
+			extversion = TextDatumGetCString(d);
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
 	if (!OidIsValid(owner))
 		elog(ERROR, "could not find the owner of extension %s", RT_EXTENSION_NAME);
+	if (extversion != NULL)
+		rt_version_check(extversion);
 	return owner;
 }
 
@@ -136,17 +160,6 @@ rt_engine_acting_as(Oid roleid)
 	return top->owner == roleid && userid == roleid && sec_context == top->sec_context;
 }
 
-/* Opens a GUC nesting level with search_path = pg_catalog, pg_temp; returns the level. */
-static int
-rt_push_safe_search_path(void)
-{
-	int			nest = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest;
-}
-
 /* Switches to the extension owner to read or write the extension's tables. */
 void
 rt_become_catalog_owner(RtSavedUser *saved)
@@ -154,7 +167,7 @@ rt_become_catalog_owner(RtSavedUser *saved)
 	Oid			owner = rt_extension_owner();
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	saved->guc_nest = rt_push_safe_search_path();
+	saved->guc_nest = rt_safe_path_begin();
 	saved->engine_depth = -1;
 	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
@@ -185,7 +198,7 @@ rt_become_table_owner(Oid relid, RtSavedUser *saved)
 	}
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	saved->guc_nest = rt_push_safe_search_path();
+	saved->guc_nest = rt_safe_path_begin();
 	saved->engine_depth = rt_engine_depth;
 	rt_engine_stack[rt_engine_depth].owner = owner;
 	rt_engine_stack[rt_engine_depth].sec_context =
@@ -202,8 +215,8 @@ rt_restore_user(const RtSavedUser *saved)
 	if (saved->engine_depth >= 0 && saved->engine_depth < rt_engine_depth)
 		rt_engine_depth = saved->engine_depth;
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
-	/* false: a set_config() of user code run meanwhile must not outlive the switch */
-	AtEOXact_GUC(false, saved->guc_nest);
+	/* a set_config() of user code run meanwhile must not outlive the switch */
+	rt_safe_path_end(saved->guc_nest);
 }
 
 /* Returns true when roleid has the privileges of relid's owner. */
@@ -230,27 +243,78 @@ rt_require_table_owner(Oid relid, const char *what)
 	}
 }
 
-/* SPI_execute_with_args that leaves CurrentMemoryContext as it was. */
+/* Opens a GUC nesting level with search_path "pg_catalog, pg_temp"; returns the level. */
+int
+rt_safe_path_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/* Closes a level of rt_safe_path_begin, undoing every setting changed inside it. */
+void
+rt_safe_path_end(int nest)
+{
+	/* false: a SET by user code inside must not outlive the statement */
+	AtEOXact_GUC(false, nest);
+}
+
+/* SPI_execute_with_args under a safe search_path, leaving CurrentMemoryContext as it was. */
 int
 rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			   const char *nulls, bool read_only, long count)
 {
 	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
 	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
 
+	rt_safe_path_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;
 }
 
-/* SPI_execute_plan that leaves CurrentMemoryContext as it was. */
+/* SPI_execute_plan under a safe search_path, leaving CurrentMemoryContext as it was. */
 int
 rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
 {
 	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
 	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
+	rt_safe_path_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;
+}
+
+/* SPI_prepare under a safe search_path, leaving CurrentMemoryContext as it was. */
+SPIPlanPtr
+rt_spi_prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	rt_safe_path_end(nest);
+	MemoryContextSwitchTo(old);
+	return plan;
+}
+
+/* SPI_cursor_open_with_args under a safe search_path. */
+Portal
+rt_spi_cursor_open(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				   const char *nulls, bool read_only)
+{
+	MemoryContext old = CurrentMemoryContext;
+	int			nest = rt_safe_path_begin();
+	Portal		portal = SPI_cursor_open_with_args(NULL, sql, nargs, argtypes, values, nulls,
+												   read_only, 0);
+
+	rt_safe_path_end(nest);
+	MemoryContextSwitchTo(old);
+	return portal;
 }
 
 /* Runs one statement on the extension's own tables as the extension owner. */

@@ -100,11 +100,7 @@ rt_planner_prefers_index(RtTarget *t)
 static SPIPlanPtr
 rt_prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
-	MemoryContext old = CurrentMemoryContext;
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	/* SPI ends the call in its own context; the caller's allocations continue in theirs */
-	MemoryContextSwitchTo(old);
+	SPIPlanPtr	plan = rt_spi_prepare(sql, nargs, argtypes);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare statement (%s): %s",

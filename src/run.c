@@ -295,10 +295,21 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	}
 	rt_next(options, s);
 	edata = rt_protected(rt_step_prepare, s);
-	while (edata == NULL && s->current != NULL && !s->policy_changed)
+	while (edata == NULL && !s->policy_changed)
 	{
-		RtTarget   *t = lfirst(s->current);
+		RtTarget   *t;
 
+		/*
+		 * The batch goes to the first target not done yet, so that is the one
+		 * whose position a retry must restore: saving the position of a
+		 * finished partition and retrying the next one from where the failed
+		 * attempt left it skipped that partition's rows without a count.
+		 */
+		while (s->current != NULL && ((RtTarget *) lfirst(s->current))->pos.done)
+			s->current = lnext(s->targets, s->current);
+		if (s->current == NULL)
+			break;
+		t = lfirst(s->current);
 		saved_pos = t->pos;
 		saved_mode = s->mode;
 		MemoryContextReset(s->batch_cxt);

@@ -22,6 +22,7 @@
 #include "key.h"
 #include "privilege.h"
 #include "runlog.h"
+#include "version.h"
 
 /* Appends the audit entry of a run that ended: its counts, status, error and key fingerprint (anonymize). */
 static void
@@ -56,6 +57,16 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 }
 
 /*
+ * Returns true when run_history has the refused column (0.2.0 objects); a
+ * database still at 0.1.0 runs with this library until it is updated.
+ */
+static bool
+rt_runlog_has_refused(void)
+{
+	return rt_sql_objects_at_least("0.2.0");
+}
+
+/*
  * Marks the runs of a policy still recorded as running as interrupted, as
  * of their last committed batch, and appends their audit entries: the
  * batches they committed are in the table, so they must be in the trail.
@@ -68,11 +79,12 @@ rt_runlog_mark_stale(int64 policy_id)
 	SPITupleTable *tuptable;
 	uint64		n;
 
-	rt_catalog_exec("UPDATE retention.run_history SET status = 'interrupted',"
-					" finished_at = COALESCE(last_progress_at, started_at),"
-					" error = 'the session or server running it stopped before the run finished'"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'"
-					" RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error, held, refused",
+	rt_catalog_exec(psprintf("UPDATE retention.run_history SET status = 'interrupted',"
+							 " finished_at = COALESCE(last_progress_at, started_at),"
+							 " error = 'the session or server running it stopped before the run finished'"
+							 " WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'"
+							 " RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error, held, %s",
+							 rt_runlog_has_refused() ? "refused" : "0::pg_catalog.int8"),
 					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
 	tuptable = SPI_tuptable;
 	n = SPI_processed;
@@ -180,10 +192,11 @@ rt_runlog_progress(int64 run_id, const RtRunStats *stats)
 	Datum		values[8];
 
 	rt_runlog_counters(values, run_id, stats);
-	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-					" skipped_locked = $5, undated = $6, held = $7, refused = $8,"
-					" last_progress_at = pg_catalog.clock_timestamp()"
-					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+	rt_catalog_exec(psprintf("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
+							 " skipped_locked = $5, undated = $6, held = $7%s,"
+							 " last_progress_at = pg_catalog.clock_timestamp()"
+							 " WHERE run_id OPERATOR(pg_catalog.=) $1",
+							 rt_runlog_has_refused() ? ", refused = $8" : ""),
 					8, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
@@ -202,10 +215,11 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 	values[9] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	if (error == NULL)
 		nulls[9] = 'n';
-	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-					" skipped_locked = $5, undated = $6, held = $7, refused = $8, status = $9, error = $10,"
-					" finished_at = pg_catalog.clock_timestamp()"
-					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+	rt_catalog_exec(psprintf("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
+							 " skipped_locked = $5, undated = $6, held = $7%s, status = $9, error = $10,"
+							 " finished_at = pg_catalog.clock_timestamp()"
+							 " WHERE run_id OPERATOR(pg_catalog.=) $1",
+							 rt_runlog_has_refused() ? ", refused = $8" : ""),
 					10, types, values, nulls, false, SPI_OK_UPDATE);
 
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
@@ -221,6 +235,8 @@ rt_runlog_last_refused(int64 policy_id)
 	Datum		values[1] = {Int64GetDatum(policy_id)};
 	bool		isnull;
 
+	if (!rt_runlog_has_refused())
+		return 0;
 	rt_catalog_exec("SELECT refused FROM retention.run_history"
 					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.<>) 'running'"
 					" ORDER BY run_id DESC LIMIT 1",

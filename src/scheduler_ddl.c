@@ -19,9 +19,20 @@
  * ends with the transaction, so the worker cannot come back between the
  * statement and its commit.
  *
+ * A pg_restore session (application_name pg_restore) of a superuser or of
+ * the database's owner holds its database the same way, from its first
+ * command until it disconnects: a restore brings the policies and the rows
+ * before the foreign keys, and --clean drops the keys first, so a run in
+ * between would delete rows the keys still need, or deadlock with the
+ * restore's DROPs.  Other roles cannot hold the worker off that way.
+ *
  * CREATE, ALTER and DROP EXTENSION pg_retention also ask the launcher, at
  * commit, to look at the database again, so a database that gains the
- * extension gets a worker within moments, with no list kept by hand.
+ * extension gets a worker within moments, with no list kept by hand.  A
+ * transaction that added or changed a policy asks the database's worker,
+ * at commit, for a pass at once: the worker's first pass may well have
+ * happened between CREATE EXTENSION and add_policy (two transactions), and
+ * the new policy must not wait a whole naptime for its first run.
  */
 #include "postgres.h"
 
@@ -34,11 +45,14 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "pg_retention.h"
@@ -56,6 +70,12 @@ static bool rt_recheck_at_commit = false;
 
 /* this backend holds a database free of workers until the transaction ends */
 static bool rt_holding = false;
+
+/* this transaction added or changed a policy: ask for a pass at commit */
+static bool rt_pass_at_commit = false;
+
+/* this backend is a restore: it holds its database until it exits */
+static bool rt_session_holding = false;
 
 /* Returns the OID of a database by name, or InvalidOid. */
 static Oid
@@ -241,7 +261,85 @@ rt_hold_database(Oid dboid)
 	}
 }
 
-/* Transaction callback: ends the hold and passes on a pending recheck. */
+/* Notes that this transaction added or changed a policy; see scheduler.h. */
+void
+rt_sched_note_policy_change(void)
+{
+	if (rt_registry_available() && !IsBinaryUpgrade)
+		rt_pass_at_commit = true;
+}
+
+/*
+ * Asks the worker of this database for a pass at once; returns false when
+ * no worker serves it (the launcher must start one).  The caller holds the
+ * registry lock exclusively.
+ */
+static bool
+rt_ask_worker_for_pass(void)
+{
+	bool		asked = false;
+
+	for (int i = 0; i < rt_registry->nslots; i++)
+	{
+		RtWorkerSlot *slot = &rt_registry->slots[i];
+
+		if (!slot->in_use || slot->exited || slot->dboid != MyDatabaseId)
+			continue;
+		slot->pass_now = true;
+		asked = true;
+		/* a sleeper is woken; one in a pass makes another when it is done */
+		if (slot->pid != 0 && slot->idle)
+			kill(slot->pid, SIGUSR1);
+	}
+	return asked;
+}
+
+/* Returns true when this session is a restore of a superuser or of the database's owner. */
+static bool
+rt_is_restore_session(void)
+{
+	Oid			userid = GetSessionUserId();
+
+	if (application_name == NULL || strcmp(application_name, "pg_restore") != 0)
+		return false;
+#if PG_VERSION_NUM >= 160000
+	return superuser_arg(userid) || object_ownercheck(DatabaseRelationId, MyDatabaseId, userid);
+#else
+	return superuser_arg(userid) || pg_database_ownercheck(MyDatabaseId, userid);
+#endif
+}
+
+/* Ends the hold of a restore session when its backend exits, and wakes the launcher. */
+static void
+rt_session_hold_exit(int code, Datum arg)
+{
+	RtBackendEntry *me = rt_registry_my_entry();
+
+	(void) code;
+	(void) arg;
+	if (me != NULL)
+	{
+		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+		if (me->pid == MyProcPid)
+			me->hold_dboid = InvalidOid;
+		LWLockRelease(rt_registry->lock);
+	}
+	rt_registry_wake_launcher();
+}
+
+/* Holds this database free of workers until the backend exits (a restore session). */
+static void
+rt_hold_database_for_session(void)
+{
+	rt_session_holding = true;
+	before_shmem_exit(rt_session_hold_exit, (Datum) 0);
+	rt_hold_database(MyDatabaseId);
+	ereport(LOG,
+			(errmsg("pg_retention: no policy runs in database %s while this pg_restore session lasts",
+					quote_identifier(get_database_name(MyDatabaseId)))));
+}
+
+/* Transaction callback: ends the hold and passes on a pending recheck or pass request. */
 static void
 rt_sched_xact_callback(XactEvent event, void *arg)
 {
@@ -249,7 +347,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	bool		wake = false;
 
 	(void) arg;
-	if (!rt_holding && !rt_recheck_at_commit)
+	if (!rt_holding && !rt_recheck_at_commit && !rt_pass_at_commit)
 		return;
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PREPARE)
@@ -258,8 +356,11 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	if (me != NULL)
 	{
 		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
-		me->hold_dboid = InvalidOid;
-		if (rt_recheck_at_commit && event == XACT_EVENT_COMMIT)
+		/* a restore session keeps its hold until it exits */
+		me->hold_dboid = rt_session_holding ? MyDatabaseId : InvalidOid;
+		/* with no worker here, a recheck makes the launcher start one now */
+		if (event == XACT_EVENT_COMMIT &&
+			(rt_recheck_at_commit || (rt_pass_at_commit && !rt_ask_worker_for_pass())))
 		{
 			me->pid = MyProcPid;
 			me->recheck_dboid = MyDatabaseId;
@@ -269,6 +370,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	}
 	rt_holding = false;
 	rt_recheck_at_commit = false;
+	rt_pass_at_commit = false;
 	if (wake)
 		rt_registry_wake_launcher();
 }
@@ -287,6 +389,9 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 	if (rt_registry_available() && !IsBinaryUpgrade)
 	{
+		/* pg_restore sends SET commands first: the hold begins before any object */
+		if (!rt_session_holding && rt_is_restore_session())
+			rt_hold_database_for_session();
 		rt_classify(pstmt->utilityStmt, &hold, &recheck);
 		if (recheck)
 			rt_recheck_at_commit = true;

@@ -154,7 +154,8 @@ rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of)
 		}
 	}
 	rt_restore_user(&saved);
-	AtEOXact_GUC(true, nest);
+	/* false: a SET made by the owner's code (row security, a function) must not stay */
+	AtEOXact_GUC(false, nest);
 	return due;
 }
 

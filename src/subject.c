@@ -17,6 +17,9 @@
  * partitioned table.  Every membership test is SQL on alias "t" with the
  * subject's key as parameter $1, with quoted identifiers and the
  * constraints' own operators.
+ *
+ * The check of a kind's name is pure C, built alone by tests/fuzz
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -46,6 +49,18 @@
 #include "srf.h"
 #include "subject.h"
 #include "tag.h"
+
+/* Returns true when kind is a valid name of a kind of subject: 1 to 63 bytes, no blank at either end. */
+bool
+rt_subject_kind_name_ok(const char *kind)
+{
+	size_t		len = strlen(kind);
+
+	return len > 0 && len < NAMEDATALEN && !isspace((unsigned char) kind[0]) &&
+		!isspace((unsigned char) kind[len - 1]);
+}
+
+#ifndef RT_FUZZ_STANDALONE
 
 #define RT_SUBJECT_MAX_DEPTH 5
 
@@ -606,14 +621,11 @@ rt_is_unique_column(Relation rel, AttrNumber attnum)
 	return found;
 }
 
-/* Checks a kind name: 1 to 63 bytes, printable, no leading or trailing blanks. */
+/* Checks a kind name: 1 to 63 bytes, no leading or trailing blanks. */
 static void
 rt_check_kind_name(const char *kind)
 {
-	size_t		len = strlen(kind);
-
-	if (len == 0 || len >= NAMEDATALEN || isspace((unsigned char) kind[0]) ||
-		isspace((unsigned char) kind[len - 1]))
+	if (!rt_subject_kind_name_ok(kind))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid data subject kind \"%s\"", kind),
@@ -624,8 +636,15 @@ rt_check_kind_name(const char *kind)
 static Relation
 rt_open_subject_table(Oid relid, const char *what)
 {
-	Relation	rel = try_relation_open(relid, AccessShareLock);
+	Relation	rel;
 
+	/* who may, before any lock: a stranger must not queue behind the table's DDL */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	rt_require_table_owner(relid, what);
+	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -750,6 +769,14 @@ retention_link_subject(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(kind);
 	values[1] = ObjectIdGetDatum(relid);
 	values[2] = PG_GETARG_DATUM(2);
+	/* no foreign key keeps the kind (a restore loads the two tables in any order): lock it */
+	rt_catalog_exec("SELECT 1 FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data subject kind \"%s\" does not exist", kind),
+				 errhint("It was dropped while the link was being added.")));
 	rt_catalog_exec("INSERT INTO retention.subject_link_catalog (kind, relid, column_name)"
 					" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types, values, NULL, false, SPI_OK_INSERT);
 	rt_audit_append("subject_linked", relid, -1,
@@ -779,6 +806,9 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 	SPI_connect();
 	k = rt_subject_kind(kind);
 	rt_require_table_owner(k->relid, "drop its kind of data subject");
+	/* the links go with their kind (no foreign key cascades: see the 0.2.0 script) */
+	rt_catalog_exec("DELETE FROM retention.subject_link_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_catalog_exec("DELETE FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_audit_append("subject_dropped", k->relid, -1, psprintf("{\"kind\": %s}", rt_json_quote(kind)));
@@ -847,3 +877,5 @@ retention_subject_graph(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return (Datum) 0;
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

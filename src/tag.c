@@ -10,6 +10,9 @@
  * commands that restore once the library is loaded (CREATE EXTENSION
  * loads it in the restoring session).  retention.tag() and a plain
  * SECURITY LABEL FOR retention command go through the same checks.
+ *
+ * The split of a label is pure C, built alone by tests/fuzz
+ * (RT_FUZZ_STANDALONE leaves out the rest of the file).
  */
 #include "postgres.h"
 
@@ -38,9 +41,9 @@
 #include "privilege.h"
 #include "tag.h"
 
-/* Splits a label into category and mask; *mask is NULL when the label has none. */
-static void
-rt_label_split(const char *label, char **category, char **mask)
+/* Splits a label into category and mask at its first colon; *mask is NULL when the label has none. */
+void
+rt_tag_label_split(const char *label, char **category, char **mask)
 {
 	const char *colon = strchr(label, ':');
 
@@ -55,6 +58,8 @@ rt_label_split(const char *label, char **category, char **mask)
 		*mask = pstrdup(colon + 1);
 	}
 }
+
+#ifndef RT_FUZZ_STANDALONE
 
 /* Describes a column for messages: column "c" of table "s"."t". */
 static char *
@@ -220,7 +225,7 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 	 */
 	rel = relation_open(object->objectId, NoLock);
 	rt_require_taggable_relation(rel);
-	rt_label_split(seclabel, &category, &mask);
+	rt_tag_label_split(seclabel, &category, &mask);
 	(void) rt_tag_validate(rel, object->objectSubId, category, mask);
 	relation_close(rel, NoLock);
 }
@@ -304,7 +309,7 @@ rt_tag_lookup(Oid relid, AttrNumber attnum, char **category, char **mask)
 	label = GetSecurityLabel(&addr, RT_LABEL_PROVIDER);
 	if (label == NULL)
 		return false;
-	rt_label_split(label, category, mask);
+	rt_tag_label_split(label, category, mask);
 	return true;
 }
 
@@ -452,3 +457,5 @@ retention_untag(PG_FUNCTION_ARGS)
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
+
+#endif							/* RT_FUZZ_STANDALONE */

@@ -13,7 +13,8 @@ use SchedTest;
 
 my $node = sched_node('settings', "retention.naptime = '1h'", 'retention.run_history_keep = 3');
 $node->safe_psql('postgres', 'CREATE DATABASE app');
-# extension and policy in one transaction, so that the worker's first pass sees the policy
+# psql runs these one transaction each: the worker's first pass (asked for by CREATE
+# EXTENSION) may come before add_policy commits, which then asks for another pass
 $node->safe_psql('app', q{
 	CREATE EXTENSION pg_retention;
 	CREATE TABLE ev(id bigserial PRIMARY KEY, at timestamptz NOT NULL);

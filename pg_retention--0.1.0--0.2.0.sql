@@ -1,0 +1,145 @@
+/* pg_retention--0.1.0--0.2.0.sql: from 0.1.0 to 0.2.0 */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION pg_retention UPDATE TO '0.2.0'" to load this file. \quit
+
+-- CREATE EXTENSION runs pg_retention--0.1.0.sql and then this script, in one
+-- transaction; ALTER EXTENSION ... UPDATE runs this script alone.  Every SQL
+-- change after 0.1.0 goes here, never into the 0.1.0 script, so that a
+-- database created with 0.1.0 reaches the same objects as a new one.
+
+------------------------------------------------------------------------
+-- The schema retention must be changeable by superusers only
+------------------------------------------------------------------------
+
+-- A role that owns schema retention, or may create objects in it, could put
+-- a function there that the extension's own SQL resolves (say a
+-- retention.mask_partial taking exactly the arguments a run passes), and it
+-- would run as whoever runs the policy: a superuser or a table owner.  A
+-- schema of that name created beforehand by such a role is refused here,
+-- which rolls the whole CREATE EXTENSION (or UPDATE) back.
+DO $guard$
+DECLARE
+    roles text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+      INTO roles
+      FROM pg_catalog.pg_namespace n, pg_catalog.pg_roles r
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'retention'
+       AND NOT r.rolsuper
+       AND (r.oid OPERATOR(pg_catalog.=) n.nspowner
+            OR pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE'));
+    IF roles IS NOT NULL THEN
+        RAISE EXCEPTION 'schema retention can be changed by roles that are not superusers: %', roles
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A function or operator such a role creates in the schema could run with the rights of whoever runs a policy.',
+                  HINT = 'Drop the schema (or make a superuser its owner and revoke CREATE on it) and create the extension again.';
+    END IF;
+END
+$guard$;
+
+------------------------------------------------------------------------
+-- The version of the library
+------------------------------------------------------------------------
+
+CREATE FUNCTION retention.library_version()
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_library_version'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION retention.library_version() IS
+'The version of the SQL objects the loaded pg_retention library was built for (such as ''0.2.0''). When it differs from pg_extension.extversion, the library warns once per session and ALTER EXTENSION pg_retention UPDATE brings the SQL objects up to date.';
+
+------------------------------------------------------------------------
+-- The tables pg_dump keeps do not reference each other
+------------------------------------------------------------------------
+
+-- pg_restore -j loads the data of an extension's tables in any order, each in a
+-- session of its own: with this foreign key, the links of retention.link_subject
+-- failed to load about every other time (the kind they name not yet there), and
+-- with them went the legal-hold cover of the linked tables.  drop_subject removes
+-- a kind's links itself, and link_subject locks the kind while it adds one.
+ALTER TABLE retention.subject_link_catalog DROP CONSTRAINT IF EXISTS subject_link_catalog_kind_fkey;
+
+------------------------------------------------------------------------
+-- Runs count the rows that refused to be deleted or masked
+------------------------------------------------------------------------
+
+-- A row a constraint or trigger refuses is isolated, left in place and
+-- counted; the run is then recorded as failed with the first refusal.
+ALTER TABLE retention.run_history ADD COLUMN refused bigint NOT NULL DEFAULT 0;
+
+DROP VIEW retention.runs;
+
+-- a run's error can quote its table's data: each role sees the runs of tables it may read
+CREATE VIEW retention.runs AS
+    SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
+           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger
+      FROM retention.run_history h
+     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
+                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+
+COMMENT ON VIEW retention.runs IS
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run.';
+
+GRANT SELECT ON retention.runs TO PUBLIC;
+
+------------------------------------------------------------------------
+-- Audit anchors: a chain head kept outside the database
+------------------------------------------------------------------------
+
+COMMENT ON FUNCTION retention.verify_audit() IS
+'Recomputes the hash chain of retention.audit: ok, the number of entries checked, and the seq of the first entry that was changed, inserted out of order or follows a removed one (NULL when ok). Edits whose author recomputed the chain afterwards (a superuser can) are found only against an anchor: see verify_audit(anchor_seq, anchor_hash).';
+
+CREATE FUNCTION retention.verify_audit(anchor_seq bigint, anchor_hash bytea,
+                                       OUT ok boolean, OUT entries bigint, OUT first_bad bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_verify_audit'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.verify_audit(bigint, bytea) IS
+'As retention.verify_audit(), and the chain must still pass through an anchor taken earlier (a pair from retention.audit_anchor() or from an "audit anchor" line of the server log): entry anchor_seq must exist and hash to anchor_hash. A rewrite of any entry up to the anchor, even with the chain recomputed, gives ok = false and first_bad = anchor_seq (or the first entry found bad before it, or the first one missing). Both NULL: no anchor. Errors: 22004 only one of the two NULL; 22023 anchor_seq < 1 or a hash that is not 32 bytes.';
+
+CREATE FUNCTION retention.audit_anchor(OUT seq bigint, OUT hash bytea)
+RETURNS record
+AS 'MODULE_PATHNAME', 'retention_audit_anchor'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.audit_anchor() IS
+'The newest entry of retention.audit: its seq and its 32-byte BLAKE2b hash (0 and NULL for an empty trail). Keep the pair outside the database (a ticket, a report, another system); retention.verify_audit(seq, hash) later fails if the trail up to that entry was rewritten, even by a superuser who recomputed the chain. The database worker also writes it to the server log (retention.audit_anchor_interval).';
+
+------------------------------------------------------------------------
+-- Tags are checked on partitions and children created later
+------------------------------------------------------------------------
+
+COMMENT ON FUNCTION retention.on_ddl_end() IS
+'Event trigger on ALTER TABLE, ALTER TYPE (typed tables), CREATE INDEX and CREATE TABLE: follows RENAME COLUMN in policies, refuses a type change that would leave an anchor column without a date or timestamp type (SQLSTATE 2BP01), and checks tags again so that a type change, SET NOT NULL or a unique index cannot leave a mask that no longer fits its column (the check''s own SQLSTATE, 23505 for a unique index). A partition or inheritance child (also one created with PARTITION OF or INHERITS) is checked against the tags it inherits from its parents as well as its own.';
+
+DROP EVENT TRIGGER retention_ddl_end;
+
+CREATE EVENT TRIGGER retention_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'CREATE INDEX', 'CREATE TABLE')
+    EXECUTE FUNCTION retention.on_ddl_end();
+
+------------------------------------------------------------------------
+-- Computing pseudonyms is not for everyone
+------------------------------------------------------------------------
+
+COMMENT ON FUNCTION retention.pseudonym(text, text) IS
+'Keyed pseudonym of value: ''ps:'' and 24 lowercase hex digits (27 characters), BLAKE2b (libsodium) of the value''s bytes keyed with the subkey of context (default ''''). Same key and context give the same pseudonym; not reversible without the key. A value that already has this form is returned unchanged (idempotent). NULL gives NULL. Not executable by PUBLIC (whoever can compute pseudonyms can test guesses against stored ones): superusers, members of retention_officer and roles granted EXECUTE. Errors: 42501 no EXECUTE privilege; 55000 retention.key_file empty; 58P01 / 42501 key file missing or unreadable; F0000 key file malformed, not a regular file, or readable by group or others.';
+
+CREATE FUNCTION retention.mask_pseudonym(value text, context text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_pseudonym'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION retention.mask_pseudonym(text, text) IS
+'The pseudonym mask as the anonymize engine applies it (the SQL of anonymize runs and erasures names it): the same result as retention.pseudonym(value, context), computed only while the engine acts as the table''s owner, or for a caller that may execute retention.pseudonym(text, text). Errors: 42501 called outside the engine by a role that may not execute retention.pseudonym; otherwise as retention.pseudonym.';
+
+-- computing pseudonyms lets one test guesses against stored ones (SPEC section 4);
+-- the engine masks through retention.mask_pseudonym, which needs no grant
+REVOKE ALL ON FUNCTION retention.pseudonym(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.pseudonym(text, text) TO retention_officer;
