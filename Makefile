@@ -16,6 +16,7 @@ OBJS = \
 	src/ddl_guard.o \
 	src/fk_guard.o \
 	src/purge.o \
+	src/partition.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
@@ -45,7 +46,8 @@ SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
-	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 40_subjects
+	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 40_subjects \
+	50_perf_partition
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out

@@ -85,7 +85,9 @@ CREATE TABLE retention.policy_catalog (
     time_zone   text NOT NULL,
     enabled     boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    created_by  name NOT NULL
+    created_by  name NOT NULL,
+    partition_action text NOT NULL DEFAULT 'drop' CHECK (partition_action IN ('drop', 'detach', 'rows')),
+    detach_schema name
 );
 
 CREATE INDEX policy_catalog_relid ON retention.policy_catalog (relid);
@@ -105,13 +107,15 @@ CREATE FUNCTION retention.add_policy(
     columns name[] DEFAULT NULL,
     batch_size integer DEFAULT NULL,
     basis text DEFAULT NULL,
-    time_zone text DEFAULT NULL)
+    time_zone text DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'retention_add_policy'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text) IS
-'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. Errors: 22023 keep not positive or below retention.min_keep, unknown action, bad batch_size or time zone; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner.';
+COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name) IS
+'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. On a partitioned table, partition_action (delete policies only) says what happens to a partition wholly before the cutoff: drop (NULL, the default: detached and dropped), detach (detached and kept, moved to detach_schema if given) or rows (deleted by batches like any other rows). Errors: 22023 keep not positive or below retention.min_keep, unknown action or partition_action, bad batch_size or time zone, detach_schema without partition_action detach; 3F000 detach_schema missing; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner, or no CREATE on detach_schema.';
 
 CREATE FUNCTION retention.alter_policy(
     policy_id bigint,
@@ -122,13 +126,15 @@ CREATE FUNCTION retention.alter_policy(
     batch_size integer DEFAULT NULL,
     basis text DEFAULT NULL,
     time_zone text DEFAULT NULL,
-    enabled boolean DEFAULT NULL)
+    enabled boolean DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'retention_alter_policy'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean) IS
-'Changes fields of a policy; a NULL argument leaves its field as it is. columns => ''{}'' clears the column list, batch_size => 0 returns to retention.batch_size, basis => '''' clears the basis. Errors: 42704 unknown policy, and those of add_policy.';
+COMMENT ON FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean, text, name) IS
+'Changes fields of a policy; a NULL argument leaves its field as it is. columns => ''{}'' clears the column list, batch_size => 0 returns to retention.batch_size, basis => '''' clears the basis, detach_schema => '''' clears the schema that keeps detached partitions. Errors: 42704 unknown policy, and those of add_policy.';
 
 CREATE FUNCTION retention.drop_policy(policy_id bigint)
 RETURNS void
@@ -140,11 +146,11 @@ COMMENT ON FUNCTION retention.drop_policy(bigint) IS
 
 CREATE VIEW retention.policies AS
     SELECT policy_id, relid AS tbl, keep, anchor AS after, action, columns, batch_size,
-           basis, time_zone, enabled, created_at, created_by
+           basis, time_zone, enabled, created_at, created_by, partition_action, detach_schema
       FROM retention.policy_catalog;
 
 COMMENT ON VIEW retention.policies IS
-'Declared retention policies: table, retention period (keep), anchor column (after), action, masked columns, batch size, legal basis, time zone of the cutoff, enabled flag, and who declared it when.';
+'Declared retention policies: table, retention period (keep), anchor column (after), action, masked columns, batch size, legal basis, time zone of the cutoff, enabled flag, who declared it when, and what a delete policy does with partitions wholly before its cutoff (partition_action: drop, detach or rows; detach_schema: where detached partitions are kept).';
 
 ------------------------------------------------------------------------
 -- Runs
@@ -171,7 +177,9 @@ CREATE TABLE retention.run_history (
     error           text,
     run_by          name NOT NULL,
     trigger         text NOT NULL,
-    backend_pid     integer
+    backend_pid     integer,
+    partitions      bigint NOT NULL DEFAULT 0,
+    notes           text
 );
 
 CREATE INDEX run_history_policy ON retention.run_history (policy_id, run_id);
@@ -185,7 +193,8 @@ SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '
 -- a run's error can quote its table's data: each role sees the runs of tables it may read
 CREATE VIEW retention.runs AS
     SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger
+           rows, batches, blocked, skipped_locked, undated, held, status, error, run_by, trigger,
+           partitions, notes
       FROM retention.run_history h
      WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
@@ -194,7 +203,7 @@ CREATE VIEW retention.runs AS
         OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
 
 COMMENT ON VIEW retention.runs IS
-'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run.';
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, status (running, success, failed, interrupted) and the error of a failed run; partitions removed whole (dropped or detached; their rows are counted in rows) and notes on partitions wholly past the cutoff that went by rows instead, and why.';
 
 CREATE PROCEDURE retention.run(tbl regclass DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
 AS 'MODULE_PATHNAME', 'retention_run'

@@ -22,6 +22,7 @@ typedef struct RtRunStats
 	int64		skipped_locked; /* left because another session locked them */
 	int64		undated;		/* rows whose anchor is NULL */
 	int64		held;			/* expired rows a legal hold keeps */
+	int64		partitions;		/* partitions removed whole (their rows are in rows) */
 } RtRunStats;
 
 /* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */
@@ -41,6 +42,9 @@ extern void rt_runlog_progress(int64 run_id, const RtRunStats *stats);
 /* Records the end of a run: status success, failed or interrupted, and the error if any. */
 extern void rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 							 const RtRunStats *stats, const char *error);
+
+/* Appends a line to the notes of a run (why a partition went by rows, say). */
+extern void rt_runlog_note(int64 run_id, const char *note);
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 extern int64 rt_runlog_trim(int keep);

@@ -12,11 +12,13 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -43,13 +45,47 @@
 
 #define RT_POLICY_COLUMNS \
 	"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, " \
-	"batch_size, basis, time_zone, enabled"
+	"batch_size, basis, time_zone, enabled, partition_action, detach_schema"
 
 /* Returns the SQL name of an action. */
 const char *
 rt_action_name(RtAction action)
 {
 	return action == RT_ACTION_DELETE ? "delete" : "anonymize";
+}
+
+/* Returns the SQL name of a partition action. */
+const char *
+rt_partition_action_name(RtPartitionAction action)
+{
+	switch (action)
+	{
+		case RT_PARTITION_DROP:
+			return "drop";
+		case RT_PARTITION_DETACH:
+			return "detach";
+		case RT_PARTITION_ROWS:
+			return "rows";
+	}
+	return "drop";				/* keep the compiler quiet */
+}
+
+/* Parses a partition action; raises invalid_parameter_value for an unknown one. */
+static RtPartitionAction
+rt_partition_action_parse(const char *name, Oid relid)
+{
+	if (strcmp(name, "drop") == 0)
+		return RT_PARTITION_DROP;
+	if (strcmp(name, "detach") == 0)
+		return RT_PARTITION_DETACH;
+	if (strcmp(name, "rows") == 0)
+		return RT_PARTITION_ROWS;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown partition_action \"%s\" for a policy on table %s", name,
+					rt_relation_name(relid)),
+			 errhint("Use drop (detach and drop a partition wholly past the cutoff), detach (detach it and keep it) or rows (delete its rows by batches).")));
+	return RT_PARTITION_DROP;	/* keep the compiler quiet */
 }
 
 /* Parses an action name; raises invalid_parameter_value for an unknown one. */
@@ -121,6 +157,11 @@ rt_policy_from_tuple(HeapTuple tuple, TupleDesc desc)
 	p->basis = isnull ? NULL : TextDatumGetCString(d);
 	p->time_zone = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
 	p->enabled = DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull));
+	d = SPI_getbinval(tuple, desc, 11, &isnull);
+	p->partition_action = isnull ? RT_PARTITION_DROP :
+		rt_partition_action_parse(TextDatumGetCString(d), p->relid);
+	d = SPI_getbinval(tuple, desc, 12, &isnull);
+	p->detach_schema = isnull ? NULL : pstrdup(NameStr(*DatumGetName(d)));
 	return p;
 }
 
@@ -371,6 +412,35 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 					 errmsg("table %s has no tagged columns to anonymize", relname),
 					 errhint("Tag its personal columns with retention.tag() first.")));
 	}
+	if (p->detach_schema != NULL)
+	{
+		Oid			nsp = get_namespace_oid(p->detach_schema, true);
+
+		if (p->partition_action != RT_PARTITION_DETACH)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("detach_schema of a policy on %s needs partition_action 'detach'", relname),
+					 errhint("detach_schema names the schema that keeps the partitions a policy detaches.")));
+		if (!OidIsValid(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_SCHEMA),
+					 errmsg("schema %s, the detach_schema of a policy on %s, does not exist",
+							quote_identifier(p->detach_schema), relname)));
+		if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("schema %s cannot keep the partitions a policy on %s detaches",
+							quote_identifier(p->detach_schema), relname),
+					 errhint("Choose an ordinary schema.")));
+		/* the partitions move there as the table's owner, who declares the policy */
+		if (rt_namespace_aclcheck(nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for schema %s, the detach_schema of a policy on %s",
+							quote_identifier(p->detach_schema), relname),
+					 errhint("The owner of the table needs CREATE on the schema that keeps its detached partitions.")));
+	}
+
 	/* every mask the policy applies must fit every table it reaches */
 	if (p->action == RT_ACTION_ANONYMIZE)
 		rt_anon_validate_policy(p, rel);
@@ -479,7 +549,13 @@ rt_policy_details(const RtPolicy *p)
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"time_zone\": ");
 	escape_json(&buf, p->time_zone);
-	appendStringInfo(&buf, ", \"enabled\": %s}", p->enabled ? "true" : "false");
+	appendStringInfo(&buf, ", \"enabled\": %s, \"partition_action\": \"%s\", \"detach_schema\": ",
+					 p->enabled ? "true" : "false", rt_partition_action_name(p->partition_action));
+	if (p->detach_schema)
+		escape_json(&buf, p->detach_schema);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
 
@@ -518,16 +594,19 @@ rt_refuse_duplicate(const RtPolicy *p)
 
 PG_FUNCTION_INFO_V1(retention_add_policy);
 
-/* SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size, basis, time_zone). */
+/*
+ * SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size,
+ * basis, time_zone, partition_action, detach_schema).
+ */
 Datum
 retention_add_policy(PG_FUNCTION_ARGS)
 {
 	RtPolicy	p;
 	Relation	rel;
-	Oid			argtypes[9] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, NAMEOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			argtypes[11] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, NAMEOID, TEXTOID, NAMEOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	bool		isnull;
 	NameData	creator;
 
@@ -566,6 +645,9 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
 	p.basis = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	p.time_zone = PG_ARGISNULL(7) ? rt_session_time_zone() : text_to_cstring(PG_GETARG_TEXT_PP(7));
+	p.partition_action = PG_ARGISNULL(8) ? RT_PARTITION_DROP :
+		rt_partition_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(8)), p.relid);
+	p.detach_schema = PG_ARGISNULL(9) ? NULL : pstrdup(NameStr(*PG_GETARG_NAME(9)));
 
 	rt_policy_validate(&p, rel);
 
@@ -585,10 +667,15 @@ retention_add_policy(PG_FUNCTION_ARGS)
 		nulls[6] = 'n';
 	values[7] = CStringGetTextDatum(p.time_zone);
 	values[8] = NameGetDatum(&creator);
+	values[9] = CStringGetTextDatum(rt_partition_action_name(p.partition_action));
+	values[10] = p.detach_schema ? PG_GETARG_DATUM(9) : (Datum) 0;
+	if (p.detach_schema == NULL)
+		nulls[10] = 'n';
 	rt_catalog_exec("INSERT INTO retention.policy_catalog"
-					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING policy_id",
-					9, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
+					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by,"
+					" partition_action, detach_schema)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING policy_id",
+					11, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
 	SPI_finish();
@@ -642,18 +729,22 @@ rt_policy_for_change(int64 policy_id, Relation *rel, const char *what, bool miss
 
 PG_FUNCTION_INFO_V1(retention_alter_policy);
 
-/* SQL: retention.alter_policy(policy_id, keep, after, action, columns, batch_size, basis, time_zone, enabled). */
+/*
+ * SQL: retention.alter_policy(policy_id, keep, after, action, columns,
+ * batch_size, basis, time_zone, enabled, partition_action, detach_schema).
+ */
 Datum
 retention_alter_policy(PG_FUNCTION_ARGS)
 {
 	int64		policy_id;
 	RtPolicy   *p;
 	Relation	rel;
-	Oid			argtypes[9] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, BOOLOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			argtypes[11] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	NameData	anchor;
+	NameData	detach_schema;
 	char	   *before;
 
 	rt_require_arg(fcinfo, 0, "policy_id");
@@ -683,6 +774,14 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 		p->time_zone = text_to_cstring(PG_GETARG_TEXT_PP(7));
 	if (!PG_ARGISNULL(8))
 		p->enabled = PG_GETARG_BOOL(8);
+	if (!PG_ARGISNULL(9))
+		p->partition_action = rt_partition_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(9)), p->relid);
+	if (!PG_ARGISNULL(10))
+	{
+		char	   *schema = NameStr(*PG_GETARG_NAME(10));
+
+		p->detach_schema = schema[0] == '\0' ? NULL : pstrdup(schema);
+	}
 
 	rt_policy_validate(p, rel);
 	if (strcmp(before, rt_policy_details(p)) == 0)
@@ -707,10 +806,17 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 		nulls[6] = 'n';
 	values[7] = CStringGetTextDatum(p->time_zone);
 	values[8] = BoolGetDatum(p->enabled);
+	values[9] = CStringGetTextDatum(rt_partition_action_name(p->partition_action));
+	if (p->detach_schema)
+		namestrcpy(&detach_schema, p->detach_schema);
+	values[10] = NameGetDatum(&detach_schema);
+	if (p->detach_schema == NULL)
+		nulls[10] = 'n';
 	rt_catalog_exec("UPDATE retention.policy_catalog SET keep = $2, anchor = $3, action = $4,"
-					" columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9"
+					" columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9,"
+					" partition_action = $10, detach_schema = $11"
 					" WHERE policy_id OPERATOR(pg_catalog.=) $1",
-					9, argtypes, values, nulls, false, SPI_OK_UPDATE);
+					11, argtypes, values, nulls, false, SPI_OK_UPDATE);
 	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
 

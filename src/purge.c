@@ -88,12 +88,16 @@ rt_planner_prefers_index(RtTarget *t)
 	return strncmp(line, "Index Scan", 10) == 0 || strncmp(line, "Index Only Scan", 15) == 0;
 }
 
-/* Prepares a statement and keeps it beyond the current transaction. */
+/*
+ * Prepares a statement and keeps it beyond the current transaction.  With
+ * generic set, the plan is built once for unknown parameter values.
+ */
 static SPIPlanPtr
-rt_prepare_kept(const char *sql, int nargs, Oid *argtypes)
+rt_prepare_kept(const char *sql, int nargs, Oid *argtypes, bool generic)
 {
 	MemoryContext old = CurrentMemoryContext;
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes,
+										  generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 
 	/* SPI ends the call in its own context; the caller's allocations continue in theirs */
 	MemoryContextSwitchTo(old);
@@ -154,7 +158,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " AND t.%s OPERATOR(pg_catalog.<) $3%s"
 						 " ORDER BY t.ctid LIMIT $4",
 						 blocked, held, t->relname, t->anchor, filter);
-	*select_plan = rt_prepare_kept(sql.data, 5 + nheld, select_types);
+	*select_plan = rt_prepare_kept(sql.data, 5 + nheld, select_types, false);
 
 	if (t->action == RT_ACTION_ANONYMIZE)
 	{
@@ -164,7 +168,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
 						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s",
 						 t->relname, t->set_list, t->anchor, filter, not_held);
-		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
@@ -176,7 +180,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
 						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
 						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter);
-		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 		return;
 	}
 
@@ -185,7 +189,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 					 "DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
 					 " AND t.%s OPERATOR(pg_catalog.<) $2%s",
 					 t->relname, t->anchor, not_held);
-	*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+	*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -197,7 +201,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 					 " AND t.%s OPERATOR(pg_catalog.<) $2 RETURNING 1)"
 					 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
 					 t->relname, t->anchor, not_held, t->relname, t->anchor);
-	*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+	*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 }
 
 /* Prepares the statements of one target: plain ones, and ones that step around held subjects. */

@@ -36,9 +36,11 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 					 "{\"run_id\": " INT64_FORMAT ", \"policy_id\": " INT64_FORMAT
 					 ", \"action\": \"%s\", \"status\": \"%s\", \"batches\": " INT64_FORMAT
 					 ", \"blocked\": " INT64_FORMAT ", \"skipped_locked\": " INT64_FORMAT
-					 ", \"undated\": " INT64_FORMAT ", \"held\": " INT64_FORMAT ", \"error\": ",
+					 ", \"undated\": " INT64_FORMAT ", \"held\": " INT64_FORMAT
+					 ", \"partitions\": " INT64_FORMAT ", \"error\": ",
 					 run_id, policy_id, action, status,
-					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated, stats->held);
+					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated, stats->held,
+					 stats->partitions);
 	if (error)
 		escape_json(&details, error);
 	else
@@ -70,7 +72,8 @@ rt_runlog_mark_stale(int64 policy_id)
 					" finished_at = COALESCE(last_progress_at, started_at),"
 					" error = 'the session or server running it stopped before the run finished'"
 					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'"
-					" RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error, held",
+					" RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error, held,"
+					" partitions",
 					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
 	tuptable = SPI_tuptable;
 	n = SPI_processed;
@@ -87,6 +90,7 @@ rt_runlog_mark_stale(int64 policy_id)
 		stats.skipped_locked = DatumGetInt64(SPI_getbinval(t, d, 7, &isnull));
 		stats.undated = DatumGetInt64(SPI_getbinval(t, d, 8, &isnull));
 		stats.held = DatumGetInt64(SPI_getbinval(t, d, 10, &isnull));
+		stats.partitions = DatumGetInt64(SPI_getbinval(t, d, 11, &isnull));
 		rt_runlog_audit(DatumGetInt64(SPI_getbinval(t, d, 1, &isnull)), policy_id,
 						TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull)),
 						TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull)),
@@ -166,21 +170,22 @@ rt_runlog_counters(Datum *values, int64 run_id, const RtRunStats *stats)
 	values[4] = Int64GetDatum(stats->skipped_locked);
 	values[5] = Int64GetDatum(stats->undated);
 	values[6] = Int64GetDatum(stats->held);
+	values[7] = Int64GetDatum(stats->partitions);
 }
 
 /* Stores the counters of a run so far. */
 void
 rt_runlog_progress(int64 run_id, const RtRunStats *stats)
 {
-	Oid			types[7] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		values[7];
+	Oid			types[8] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[8];
 
 	rt_runlog_counters(values, run_id, stats);
 	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-					" skipped_locked = $5, undated = $6, held = $7,"
+					" skipped_locked = $5, undated = $6, held = $7, partitions = $8,"
 					" last_progress_at = pg_catalog.clock_timestamp()"
 					" WHERE run_id OPERATOR(pg_catalog.=) $1",
-					7, types, values, NULL, false, SPI_OK_UPDATE);
+					8, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /* Records the end of a run and appends it to the audit trail. */
@@ -188,25 +193,38 @@ void
 rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 				 const RtRunStats *stats, const char *error)
 {
-	Oid			types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TEXTOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			types[10] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 
 	rt_runlog_counters(values, run_id, stats);
-	values[7] = CStringGetTextDatum(status);
-	values[8] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	values[8] = CStringGetTextDatum(status);
+	values[9] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	if (error == NULL)
-		nulls[8] = 'n';
+		nulls[9] = 'n';
 	rt_catalog_exec("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-					" skipped_locked = $5, undated = $6, held = $7, status = $8, error = $9,"
-					" finished_at = pg_catalog.clock_timestamp()"
+					" skipped_locked = $5, undated = $6, held = $7, partitions = $8, status = $9,"
+					" error = $10, finished_at = pg_catalog.clock_timestamp()"
 					" WHERE run_id OPERATOR(pg_catalog.=) $1",
-					9, types, values, nulls, false, SPI_OK_UPDATE);
+					10, types, values, nulls, false, SPI_OK_UPDATE);
 
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
 					rt_action_name(policy->action), status, stats, error,
 					policy->action == RT_ACTION_ANONYMIZE ? rt_key_loaded_fingerprint() : NULL);
+}
+
+/* Appends a line to the notes of a run. */
+void
+rt_runlog_note(int64 run_id, const char *note)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(run_id), CStringGetTextDatum(note)};
+
+	rt_catalog_exec("UPDATE retention.run_history SET notes ="
+					" CASE WHEN notes IS NULL THEN $2 ELSE notes OPERATOR(pg_catalog.||) E'\\n' OPERATOR(pg_catalog.||) $2 END"
+					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+					2, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
