@@ -95,8 +95,9 @@ SELECT rows, partitions, status FROM retention.runs WHERE policy_id = :cl;
 SELECT retention.drop_policy(:cl);
 DROP TABLE calls;
 
--- a partition other tables reference goes by rows: referenced rows stay (blocked), the
--- others go, and the run says why; once empty, it is dropped by a later run
+-- a partition whose rows other tables still reference (DETACH refuses) goes by rows:
+-- referenced rows stay (blocked), the others go, and the run says why; once no row of it
+-- is referenced, it goes whole, and the foreign key stays
 CREATE TABLE invoices (id int, issued date NOT NULL, PRIMARY KEY (id, issued)) PARTITION BY RANGE (issued);
 CREATE TABLE invoices_2023 PARTITION OF invoices FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
 CREATE TABLE invoices_2024 PARTITION OF invoices FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
@@ -111,13 +112,17 @@ SELECT rows, blocked, partitions, status, notes FROM retention.runs WHERE policy
 DELETE FROM disputes;
 CALL retention.run('invoices', timestamptz '2024-08-01 00:00+00');
 SELECT tableoid::regclass AS partition, count(*) FROM invoices GROUP BY 1 ORDER BY 1;
--- the now empty 2023 partition is dropped; the foreign key itself is still there
+-- a foreign key declared on a partition itself would need DROP ... CASCADE: rows instead
+CREATE TABLE credit_notes (id int PRIMARY KEY, invoice int, issued date,
+                           FOREIGN KEY (invoice, issued) REFERENCES invoices_2024 (id, issued));
 CALL retention.run('invoices', timestamptz '2025-08-01 00:00+00');
-SELECT c.relname FROM pg_class c WHERE c.relname LIKE 'invoices_%' AND c.relkind = 'r' ORDER BY 1;
-SELECT conname, confrelid::regclass FROM pg_constraint WHERE conrelid = 'disputes'::regclass AND contype = 'f';
+SELECT c.relname, (SELECT count(*) FROM invoices i WHERE i.tableoid = c.oid) AS rows
+  FROM pg_class c WHERE c.relname LIKE 'invoices_%' AND c.relkind = 'r' ORDER BY 1;
+SELECT conrelid::regclass, conname, confrelid::regclass FROM pg_constraint
+ WHERE conrelid IN ('disputes'::regclass, 'credit_notes'::regclass) AND contype = 'f' ORDER BY 1, 2;
 SELECT rows, blocked, partitions, status FROM retention.runs WHERE policy_id = :inv ORDER BY run_id;
 SELECT retention.drop_policy(:inv);
-DROP TABLE disputes, invoices;
+DROP TABLE credit_notes, disputes, invoices;
 
 -- something else depends on an expired partition (a view on it): no DROP ... CASCADE, rows instead
 CREATE TABLE metrics (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);

@@ -111,6 +111,8 @@ typedef struct RtPartRun
 	char	   *why_rows;		/* why current goes by rows after all */
 } RtPartRun;
 
+static char *rt_foreign_key_into(Oid leaf, bool own_only);
+
 /* Compares two anchor values of one type. */
 static int
 rt_anchor_cmp(Datum a, Datum b, RtAnchorType anchor_type)
@@ -300,25 +302,18 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 		return psprintf("the owner of %s does not own it and its partitioned table",
 						rt_relation_name(r->policy->relid));
 
-	/* a foreign key into a partition with rows: DETACH would have to check them all, DROP cannot */
-	if (rt_spi_execute("WITH RECURSIVE up AS ("
-					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_constraint c"
-					   "  WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) $1"
-					   "    AND c.conrelid OPERATOR(pg_catalog.<>) $1"
-					   " UNION ALL"
-					   " SELECT p.oid, p.conname, p.conrelid, p.conparentid FROM pg_catalog.pg_constraint p"
-					   "   JOIN up ON p.oid OPERATOR(pg_catalog.=) up.conparentid)"
-					   " SELECT up.conname, up.conrelid::pg_catalog.regclass::pg_catalog.text FROM up"
-					   "  WHERE up.conparentid OPERATOR(pg_catalog.=) 0 ORDER BY up.oid LIMIT 1",
-					   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the foreign keys that reference %s", name);
-	if (SPI_processed > 0)
+	/*
+	 * A foreign key declared on the partition itself cannot survive a DROP
+	 * RESTRICT.  One inherited from a foreign key on the partitioned table
+	 * is DETACH's business: it refuses while rows of the partition are
+	 * still referenced, and the partition then goes by rows.
+	 */
+	if (r->policy->partition_action == RT_PARTITION_DROP)
 	{
-		char	   *conname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		char	   *conrel = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		char	   *fk = rt_foreign_key_into(leaf, true);
 
-		if (rt_query_bool(psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s)", name), 0, NULL, NULL))
-			return psprintf("foreign key %s of table %s references it", quote_identifier(conname), conrel);
+		if (fk != NULL)
+			return psprintf("%s references it", fk);
 	}
 
 	/* what DROP ... RESTRICT would refuse to drop it for (no CASCADE, ever) */
@@ -372,6 +367,39 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 	return rt_data_obstacle(r, leaf, name);
 }
 
+/*
+ * Describes a foreign key that references a partition ("foreign key F of
+ * table T"), naming the key as declared (on the partitioned table, for one
+ * that PostgreSQL copied to each partition); only keys declared on the
+ * partition itself with own_only.  Returns NULL when there is none.
+ */
+static char *
+rt_foreign_key_into(Oid leaf, bool own_only)
+{
+	Oid			types[2] = {OIDOID, BOOLOID};
+	Datum		values[2] = {ObjectIdGetDatum(leaf), BoolGetDatum(own_only)};
+	bool		isnull;
+
+	if (rt_spi_execute("WITH RECURSIVE up AS ("
+					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_constraint c"
+					   "  WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) $1"
+					   "    AND c.conrelid OPERATOR(pg_catalog.<>) $1"
+					   "    AND (NOT $2 OR c.conparentid OPERATOR(pg_catalog.=) 0)"
+					   " UNION ALL"
+					   " SELECT p.oid, p.conname, p.conrelid, p.conparentid FROM pg_catalog.pg_constraint p"
+					   "   JOIN up ON p.oid OPERATOR(pg_catalog.=) up.conparentid)"
+					   " SELECT up.conname, up.conrelid FROM up"
+					   "  WHERE up.conparentid OPERATOR(pg_catalog.=) 0 ORDER BY up.oid LIMIT 1",
+					   2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys that reference relation %u", leaf);
+	if (SPI_processed == 0)
+		return NULL;
+	return psprintf("foreign key %s of table %s",
+					quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+					rt_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+																	SPI_tuptable->tupdesc, 2, &isnull))));
+}
+
 /* Records in the run's notes (and tells a manual caller) that a partition went by rows, and why. */
 static void
 rt_note_rows(RtPartRun *r, const char *name, const char *why)
@@ -382,6 +410,24 @@ rt_note_rows(RtPartRun *r, const char *name, const char *why)
 	rt_runlog_note(r->run_id, note);
 	if (strcmp(r->options->trigger, "manual") == 0)
 		ereport(NOTICE, (errmsg("%s", note)));
+}
+
+/*
+ * Returns what to note when removing the current partition failed with
+ * edata: for a foreign key violation (DETACH found referenced rows), the
+ * key, without the DETAIL that quotes them; else the error's message.
+ */
+static char *
+rt_why(RtPartRun *r, const ErrorData *edata)
+{
+	if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
+	{
+		char	   *fk = rt_foreign_key_into(r->current->relid, false);
+
+		if (fk != NULL)
+			return psprintf("rows of it are still referenced through %s", fk);
+	}
+	return edata->message;
 }
 
 /* Applies the settings a partition step runs with, at a new GUC nesting level. */
@@ -750,7 +796,7 @@ rt_remove_one(RtPartRun *r)
 		{
 			if (rt_part_is_interrupt(edata))
 				return edata;
-			rt_note_rows(r, c->name, edata->message);
+			rt_note_rows(r, c->name, rt_why(r, edata));
 			FreeErrorData(edata);
 			return NULL;
 		}
@@ -766,7 +812,7 @@ rt_remove_one(RtPartRun *r)
 				return r->detach_error;
 			if (!pending && !r->detached)
 			{
-				rt_note_rows(r, c->name, r->detach_error->message);
+				rt_note_rows(r, c->name, rt_why(r, r->detach_error));
 				return NULL;
 			}
 		}
@@ -782,7 +828,7 @@ rt_remove_one(RtPartRun *r)
 	if (!r->detached)
 	{
 		/* nothing changed: the batches take its rows */
-		rt_note_rows(r, c->name, edata->message);
+		rt_note_rows(r, c->name, rt_why(r, edata));
 		FreeErrorData(edata);
 		return NULL;
 	}
@@ -793,7 +839,7 @@ rt_remove_one(RtPartRun *r)
 
 		if (again == NULL)
 		{
-			rt_note_rows(r, c->name, edata->message);
+			rt_note_rows(r, c->name, rt_why(r, edata));
 			FreeErrorData(edata);
 			return NULL;
 		}
