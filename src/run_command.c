@@ -45,15 +45,18 @@ static void
 rt_procedure_at_top_level(void (*fn) (void *), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext connected_from;
 
 	SPI_finish();
+	/* SPI_finish returns to where the connection was opened: open the new one from there */
+	connected_from = CurrentMemoryContext;
 	MemoryContextSwitchTo(cxt);
 #if PG_VERSION_NUM >= 140000
 	/* the snapshot SPI took for the procedure's portal must not outlive a commit in fn */
 	ForgetPortalSnapshots();
 #endif
 	fn(arg);
-	MemoryContextSwitchTo(cxt);
+	MemoryContextSwitchTo(connected_from);
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	MemoryContextSwitchTo(cxt);
 }

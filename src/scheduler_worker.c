@@ -204,13 +204,16 @@ static void
 rt_worker_at_top_level(void (*fn) (void *), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext connected_from;
 
 	while (ActiveSnapshotSet())
 		PopActiveSnapshot();
 	SPI_finish();
+	/* SPI_finish returns to where the connection was opened: open the new one from there */
+	connected_from = CurrentMemoryContext;
 	MemoryContextSwitchTo(cxt);
 	fn(arg);
-	MemoryContextSwitchTo(cxt);
+	MemoryContextSwitchTo(connected_from);
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	MemoryContextSwitchTo(cxt);
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -395,8 +398,12 @@ static bool
 rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 {
 	volatile bool ran = false;
+	MemoryContext visit_cxt = AllocSetContextCreate(cxt, "pg_retention policy visit",
+													ALLOCSET_SMALL_SIZES);
 
 	rt_worker_begin(cxt);
+	/* the run outlives the SPI connection, which at_top_level closes and opens again */
+	MemoryContextSwitchTo(visit_cxt);
 	PG_TRY();
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -452,6 +459,8 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 		ran = true;
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(visit_cxt);
 	return ran;
 }
 
