@@ -75,6 +75,22 @@ SELECT rows, partitions, status FROM retention.runs WHERE policy_id = :lg;
 SELECT retention.drop_policy(:lg);
 DROP TABLE logs;
 
+-- retention.partition_row_count = estimate: the rows of an analyzed partition are taken
+-- from pg_class.reltuples instead of being counted, and the audit entry says so
+CREATE TABLE sensors (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+CREATE TABLE sensors_2024_01 PARTITION OF sensors FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE sensors_2024_02 PARTITION OF sensors FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+INSERT INTO sensors SELECT timestamptz '2024-01-01' + g * interval '1 hour', g FROM generate_series(0, 999) g;
+ANALYZE sensors_2024_01;
+SELECT retention.add_policy('sensors', '30 days', 'at') AS sn \gset
+SET retention.partition_row_count = estimate;
+CALL retention.run('sensors', timestamptz '2024-04-15 00:00+00');
+RESET retention.partition_row_count;
+SELECT tbl, rows, details->>'rows_estimated' AS estimated FROM retention.audit
+ WHERE event = 'partition_dropped' AND tbl LIKE 'public.sensors%' ORDER BY seq;
+SELECT retention.drop_policy(:sn);
+DROP TABLE sensors;
+
 -- detach and keep: the partitions leave the table with their rows, into schema archive
 CREATE SCHEMA archive;
 CREATE TABLE calls (id int, at timestamptz NOT NULL) PARTITION BY RANGE (at);

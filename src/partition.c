@@ -380,9 +380,14 @@ rt_foreign_key_into(Oid leaf, bool own_only)
 	Datum		values[2] = {ObjectIdGetDatum(leaf), BoolGetDatum(own_only)};
 	bool		isnull;
 
+	/* found through pg_depend, which is indexed on the referenced table (pg_constraint is not) */
 	if (rt_spi_execute("WITH RECURSIVE up AS ("
-					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_constraint c"
-					   "  WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) $1"
+					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_depend d"
+					   "   JOIN pg_catalog.pg_constraint c ON c.oid OPERATOR(pg_catalog.=) d.objid"
+					   "  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					   "    AND d.refobjid OPERATOR(pg_catalog.=) $1"
+					   "    AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass"
+					   "    AND c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) $1"
 					   "    AND c.conrelid OPERATOR(pg_catalog.<>) $1"
 					   "    AND (NOT $2 OR c.conparentid OPERATOR(pg_catalog.=) 0)"
 					   " UNION ALL"
@@ -576,6 +581,46 @@ rt_step_find(RtPartRun *r)
 }
 
 /*
+ * Returns the rows of a detached partition, counted, or estimated from
+ * pg_class.reltuples (*estimated set) when retention.partition_row_count
+ * says so and the partition has been vacuumed or analyzed: counting reads
+ * the whole partition, which for cold data means reading it from disk
+ * only to know how much is dropped.
+ */
+static int64
+rt_partition_rows(RtPartCandidate *c, bool *estimated)
+{
+	bool		isnull;
+
+	*estimated = false;
+	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE)
+	{
+		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
+		float4		reltuples = -1;
+
+		if (HeapTupleIsValid(tuple))
+		{
+			reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
+			ReleaseSysCache(tuple);
+		}
+#if PG_VERSION_NUM < 140000
+		/* before 14, 0 also meant "never vacuumed or analyzed" */
+		if (reltuples == 0)
+			reltuples = -1;
+#endif
+		if (reltuples >= 0)
+		{
+			*estimated = true;
+			return (int64) reltuples;
+		}
+	}
+	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", c->name),
+					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows of %s", c->name);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * Finishes the removal of the current partition, detached in this
  * transaction or an earlier one: checks it again under an ACCESS EXCLUSIVE
  * lock, counts its rows, drops it or moves it to the detach schema, and
@@ -588,7 +633,7 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 	RtPartCandidate *c = r->current;
 	char	   *why;
 	int64		rows;
-	bool		isnull;
+	bool		estimated;
 	char	   *kept_as = NULL;
 	StringInfoData details;
 
@@ -600,10 +645,7 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s", why)));
-	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", c->name),
-					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not count the rows of %s", c->name);
-	rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rows = rt_partition_rows(c, &estimated);
 
 	if (r->policy->partition_action == RT_PARTITION_DROP)
 		rt_part_utility_spi(psprintf("DROP TABLE %s RESTRICT", c->name));
@@ -627,6 +669,8 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 					 c->concurrent ? "true" : "false");
 	if (kept_as != NULL)
 		appendStringInfo(&details, ", \"kept_as\": %s", rt_json_quote(kept_as));
+	if (estimated)
+		appendStringInfoString(&details, ", \"rows_estimated\": true");
 	appendStringInfoChar(&details, '}');
 	rt_audit_append_named(kept_as ? "partition_detached" : "partition_dropped", c->name, rows,
 						  details.data);

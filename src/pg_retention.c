@@ -34,6 +34,15 @@ int			rt_min_keep_seconds = 3600;
 /* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
 int			rt_batch_pause_ms = 0;
 
+/* retention.partition_row_count: count the rows of a partition removed whole, or estimate them */
+int			rt_partition_row_count = RT_ROW_COUNT_EXACT;
+
+static const struct config_enum_entry rt_row_count_options[] = {
+	{"exact", RT_ROW_COUNT_EXACT, false},
+	{"estimate", RT_ROW_COUNT_ESTIMATE, false},
+	{NULL, 0, false}
+};
+
 /* retention.enabled: the scheduler starts runs at all */
 bool		rt_enabled = true;
 
@@ -76,6 +85,12 @@ rt_define_session_gucs(void)
 							"Applies between batches that commit separately.",
 							&rt_batch_pause_ms, 0, 0, 60000,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomEnumVariable("retention.partition_row_count",
+							 "How the rows of a partition removed whole are counted for the run record and the audit trail.",
+							 "exact counts them (a scan of the partition); estimate takes pg_class.reltuples "
+							 "when the partition has been vacuumed or analyzed, and counts otherwise.",
+							 &rt_partition_row_count, RT_ROW_COUNT_EXACT, rt_row_count_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /* Defines the settings of the scheduler; all of them are reloaded on SIGHUP. */
