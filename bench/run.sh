@@ -41,7 +41,7 @@ if ((quick)); then
   mask_rows=200000; part_rows=50000; idle_secs=10; idle_tps_secs=8
 else
   : "${rounds:=3}"
-  del_rows=2000000; pgb_scale=10; pgb_rows=600000; pgb_secs=15; anon_rows=600000
+  del_rows=2000000; pgb_scale=10; pgb_rows=600000; pgb_secs=12; anon_rows=400000
   mask_rows=1000000; part_rows=750000; idle_secs=30; idle_tps_secs=15
 fi
 batch=10000
@@ -89,6 +89,7 @@ q "SELECT retention.create_key() IS NOT NULL" >/dev/null
 pgbench_bin=$bindir/pgbench; [[ -x $pgbench_bin ]] || pgbench_bin=$(command -v pgbench)
 has_partman=$(q "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_partman'")
 started=$(date -u '+%Y-%m-%d %H:%M UTC'); t_start=$(now_ms)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------------------
 # 1. delete throughput and WAL per row
@@ -460,7 +461,15 @@ bench_idle() {
     for i in $(rotate 2 "$r"); do
       if ((i == 0)); then sed -i "/^shared_preload_libraries = 'pg_retention'/d" "$pgconf"
       else echo "shared_preload_libraries = 'pg_retention'" >>"$pgconf"; fi
-      restart; sleep 2
+      restart
+      # steady state: the worker's first pass after a start (1,000 cold relations) is over
+      local k
+      for ((k = 0; k < 60; k++)); do
+        [[ $(psql_ -d postgres -t -A -c "SELECT count(*) FROM pg_stat_activity
+              WHERE backend_type = 'pg_retention worker' AND state = 'active'") == 0 ]] && break
+        sleep 0.5
+      done
+      sleep 2
       rt_as_postgres "$pgbench_bin" -h "$cluster" -p "$port" -c 2 -j 2 -T "$idle_tps_secs" idle >"$work/idle.txt" 2>&1
       tps[$i]+="$(awk '/^tps = / {print $3; exit}' "$work/idle.txt") "
     done
@@ -470,7 +479,7 @@ bench_idle() {
   off=$(median ${tps[0]}); on=$(median ${tps[1]})
   ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
   section "## 6. Idle cost: 1,000 policies with nothing due" ""
-  section "One database with 1,000 tables of 10 fresh rows, each with a delete policy (30 days) and an index on its anchor, so every pass finds nothing due. Worker CPU is user + system time from /proc over ${idle_secs} s at \`retention.naptime = 1s\` (one pass a second). pgbench (TPC-B-like, scale 2, 2 clients, ${idle_tps_secs} s, in the same database) with pg_retention in \`shared_preload_libraries\` (launcher and worker running, default naptime 60 s) and without, the server restarted each time; median of $rounds runs each, alternating." ""
+  section "One database with 1,000 tables of 10 fresh rows, each with a delete policy (30 days) and an index on its anchor, so every pass finds nothing due. Worker CPU is user + system time from /proc over ${idle_secs} s at \`retention.naptime = 1s\` (one pass a second). pgbench (TPC-B-like, scale 2, 2 clients, ${idle_tps_secs} s, in the same database) with pg_retention in \`shared_preload_libraries\` (launcher and worker running, default naptime 60 s, pgbench started once the worker's first pass after the restart is over) and without, the server restarted each time; median of $rounds runs each, alternating." ""
   section "| measure | value |" "|---|---:|"
   section "$(awk -v w0="$w0" -v w1="$w1" -v l0="$l0" -v l1="$l1" -v clk="$clk" -v p="$passes" -v s="$idle_secs" -v runs="$runs" 'BEGIN {
     w = (w1 - w0) / clk; l = (l1 - l0) / clk
@@ -505,7 +514,7 @@ mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)
   echo "- Machine: $cpu, $(nproc) cores, $mem RAM, $(uname -sr)"
   echo "- PostgreSQL: $("$bindir/postgres" --version | sed 's/^postgres (PostgreSQL) //'); pg_retention $(q "SELECT extversion FROM pg_extension WHERE extname = 'pg_retention'")"
   echo "- Settings: shared_buffers 512MB, max_wal_size 8GB, checkpoint_timeout 1h, autovacuum off, jit off, no parallel query; synchronous_commit on"
-  echo "- Run: $started, $((elapsed / 60)) min $((elapsed % 60)) s"
+  echo "- Run: $started, $((elapsed / 60)) min $((elapsed % 60)) s; load average (1, 5, 15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
   echo
   echo "## Targets"
   echo

@@ -68,28 +68,46 @@
 /* the window never holds more than this many batches' worth of rows */
 #define RT_WINDOW_BATCHES 4
 
+/* expired rows below this share of the table are read in anchor order */
+#define RT_ANCHOR_ORDER_SHARE 0.10
+
 /*
- * Asks the planner how it would find the expired rows of a target: an
- * index scan means few have expired, so walking the anchor index is
- * cheapest; anything else (a sequential or bitmap scan) means the heap
- * should be read in order.
+ * Asks the planner how it would fetch the expired rows of a target (their
+ * ctid, as a batch does, so that an index-only scan of the anchor cannot
+ * stand in for reading the rows).  Walking the anchor index pays off when
+ * the planner itself would take a plain index scan (few rows, or rows laid
+ * out in anchor order), or when it estimates that under a tenth of the
+ * table has expired; otherwise reading the heap in order reads each page
+ * once.  The plan type alone misleads: a table that fits in memory gets a
+ * bitmap scan for half its rows, which in anchor order would cost a random
+ * fetch per row.
  */
 static bool
 rt_planner_prefers_index(RtTarget *t)
 {
 	Oid			argtypes[1] = {rt_anchor_type_oid(t->anchor_type)};
 	Datum		values[1] = {t->cutoff};
-	char	   *sql = psprintf("EXPLAIN (COSTS OFF) SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s",
+	char	   *sql = psprintf("EXPLAIN SELECT t.ctid FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s",
 							   t->relname, t->anchor,
 							   t->pending ? " AND " : "", t->pending ? t->pending : "");
 	bool		isnull;
 	char	   *line;
+	char	   *rows;
+	double		expired;
+	double		total = t->rows_per_block * t->nblocks;
 
 	if (rt_spi_execute(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_UTILITY ||
 		SPI_processed == 0)
 		return false;
 	line = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	return strncmp(line, "Index Scan", 10) == 0 || strncmp(line, "Index Only Scan", 15) == 0;
+	if (strncmp(line, "Index Scan", 10) == 0)
+		return true;
+	if (strncmp(line, "Seq Scan", 8) == 0 && strstr(line, "Filter") != NULL)
+		return false;
+	rows = strstr(line, "rows=");
+	if (rows == NULL || total <= 0 || sscanf(rows, "rows=%lf", &expired) != 1)
+		return false;
+	return expired < RT_ANCHOR_ORDER_SHARE * total;
 }
 
 /*

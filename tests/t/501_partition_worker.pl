@@ -70,6 +70,8 @@ is($q->(qq{SELECT sum(rows) >= $old AND sum(partitions) = $whole AND bool_and(st
            FROM retention.runs WHERE policy_id = $pid}), 't', 'the worker runs record the rows and partitions');
 is($q->(q{SELECT count(*) FROM pg_inherits WHERE inhdetachpending}), 0, 'no detach is left pending');
 
+my ($ret, $out, $err);
+
 # pg_partman: monthly partitions from 2024-01, its DEFAULT partition, data in January to June 2024
 SKIP:
 {
@@ -87,7 +89,7 @@ SKIP:
 		SELECT retention.add_policy('pm', '3 months', 'at', batch_size => 500);
 	});
 	is($q->(q{SELECT count(*) FROM pm_default}), 0, 'pg_partman made a DEFAULT partition');
-	my ($ret, $out, $err) = $node->psql('postgres', q{CALL retention.run('pm', timestamptz '2024-06-15 00:00+00')});
+	($ret, $out, $err) = $node->psql('postgres', q{CALL retention.run('pm', timestamptz '2024-06-15 00:00+00')});
 	like($err, qr/1776 rows deleted \(2 partitions removed whole\)/,
 		'January and February (2024) go whole, March up to the 15th by rows');
 	is($q->(q{SELECT string_agg(details->>'partition' || ':' || rows || ':' || (details->>'concurrently'), ',' ORDER BY seq)
@@ -99,6 +101,39 @@ SKIP:
 	($ret, $out, $err) = $node->psql('postgres', q{SELECT partman.run_maintenance('public.pm')});
 	is($ret, 0, "pg_partman's maintenance still runs");
 }
+
+# a concurrent detach cancelled in its second transaction leaves the partition "detach
+# pending"; the next run finishes the detach and drops it
+$node->append_conf('postgresql.conf', 'retention.enabled = off');
+$node->reload;
+$q->(q{
+	CREATE TABLE pend (id int, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+	CREATE TABLE pend_2024_01 PARTITION OF pend FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2024-02-01 00:00+00');
+	CREATE TABLE pend_2024_02 PARTITION OF pend FOR VALUES FROM ('2024-02-01 00:00+00') TO ('2024-03-01 00:00+00');
+	INSERT INTO pend SELECT g, timestamptz '2024-01-01 00:00+00' + g * interval '1 hour' FROM generate_series(0, 1000) g;
+	SELECT retention.add_policy('pend', '30 days', 'at');
+});
+my $old_reader = $node->background_psql('postgres');
+$old_reader->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$old_reader->query_safe('SELECT count(*) FROM pend');
+my $detacher = $node->background_psql('postgres', on_error_stop => 0);
+$detacher->query_until(qr/sent/, "\\echo sent\nALTER TABLE pend DETACH PARTITION pend_2024_01 CONCURRENTLY;\n");
+ok(defined poll_until($node, 'postgres',
+	q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE pend DETACH%' AND wait_event = 'virtualxid'}, '1', 60),
+	'a hand-made concurrent detach waits for the old reader');
+$q->(q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE pend DETACH%'});
+ok(defined poll_until($node, 'postgres',
+	q{SELECT count(*) FROM pg_inherits WHERE inhrelid = 'pend_2024_01'::regclass AND inhdetachpending}, '1', 30),
+	'cancelled, it leaves the partition detach pending');
+$detacher->quit;
+$old_reader->query_safe('COMMIT');
+$old_reader->quit;
+($ret, $out, $err) = $node->psql('postgres', q{CALL retention.run('pend', timestamptz '2024-03-15 00:00+00')});
+like($err, qr/744 rows deleted \(1 partition removed whole\)/, 'the run finishes the detach and drops January');
+is($q->(q{SELECT count(*) FROM pg_class WHERE relname = 'pend_2024_01'}), 0, 'January is gone');
+is($q->(q{SELECT (details->>'concurrently') || ':' || rows FROM retention.audit
+           WHERE event = 'partition_dropped' AND tbl = 'public.pend_2024_01'}), 'false:744', 'and audited');
+is($q->(q{SELECT count(*) FROM pend WHERE at < timestamptz '2024-02-14 00:00+00'}), 0, 'no expired row is left');
 
 unlike(slurp_file($node->logfile), qr/WARNING|PANIC|TRAP/, 'no warning in the server log');
 $node->stop;
