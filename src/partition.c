@@ -108,7 +108,6 @@ typedef struct RtPartRun
 	RtRunStats	stats;			/* the run's counters with the current partition removed */
 	bool		detached;		/* current was detached in an earlier transaction */
 	ErrorData  *detach_error;	/* what the concurrent detach ran into */
-	char	   *why_rows;		/* why current goes by rows after all */
 } RtPartRun;
 
 static char *rt_foreign_key_into(Oid leaf, bool own_only);
