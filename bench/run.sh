@@ -42,7 +42,7 @@ if ((quick)); then
 else
   : "${rounds:=3}"
   del_rows=2000000; pgb_scale=10; pgb_rows=600000; pgb_secs=12; anon_rows=400000
-  mask_rows=1000000; part_rows=750000; idle_secs=30; idle_tps_secs=15
+  mask_rows=1000000; part_rows=500000; idle_secs=30; idle_tps_secs=10
 fi
 batch=10000
 pause_ms=100
@@ -426,7 +426,7 @@ bench_partitions() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 bench_idle() {
-  log "6. idle cost (1,000 idle policies; ${idle_secs}s of CPU, pgbench ${idle_tps_secs}s x $((2 * rounds)))"
+  log "6. idle cost (1,000 idle policies; ${idle_secs}s of CPU, pgbench ${idle_tps_secs}s x $((2 * rounds + 4)))"
   psql_ -d postgres -c "CREATE DATABASE idle" >/dev/null
   psql_ -d idle -c "CREATE EXTENSION pg_retention" >/dev/null
   psql_ -d idle -c "DO \$\$BEGIN
@@ -457,7 +457,8 @@ bench_idle() {
   sed -i "/^retention.naptime = '1s'/d" "$pgconf"
   declare -A tps
   local r i
-  for ((r = 0; r < rounds; r++)); do
+  local idle_rounds=$((rounds + 2))
+  for ((r = 0; r < idle_rounds; r++)); do
     for i in $(rotate 2 "$r"); do
       if ((i == 0)); then sed -i "/^shared_preload_libraries = 'pg_retention'/d" "$pgconf"
       else echo "shared_preload_libraries = 'pg_retention'" >>"$pgconf"; fi
@@ -470,7 +471,7 @@ bench_idle() {
         sleep 0.5
       done
       sleep 2
-      rt_as_postgres "$pgbench_bin" -h "$cluster" -p "$port" -c 2 -j 2 -T "$idle_tps_secs" idle >"$work/idle.txt" 2>&1
+      rt_as_postgres "$pgbench_bin" -h "$cluster" -p "$port" -S -c 2 -j 2 -T "$idle_tps_secs" idle >"$work/idle.txt" 2>&1
       tps[$i]+="$(awk '/^tps = / {print $3; exit}' "$work/idle.txt") "
     done
   done
@@ -479,7 +480,7 @@ bench_idle() {
   off=$(median ${tps[0]}); on=$(median ${tps[1]})
   ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
   section "## 6. Idle cost: 1,000 policies with nothing due" ""
-  section "One database with 1,000 tables of 10 fresh rows, each with a delete policy (30 days) and an index on its anchor, so every pass finds nothing due. Worker CPU is user + system time from /proc over ${idle_secs} s at \`retention.naptime = 1s\` (one pass a second). pgbench (TPC-B-like, scale 2, 2 clients, ${idle_tps_secs} s, in the same database) with pg_retention in \`shared_preload_libraries\` (launcher and worker running, default naptime 60 s, pgbench started once the worker's first pass after the restart is over) and without, the server restarted each time; median of $rounds runs each, alternating." ""
+  section "One database with 1,000 tables of 10 fresh rows, each with a delete policy (30 days) and an index on its anchor, so every pass finds nothing due. Worker CPU is user + system time from /proc over ${idle_secs} s at \`retention.naptime = 1s\` (one pass a second). pgbench (select-only, so that any cost per transaction shows, scale 2, 2 clients, ${idle_tps_secs} s, in the same database) with pg_retention in \`shared_preload_libraries\` (launcher and worker running, default naptime 60 s, pgbench started once the worker's first pass after the restart is over) and without, the server restarted each time; median of $idle_rounds runs each, alternating." ""
   section "| measure | value |" "|---|---:|"
   section "$(awk -v w0="$w0" -v w1="$w1" -v l0="$l0" -v l1="$l1" -v clk="$clk" -v p="$passes" -v s="$idle_secs" -v runs="$runs" 'BEGIN {
     w = (w1 - w0) / clk; l = (l1 - l0) / clk
