@@ -16,6 +16,7 @@ OBJS = \
 	src/ddl_guard.o \
 	src/fk_guard.o \
 	src/purge.o \
+	src/partition.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
@@ -49,11 +50,12 @@ SHLIB_LINK += -lsodium
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 40_subjects 41_owner_code \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
+	50_perf_partition \
 	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
-ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app \
+ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app perf_detach_concurrently \
 	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge sec_table_swap sec_stranger_no_queue
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 

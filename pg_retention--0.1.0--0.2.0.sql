@@ -68,24 +68,7 @@ ALTER TABLE retention.subject_link_catalog DROP CONSTRAINT IF EXISTS subject_lin
 -- A row a constraint or trigger refuses is isolated, left in place and
 -- counted; the run is then recorded as failed with the first refusal.
 ALTER TABLE retention.run_history ADD COLUMN refused bigint NOT NULL DEFAULT 0;
-
-DROP VIEW retention.runs;
-
--- a run's error can quote its table's data: each role sees the runs of tables it may read
-CREATE VIEW retention.runs AS
-    SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
-           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger
-      FROM retention.run_history h
-     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
-        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
-                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
-        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
-
-COMMENT ON VIEW retention.runs IS
-'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run.';
-
-GRANT SELECT ON retention.runs TO PUBLIC;
+-- (retention.runs shows it: the view is made again below, with the columns of partitions)
 
 ------------------------------------------------------------------------
 -- Audit anchors: a chain head kept outside the database
@@ -143,3 +126,89 @@ COMMENT ON FUNCTION retention.mask_pseudonym(text, text) IS
 -- the engine masks through retention.mask_pseudonym, which needs no grant
 REVOKE ALL ON FUNCTION retention.pseudonym(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.pseudonym(text, text) TO retention_officer;
+
+------------------------------------------------------------------------
+-- Partitions wholly before the cutoff are removed whole
+------------------------------------------------------------------------
+
+ALTER TABLE retention.policy_catalog
+    ADD COLUMN partition_action text NOT NULL DEFAULT 'drop'
+        CHECK (partition_action IN ('drop', 'detach', 'rows')),
+    ADD COLUMN detach_schema name;
+
+DROP FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text);
+
+CREATE FUNCTION retention.add_policy(
+    tbl regclass,
+    keep interval,
+    after name,
+    action text DEFAULT 'delete',
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_add_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name) IS
+'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. On a partitioned table, partition_action (delete policies only) says what happens to a partition wholly before the cutoff: drop (NULL, the default: detached and dropped), detach (detached and kept, moved to detach_schema if given) or rows (deleted by batches like any other rows). Errors: 22023 keep not positive or below retention.min_keep, unknown action or partition_action, bad batch_size or time zone, detach_schema without partition_action detach; 3F000 detach_schema missing; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner, or no CREATE on detach_schema.';
+
+DROP FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean);
+
+CREATE FUNCTION retention.alter_policy(
+    policy_id bigint,
+    keep interval DEFAULT NULL,
+    after name DEFAULT NULL,
+    action text DEFAULT NULL,
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    enabled boolean DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_alter_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean, text, name) IS
+'Changes fields of a policy; a NULL argument leaves its field as it is. columns => ''{}'' clears the column list, batch_size => 0 returns to retention.batch_size, basis => '''' clears the basis, detach_schema => '''' clears the schema that keeps detached partitions. Errors: 42704 unknown policy, and those of add_policy.';
+
+DROP VIEW retention.policies;
+
+CREATE VIEW retention.policies AS
+    SELECT policy_id, relid AS tbl, keep, anchor AS after, action, columns, batch_size,
+           basis, time_zone, enabled, created_at, created_by, partition_action, detach_schema
+      FROM retention.policy_catalog;
+
+COMMENT ON VIEW retention.policies IS
+'Declared retention policies: table, retention period (keep), anchor column (after), action, masked columns, batch size, legal basis, time zone of the cutoff, enabled flag, who declared it when, and what a delete policy does with partitions wholly before its cutoff (partition_action: drop, detach or rows; detach_schema: where detached partitions are kept).';
+
+GRANT SELECT ON retention.policies TO PUBLIC;
+
+-- partitions removed whole by a run, and why a partition past the cutoff went by rows
+ALTER TABLE retention.run_history
+    ADD COLUMN partitions bigint NOT NULL DEFAULT 0,
+    ADD COLUMN notes text;
+
+DROP VIEW retention.runs;
+
+-- a run's error can quote its table's data: each role sees the runs of tables it may read
+CREATE VIEW retention.runs AS
+    SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
+           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger,
+           partitions, notes
+      FROM retention.run_history h
+     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
+                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+
+COMMENT ON VIEW retention.runs IS
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run; partitions removed whole (dropped or detached; their rows are counted in rows) and notes on partitions wholly past the cutoff that went by rows instead, and why.';
+
+GRANT SELECT ON retention.runs TO PUBLIC;

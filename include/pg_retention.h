@@ -24,6 +24,15 @@
 extern int	rt_batch_size;			/* rows per batch */
 extern int	rt_lock_timeout_ms;		/* lock_timeout applied to each batch */
 extern int	rt_min_keep_seconds;	/* smallest retention period accepted */
+extern int	rt_batch_pause_ms;		/* pause between two batches of a run */
+extern int	rt_partition_row_count;	/* how the rows of a partition removed whole are counted */
+
+/* Values of retention.partition_row_count. */
+typedef enum RtRowCount
+{
+	RT_ROW_COUNT_EXACT,			/* count(*) of the detached partition */
+	RT_ROW_COUNT_ESTIMATE		/* pg_class.reltuples, when the partition has been analyzed */
+} RtRowCount;
 
 /* Ownership test for a relation, spelled the same on every version. */
 #if PG_VERSION_NUM >= 160000
@@ -35,5 +44,13 @@ extern int	rt_min_keep_seconds;	/* smallest retention period accepted */
 
 /* Privilege test on a relation, spelled the same on every version. */
 #define rt_class_aclcheck(relid, roleid, mode) pg_class_aclcheck((relid), (roleid), (mode))
+
+/* Privilege test on a schema, spelled the same on every version. */
+#if PG_VERSION_NUM >= 160000
+#define rt_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#else
+#define rt_namespace_aclcheck(nspid, roleid, mode) pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
 
 #endif							/* PG_RETENTION_H */

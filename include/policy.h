@@ -21,6 +21,17 @@ typedef enum RtAction
 	RT_ACTION_ANONYMIZE
 } RtAction;
 
+/*
+ * What a delete policy does with a partition that lies wholly before its
+ * cutoff (partition.c); anonymize policies never remove partitions.
+ */
+typedef enum RtPartitionAction
+{
+	RT_PARTITION_DROP,			/* detach it and drop it */
+	RT_PARTITION_DETACH,		/* detach it and keep it, moved to detach_schema if set */
+	RT_PARTITION_ROWS			/* no partition is removed whole: rows go by batches */
+} RtPartitionAction;
+
 typedef struct RtPolicy
 {
 	int64		policy_id;
@@ -33,10 +44,15 @@ typedef struct RtPolicy
 	char	   *basis;			/* legal basis or reason, may be NULL */
 	char	   *time_zone;		/* zone in which the cutoff is computed */
 	bool		enabled;
+	RtPartitionAction partition_action;
+	char	   *detach_schema;	/* RT_PARTITION_DETACH: schema of kept partitions, NULL = their own */
 } RtPolicy;
 
 /* Returns the SQL name of an action. */
 extern const char *rt_action_name(RtAction action);
+
+/* Returns the SQL name of a partition action: drop, detach or rows. */
+extern const char *rt_partition_action_name(RtPartitionAction action);
 
 /*
  * Returns the policies (RtPolicy *), enabled ones or all, every one or those declared

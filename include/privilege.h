@@ -93,6 +93,9 @@ extern int	rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *valu
 extern int	rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 								bool read_only, long count);
 
+/* SPI_prepare_cursor (cursor_options: CURSOR_OPT_*) under rt_safe_path_begin(), as rt_spi_prepare. */
+extern SPIPlanPtr rt_spi_prepare_cursor(const char *sql, int nargs, Oid *argtypes, int cursor_options);
+
 /* SPI_prepare under rt_safe_path_begin(), leaving CurrentMemoryContext as it was; NULL on failure. */
 extern SPIPlanPtr rt_spi_prepare(const char *sql, int nargs, Oid *argtypes);
 

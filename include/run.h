@@ -27,6 +27,16 @@ typedef struct RtRunOptions
 	void		(*next_transaction) (void);
 	TimestampTz deadline;		/* stop after the batch that passes it; 0 = none */
 	const char *trigger;		/* "manual" or "worker", recorded with the run */
+
+	/*
+	 * Runs fn(arg) where a statement may end the transaction by itself
+	 * (ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY): at the top level,
+	 * in no transaction block, subtransaction or SPI connection of the
+	 * caller's, which is reopened afterwards.  fn must not raise errors: it
+	 * catches them and leaves a transaction open.  NULL when the run cannot
+	 * leave its transaction (CALL in a transaction block).
+	 */
+	void		(*at_top_level) (void (*fn) (void *), void *arg);
 } RtRunOptions;
 
 typedef enum RtRunOutcome

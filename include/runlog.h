@@ -23,6 +23,7 @@ typedef struct RtRunStats
 	int64		undated;		/* rows whose anchor is NULL */
 	int64		held;			/* expired rows a legal hold keeps */
 	int64		refused;		/* expired rows a constraint or trigger refused to delete or mask */
+	int64		partitions;		/* partitions removed whole (their rows are in rows) */
 } RtRunStats;
 
 /* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */
@@ -45,6 +46,9 @@ extern void rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *s
 
 /* Returns the rows the last finished run of a policy left because they were refused (0 if none or no run). */
 extern int64 rt_runlog_last_refused(int64 policy_id);
+
+/* Appends a line to the notes of a run (why a partition went by rows, say). */
+extern void rt_runlog_note(int64 run_id, const char *note);
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 extern int64 rt_runlog_trim(int keep);

@@ -32,6 +32,18 @@ int			rt_lock_timeout_ms = 1000;
 /* retention.min_keep: shortest retention period add_policy accepts */
 int			rt_min_keep_seconds = 3600;
 
+/* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
+int			rt_batch_pause_ms = 0;
+
+/* retention.partition_row_count: count the rows of a partition removed whole, or estimate them */
+int			rt_partition_row_count = RT_ROW_COUNT_EXACT;
+
+static const struct config_enum_entry rt_row_count_options[] = {
+	{"exact", RT_ROW_COUNT_EXACT, false},
+	{"estimate", RT_ROW_COUNT_ESTIMATE, false},
+	{NULL, 0, false}
+};
+
 /* retention.enabled: the scheduler starts runs at all */
 bool		rt_enabled = true;
 
@@ -68,6 +80,18 @@ rt_define_session_gucs(void)
 							"Guards against a bare number such as '10' read as 10 seconds; only a superuser may lower it.",
 							&rt_min_keep_seconds, 3600, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.batch_pause",
+							"Pause between two batches of a retention run.",
+							"Leaves CPU and I/O to other sessions during long runs; 0 runs batches back to back. "
+							"Applies between batches that commit separately.",
+							&rt_batch_pause_ms, 0, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomEnumVariable("retention.partition_row_count",
+							 "How the rows of a partition removed whole are counted for the run record and the audit trail.",
+							 "exact counts them (a scan of the partition); estimate takes pg_class.reltuples "
+							 "when the partition has been vacuumed or analyzed, and counts otherwise.",
+							 &rt_partition_row_count, RT_ROW_COUNT_EXACT, rt_row_count_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /* Defines the settings of the scheduler; all of them are reloaded on SIGHUP. */

@@ -12,11 +12,13 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -36,21 +38,66 @@
 #include "privilege.h"
 #include "scheduler.h"
 #include "tag.h"
+#include "version.h"
 
 #define RT_MAX_BATCH_SIZE 1000000
 
 /* longest retention period: its cutoff must stay a valid timestamp for centuries */
 #define RT_MAX_KEEP_YEARS 1000
 
-#define RT_POLICY_COLUMNS \
-	"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, " \
-	"batch_size, basis, time_zone, enabled"
+/*
+ * Returns the columns of policy_catalog an RtPolicy is built from; a
+ * database still at 0.1.0 has no partition columns (their defaults stand in).
+ */
+static const char *
+rt_policy_columns(void)
+{
+	return rt_sql_objects_at_least("0.2.0") ?
+		"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, "
+		"batch_size, basis, time_zone, enabled, partition_action, detach_schema" :
+		"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, "
+		"batch_size, basis, time_zone, enabled, NULL::pg_catalog.text, NULL::pg_catalog.name";
+}
 
 /* Returns the SQL name of an action. */
 const char *
 rt_action_name(RtAction action)
 {
 	return action == RT_ACTION_DELETE ? "delete" : "anonymize";
+}
+
+/* Returns the SQL name of a partition action. */
+const char *
+rt_partition_action_name(RtPartitionAction action)
+{
+	switch (action)
+	{
+		case RT_PARTITION_DROP:
+			return "drop";
+		case RT_PARTITION_DETACH:
+			return "detach";
+		case RT_PARTITION_ROWS:
+			return "rows";
+	}
+	return "drop";				/* keep the compiler quiet */
+}
+
+/* Parses a partition action; raises invalid_parameter_value for an unknown one. */
+static RtPartitionAction
+rt_partition_action_parse(const char *name, Oid relid)
+{
+	if (strcmp(name, "drop") == 0)
+		return RT_PARTITION_DROP;
+	if (strcmp(name, "detach") == 0)
+		return RT_PARTITION_DETACH;
+	if (strcmp(name, "rows") == 0)
+		return RT_PARTITION_ROWS;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown partition_action \"%s\" for a policy on table %s", name,
+					rt_relation_name(relid)),
+			 errhint("Use drop (detach and drop a partition wholly past the cutoff), detach (detach it and keep it) or rows (delete its rows by batches).")));
+	return RT_PARTITION_DROP;	/* keep the compiler quiet */
 }
 
 /* Parses an action name; raises invalid_parameter_value for an unknown one. */
@@ -91,7 +138,7 @@ rt_policy_batch_size(const RtPolicy *policy)
 	return policy->batch_size > 0 ? policy->batch_size : rt_batch_size;
 }
 
-/* Builds an RtPolicy from a row of RT_POLICY_COLUMNS, in the current memory context. */
+/* Builds an RtPolicy from a row of rt_policy_columns(), in the current memory context. */
 static RtPolicy *
 rt_policy_from_tuple(HeapTuple tuple, TupleDesc desc)
 {
@@ -122,6 +169,11 @@ rt_policy_from_tuple(HeapTuple tuple, TupleDesc desc)
 	p->basis = isnull ? NULL : TextDatumGetCString(d);
 	p->time_zone = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
 	p->enabled = DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull));
+	d = SPI_getbinval(tuple, desc, 11, &isnull);
+	p->partition_action = isnull ? RT_PARTITION_DROP :
+		rt_partition_action_parse(TextDatumGetCString(d), p->relid);
+	d = SPI_getbinval(tuple, desc, 12, &isnull);
+	p->detach_schema = isnull ? NULL : pstrdup(NameStr(*DatumGetName(d)));
 	return p;
 }
 
@@ -133,10 +185,10 @@ rt_policy_list(Oid relid, bool include_disabled)
 	Datum		values[2] = {ObjectIdGetDatum(relid), BoolGetDatum(include_disabled)};
 	List	   *result = NIL;
 
-	rt_catalog_exec("SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
-					" WHERE (enabled OR $2) AND ($1 OPERATOR(pg_catalog.=) 0"
-					" OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
-					" ORDER BY policy_id",
+	rt_catalog_exec(psprintf("SELECT %s FROM retention.policy_catalog"
+							 " WHERE (enabled OR $2) AND ($1 OPERATOR(pg_catalog.=) 0"
+							 " OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+							 " ORDER BY policy_id", rt_policy_columns()),
 					2, argtypes, values, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 		result = lappend(result, rt_policy_from_tuple(SPI_tuptable->vals[i],
@@ -151,11 +203,9 @@ rt_policy_get(int64 policy_id, bool lock)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(policy_id)};
 
-	rt_catalog_exec(lock ?
-					"SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1 FOR SHARE" :
-					"SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1",
+	rt_catalog_exec(psprintf("SELECT %s FROM retention.policy_catalog"
+							 " WHERE policy_id OPERATOR(pg_catalog.=) $1%s",
+							 rt_policy_columns(), lock ? " FOR SHARE" : ""),
 					1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
@@ -372,6 +422,35 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 					 errmsg("table %s has no tagged columns to anonymize", relname),
 					 errhint("Tag its personal columns with retention.tag() first.")));
 	}
+	if (p->detach_schema != NULL)
+	{
+		Oid			nsp = get_namespace_oid(p->detach_schema, true);
+
+		if (p->partition_action != RT_PARTITION_DETACH)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("detach_schema of a policy on %s needs partition_action 'detach'", relname),
+					 errhint("detach_schema names the schema that keeps the partitions a policy detaches.")));
+		if (!OidIsValid(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_SCHEMA),
+					 errmsg("schema %s, the detach_schema of a policy on %s, does not exist",
+							quote_identifier(p->detach_schema), relname)));
+		if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("schema %s cannot keep the partitions a policy on %s detaches",
+							quote_identifier(p->detach_schema), relname),
+					 errhint("Choose an ordinary schema.")));
+		/* the partitions move there as the table's owner, who declares the policy */
+		if (rt_namespace_aclcheck(nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for schema %s, the detach_schema of a policy on %s",
+							quote_identifier(p->detach_schema), relname),
+					 errhint("The owner of the table needs CREATE on the schema that keeps its detached partitions.")));
+	}
+
 	/* every mask the policy applies must fit every table it reaches */
 	if (p->action == RT_ACTION_ANONYMIZE)
 		rt_anon_validate_policy(p, rel);
@@ -480,7 +559,13 @@ rt_policy_details(const RtPolicy *p)
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"time_zone\": ");
 	escape_json(&buf, p->time_zone);
-	appendStringInfo(&buf, ", \"enabled\": %s}", p->enabled ? "true" : "false");
+	appendStringInfo(&buf, ", \"enabled\": %s, \"partition_action\": \"%s\", \"detach_schema\": ",
+					 p->enabled ? "true" : "false", rt_partition_action_name(p->partition_action));
+	if (p->detach_schema)
+		escape_json(&buf, p->detach_schema);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
 
@@ -519,16 +604,19 @@ rt_refuse_duplicate(const RtPolicy *p)
 
 PG_FUNCTION_INFO_V1(retention_add_policy);
 
-/* SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size, basis, time_zone). */
+/*
+ * SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size,
+ * basis, time_zone, partition_action, detach_schema).
+ */
 Datum
 retention_add_policy(PG_FUNCTION_ARGS)
 {
 	RtPolicy	p;
 	Relation	rel;
-	Oid			argtypes[9] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, NAMEOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			argtypes[11] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, NAMEOID, TEXTOID, NAMEOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	bool		isnull;
 	NameData	creator;
 
@@ -567,6 +655,10 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.batch_size = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
 	p.basis = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	p.time_zone = PG_ARGISNULL(7) ? rt_session_time_zone() : text_to_cstring(PG_GETARG_TEXT_PP(7));
+	/* the 0.1.0 declaration has eight arguments */
+	p.partition_action = PG_NARGS() <= 8 || PG_ARGISNULL(8) ? RT_PARTITION_DROP :
+		rt_partition_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(8)), p.relid);
+	p.detach_schema = PG_NARGS() <= 9 || PG_ARGISNULL(9) ? NULL : pstrdup(NameStr(*PG_GETARG_NAME(9)));
 
 	rt_policy_validate(&p, rel);
 
@@ -586,10 +678,19 @@ retention_add_policy(PG_FUNCTION_ARGS)
 		nulls[6] = 'n';
 	values[7] = CStringGetTextDatum(p.time_zone);
 	values[8] = NameGetDatum(&creator);
-	rt_catalog_exec("INSERT INTO retention.policy_catalog"
+	values[9] = CStringGetTextDatum(rt_partition_action_name(p.partition_action));
+	values[10] = p.detach_schema ? PG_GETARG_DATUM(9) : (Datum) 0;
+	if (p.detach_schema == NULL)
+		nulls[10] = 'n';
+	rt_catalog_exec(rt_sql_objects_at_least("0.2.0") ?
+					"INSERT INTO retention.policy_catalog"
+					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by,"
+					" partition_action, detach_schema)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING policy_id" :
+					"INSERT INTO retention.policy_catalog"
 					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by)"
 					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING policy_id",
-					9, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
+					11, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
 	SPI_finish();
@@ -613,8 +714,8 @@ rt_policy_for_change(int64 policy_id, Relation *rel, const char *what, bool miss
 	Datum		values[1] = {Int64GetDatum(policy_id)};
 	RtPolicy   *p;
 
-	rt_catalog_exec("SELECT " RT_POLICY_COLUMNS " FROM retention.policy_catalog"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	rt_catalog_exec(psprintf("SELECT %s FROM retention.policy_catalog"
+							 " WHERE policy_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", rt_policy_columns()),
 					1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -645,18 +746,22 @@ rt_policy_for_change(int64 policy_id, Relation *rel, const char *what, bool miss
 
 PG_FUNCTION_INFO_V1(retention_alter_policy);
 
-/* SQL: retention.alter_policy(policy_id, keep, after, action, columns, batch_size, basis, time_zone, enabled). */
+/*
+ * SQL: retention.alter_policy(policy_id, keep, after, action, columns,
+ * batch_size, basis, time_zone, enabled, partition_action, detach_schema).
+ */
 Datum
 retention_alter_policy(PG_FUNCTION_ARGS)
 {
 	int64		policy_id;
 	RtPolicy   *p;
 	Relation	rel;
-	Oid			argtypes[9] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, BOOLOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			argtypes[11] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	NameData	anchor;
+	NameData	detach_schema;
 	char	   *before;
 
 	rt_require_arg(fcinfo, 0, "policy_id");
@@ -686,6 +791,15 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 		p->time_zone = text_to_cstring(PG_GETARG_TEXT_PP(7));
 	if (!PG_ARGISNULL(8))
 		p->enabled = PG_GETARG_BOOL(8);
+	/* the 0.1.0 declaration has nine arguments */
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		p->partition_action = rt_partition_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(9)), p->relid);
+	if (PG_NARGS() > 10 && !PG_ARGISNULL(10))
+	{
+		char	   *schema = NameStr(*PG_GETARG_NAME(10));
+
+		p->detach_schema = schema[0] == '\0' ? NULL : pstrdup(schema);
+	}
 
 	rt_policy_validate(p, rel);
 	if (strcmp(before, rt_policy_details(p)) == 0)
@@ -710,10 +824,18 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 		nulls[6] = 'n';
 	values[7] = CStringGetTextDatum(p->time_zone);
 	values[8] = BoolGetDatum(p->enabled);
-	rt_catalog_exec("UPDATE retention.policy_catalog SET keep = $2, anchor = $3, action = $4,"
-					" columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9"
-					" WHERE policy_id OPERATOR(pg_catalog.=) $1",
-					9, argtypes, values, nulls, false, SPI_OK_UPDATE);
+	values[9] = CStringGetTextDatum(rt_partition_action_name(p->partition_action));
+	if (p->detach_schema)
+		namestrcpy(&detach_schema, p->detach_schema);
+	values[10] = NameGetDatum(&detach_schema);
+	if (p->detach_schema == NULL)
+		nulls[10] = 'n';
+	rt_catalog_exec(psprintf("UPDATE retention.policy_catalog SET keep = $2, anchor = $3, action = $4,"
+							 " columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9%s"
+							 " WHERE policy_id OPERATOR(pg_catalog.=) $1",
+							 rt_sql_objects_at_least("0.2.0") ?
+							 ", partition_action = $10, detach_schema = $11" : ""),
+					11, argtypes, values, nulls, false, SPI_OK_UPDATE);
 	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
 	rt_sched_note_policy_change();

@@ -289,17 +289,24 @@ rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read
 	return rc;
 }
 
-/* SPI_prepare under a safe search_path, leaving CurrentMemoryContext as it was. */
+/* SPI_prepare_cursor under a safe search_path, leaving CurrentMemoryContext as it was. */
 SPIPlanPtr
-rt_spi_prepare(const char *sql, int nargs, Oid *argtypes)
+rt_spi_prepare_cursor(const char *sql, int nargs, Oid *argtypes, int cursor_options)
 {
 	MemoryContext old = CurrentMemoryContext;
 	int			nest = rt_safe_path_begin();
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 
 	rt_safe_path_end(nest);
 	MemoryContextSwitchTo(old);
 	return plan;
+}
+
+/* SPI_prepare under a safe search_path, leaving CurrentMemoryContext as it was. */
+SPIPlanPtr
+rt_spi_prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	return rt_spi_prepare_cursor(sql, nargs, argtypes, 0);
 }
 
 /* SPI_cursor_open_with_args under a safe search_path. */

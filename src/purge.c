@@ -10,7 +10,11 @@
  * with a TID range scan; the window is sized from the density of expired
  * rows seen so far and capped so that one SELECT never sorts more than a
  * few batches' worth of rows.  In anchor order the scan walks the anchor
- * index from the last (anchor, ctid) handled.
+ * index from the last (anchor, ctid) handled.  The DELETE (or UPDATE) that
+ * takes a batch's TIDs gets a generic plan: planned for each batch's array
+ * of 10,000 TIDs, the planner prices a TID scan as 10,000 random reads and
+ * prefers the anchor index, which reads every expired row again each batch
+ * (that made the 1 %-expired case slower than a hand-written loop).
  *
  * Locks.  The fast DELETE takes no row locks ahead of time (a
  * SELECT ... FOR UPDATE would write a WAL record for every row); if it
@@ -72,35 +76,57 @@
 /* the window never holds more than this many batches' worth of rows */
 #define RT_WINDOW_BATCHES 4
 
+/* expired rows below this share of the table are read in anchor order */
+#define RT_ANCHOR_ORDER_SHARE 0.10
+
 /*
- * Asks the planner how it would find the expired rows of a target: an
- * index scan means few have expired, so walking the anchor index is
- * cheapest; anything else (a sequential or bitmap scan) means the heap
- * should be read in order.
+ * Asks the planner how it would fetch the expired rows of a target (their
+ * ctid, as a batch does, so that an index-only scan of the anchor cannot
+ * stand in for reading the rows).  Walking the anchor index pays off when
+ * the planner itself would take a plain index scan (few rows, or rows laid
+ * out in anchor order), or when it estimates that under a tenth of the
+ * table has expired; otherwise reading the heap in order reads each page
+ * once.  The plan type alone misleads: a table that fits in memory gets a
+ * bitmap scan for half its rows, which in anchor order would cost a random
+ * fetch per row.
  */
 static bool
 rt_planner_prefers_index(RtTarget *t)
 {
 	Oid			argtypes[1] = {rt_anchor_type_oid(t->anchor_type)};
 	Datum		values[1] = {t->cutoff};
-	char	   *sql = psprintf("EXPLAIN (COSTS OFF) SELECT 1 FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s",
+	char	   *sql = psprintf("EXPLAIN SELECT t.ctid FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s",
 							   t->relname, t->anchor,
 							   t->pending ? " AND " : "", t->pending ? t->pending : "");
 	bool		isnull;
 	char	   *line;
+	char	   *rows;
+	double		expired;
+	double		total = t->rows_per_block * t->nblocks;
 
 	if (rt_spi_execute(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_UTILITY ||
 		SPI_processed == 0)
 		return false;
 	line = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	return strncmp(line, "Index Scan", 10) == 0 || strncmp(line, "Index Only Scan", 15) == 0;
+	if (strncmp(line, "Index Scan", 10) == 0)
+		return true;
+	if (strncmp(line, "Seq Scan", 8) == 0 && strstr(line, "Filter") != NULL)
+		return false;
+	rows = strstr(line, "rows=");
+	if (rows == NULL || total <= 0 || sscanf(rows, "rows=%lf", &expired) != 1)
+		return false;
+	return expired < RT_ANCHOR_ORDER_SHARE * total;
 }
 
-/* Prepares a statement and keeps it beyond the current transaction. */
+/*
+ * Prepares a statement and keeps it beyond the current transaction.  With
+ * generic set, the plan is built once for unknown parameter values.
+ */
 static SPIPlanPtr
-rt_prepare_kept(const char *sql, int nargs, Oid *argtypes)
+rt_prepare_kept(const char *sql, int nargs, Oid *argtypes, bool generic)
 {
-	SPIPlanPtr	plan = rt_spi_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = rt_spi_prepare_cursor(sql, nargs, argtypes,
+											 generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare statement (%s): %s",
@@ -158,7 +184,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " AND t.%s OPERATOR(pg_catalog.<) $3%s"
 						 " ORDER BY t.ctid LIMIT $4",
 						 blocked, held, t->relname, t->anchor, filter);
-	*select_plan = rt_prepare_kept(sql.data, 5 + nheld, select_types);
+	*select_plan = rt_prepare_kept(sql.data, 5 + nheld, select_types, false);
 
 	if (t->action == RT_ACTION_ANONYMIZE)
 	{
@@ -168,7 +194,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
 						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s",
 						 t->relname, t->set_list, t->anchor, filter, not_held);
-		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
@@ -180,7 +206,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
 						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
 						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter);
-		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 		return;
 	}
 
@@ -189,7 +215,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 					 "DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
 					 " AND t.%s OPERATOR(pg_catalog.<) $2%s",
 					 t->relname, t->anchor, not_held);
-	*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+	*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -201,7 +227,7 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 					 " AND t.%s OPERATOR(pg_catalog.<) $2 RETURNING 1)"
 					 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
 					 t->relname, t->anchor, not_held, t->relname, t->anchor);
-	*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types);
+	*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 }
 
 /* Prepares the statements of one target: plain ones, and ones that step around held subjects. */

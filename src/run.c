@@ -35,6 +35,8 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/utility.h"
@@ -46,6 +48,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "partition.h"
 #include "pg_retention.h"
 #include "privilege.h"
 #include "purge.h"
@@ -271,6 +274,32 @@ rt_next(const RtRunOptions *options, RtRunState *s)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Sleeps between two batches for retention.batch_pause, waking early when
+ * the process latch is set (a worker asked to stop or reload) and for
+ * interrupts.
+ */
+static void
+rt_batch_pause(int ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		int			rc;
+
+		if (left <= 0)
+			break;
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+					   PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (rc & WL_LATCH_SET)
+			break;
+	}
+}
+
 /* Runs the batches of a policy whose run lock is held; see rt_run_policy. */
 static RtRunOutcome
 rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
@@ -294,7 +323,10 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		return RT_RUN_FAILED;
 	}
 	rt_next(options, s);
-	edata = rt_protected(rt_step_prepare, s);
+	/* partitions wholly past the cutoff go whole, before the batches look at the rest */
+	edata = rt_partitions_remove(policy, s->cutoff, s->run_id, options, &s->stats, s->error_cxt);
+	if (edata == NULL)
+		edata = rt_protected(rt_step_prepare, s);
 	while (edata == NULL && !s->policy_changed)
 	{
 		RtTarget   *t;
@@ -354,6 +386,9 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			rt_next(options, s);
 			return RT_RUN_PARTIAL;
 		}
+		/* between batches that commit apart, leave the machine to others for a moment */
+		if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL)
+			rt_batch_pause(rt_batch_pause_ms);
 	}
 
 	if (edata != NULL)

@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
 
@@ -35,6 +36,31 @@ rt_procedure_next_transaction(void)
 #endif
 }
 
+/*
+ * Runs fn(arg) at the top level of the procedure, outside its SPI
+ * connection, so that a statement in it may commit by itself (see
+ * RtRunOptions.at_top_level); the connection is opened again afterwards.
+ */
+static void
+rt_procedure_at_top_level(void (*fn) (void *), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext connected_from;
+
+	SPI_finish();
+	/* SPI_finish returns to where the connection was opened: open the new one from there */
+	connected_from = CurrentMemoryContext;
+	MemoryContextSwitchTo(cxt);
+#if PG_VERSION_NUM >= 140000
+	/* the snapshot SPI took for the procedure's portal must not outlive a commit in fn */
+	ForgetPortalSnapshots();
+#endif
+	fn(arg);
+	MemoryContextSwitchTo(connected_from);
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	MemoryContextSwitchTo(cxt);
+}
+
 /* Reports what a run did, as a NOTICE. */
 static void
 rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *stats)
@@ -49,11 +75,14 @@ rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *st
 		return;
 	}
 	ereport(NOTICE,
-			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " row%s %s in " INT64_FORMAT
+			(errmsg("retention policy " INT64_FORMAT " on %s: " INT64_FORMAT " row%s %s%s in " INT64_FORMAT
 					" batch%s; " INT64_FORMAT " blocked by foreign keys, " INT64_FORMAT
 					" skipped (locked), %s%s" INT64_FORMAT " undated%s",
 					policy->policy_id, rt_relation_name(policy->relid), stats->rows,
 					stats->rows == 1 ? "" : "s", verb,
+					stats->partitions > 0 ?
+					psprintf(" (" INT64_FORMAT " partition%s removed whole)", stats->partitions,
+							 stats->partitions == 1 ? "" : "s") : "",
 					stats->batches, stats->batches == 1 ? "" : "es",
 					stats->blocked, stats->skipped_locked,
 					stats->held > 0 ? psprintf(INT64_FORMAT " on legal hold, ", stats->held) : "",
@@ -171,6 +200,7 @@ retention_run(PG_FUNCTION_ARGS)
 				 errhint("Name the table whose policies should run early, as in CALL retention.run('t', as_of => ...).")));
 
 	options.next_transaction = nonatomic ? rt_procedure_next_transaction : NULL;
+	options.at_top_level = nonatomic ? rt_procedure_at_top_level : NULL;
 	options.deadline = 0;
 	options.trigger = "manual";
 	memset(&summary, 0, sizeof(summary));

@@ -38,10 +38,10 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 					 ", \"action\": \"%s\", \"status\": \"%s\", \"batches\": " INT64_FORMAT
 					 ", \"blocked\": " INT64_FORMAT ", \"skipped_locked\": " INT64_FORMAT
 					 ", \"undated\": " INT64_FORMAT ", \"held\": " INT64_FORMAT
-					 ", \"refused\": " INT64_FORMAT ", \"error\": ",
+					 ", \"refused\": " INT64_FORMAT ", \"partitions\": " INT64_FORMAT ", \"error\": ",
 					 run_id, policy_id, action, status,
 					 stats->batches, stats->blocked, stats->skipped_locked, stats->undated, stats->held,
-					 stats->refused);
+					 stats->refused, stats->partitions);
 	if (error)
 		escape_json(&details, error);
 	else
@@ -57,11 +57,12 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 }
 
 /*
- * Returns true when run_history has the refused column (0.2.0 objects); a
- * database still at 0.1.0 runs with this library until it is updated.
+ * Returns true when run_history has the columns 0.2.0 added (refused,
+ * partitions, notes); a database still at 0.1.0 runs with this library
+ * until it is updated.
  */
 static bool
-rt_runlog_has_refused(void)
+rt_runlog_has_v2_columns(void)
 {
 	return rt_sql_objects_at_least("0.2.0");
 }
@@ -84,7 +85,7 @@ rt_runlog_mark_stale(int64 policy_id)
 							 " error = 'the session or server running it stopped before the run finished'"
 							 " WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running'"
 							 " RETURNING run_id, tbl, action, rows, batches, blocked, skipped_locked, undated, error, held, %s",
-							 rt_runlog_has_refused() ? "refused" : "0::pg_catalog.int8"),
+							 rt_runlog_has_v2_columns() ? "refused, partitions" : "0::pg_catalog.int8, 0::pg_catalog.int8"),
 					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
 	tuptable = SPI_tuptable;
 	n = SPI_processed;
@@ -102,6 +103,7 @@ rt_runlog_mark_stale(int64 policy_id)
 		stats.undated = DatumGetInt64(SPI_getbinval(t, d, 8, &isnull));
 		stats.held = DatumGetInt64(SPI_getbinval(t, d, 10, &isnull));
 		stats.refused = DatumGetInt64(SPI_getbinval(t, d, 11, &isnull));
+		stats.partitions = DatumGetInt64(SPI_getbinval(t, d, 12, &isnull));
 		rt_runlog_audit(DatumGetInt64(SPI_getbinval(t, d, 1, &isnull)), policy_id,
 						TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull)),
 						TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull)),
@@ -182,22 +184,23 @@ rt_runlog_counters(Datum *values, int64 run_id, const RtRunStats *stats)
 	values[5] = Int64GetDatum(stats->undated);
 	values[6] = Int64GetDatum(stats->held);
 	values[7] = Int64GetDatum(stats->refused);
+	values[8] = Int64GetDatum(stats->partitions);
 }
 
 /* Stores the counters of a run so far. */
 void
 rt_runlog_progress(int64 run_id, const RtRunStats *stats)
 {
-	Oid			types[8] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		values[8];
+	Oid			types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[9];
 
 	rt_runlog_counters(values, run_id, stats);
 	rt_catalog_exec(psprintf("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
 							 " skipped_locked = $5, undated = $6, held = $7%s,"
 							 " last_progress_at = pg_catalog.clock_timestamp()"
 							 " WHERE run_id OPERATOR(pg_catalog.=) $1",
-							 rt_runlog_has_refused() ? ", refused = $8" : ""),
-					8, types, values, NULL, false, SPI_OK_UPDATE);
+							 rt_runlog_has_v2_columns() ? ", refused = $8, partitions = $9" : ""),
+					9, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /* Records the end of a run and appends it to the audit trail. */
@@ -205,22 +208,22 @@ void
 rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 				 const RtRunStats *stats, const char *error)
 {
-	Oid			types[10] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TEXTOID, TEXTOID};
-	Datum		values[10];
-	char		nulls[10] = "          ";
+	Oid			types[11] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, TEXTOID, TEXTOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 
 	rt_runlog_counters(values, run_id, stats);
-	values[8] = CStringGetTextDatum(status);
-	values[9] = error ? CStringGetTextDatum(error) : (Datum) 0;
+	values[9] = CStringGetTextDatum(status);
+	values[10] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	if (error == NULL)
-		nulls[9] = 'n';
+		nulls[10] = 'n';
 	rt_catalog_exec(psprintf("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-							 " skipped_locked = $5, undated = $6, held = $7%s, status = $9, error = $10,"
+							 " skipped_locked = $5, undated = $6, held = $7%s, status = $10, error = $11,"
 							 " finished_at = pg_catalog.clock_timestamp()"
 							 " WHERE run_id OPERATOR(pg_catalog.=) $1",
-							 rt_runlog_has_refused() ? ", refused = $8" : ""),
-					10, types, values, nulls, false, SPI_OK_UPDATE);
+							 rt_runlog_has_v2_columns() ? ", refused = $8, partitions = $9" : ""),
+					11, types, values, nulls, false, SPI_OK_UPDATE);
 
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
 					rt_action_name(policy->action), status, stats, error,
@@ -235,7 +238,7 @@ rt_runlog_last_refused(int64 policy_id)
 	Datum		values[1] = {Int64GetDatum(policy_id)};
 	bool		isnull;
 
-	if (!rt_runlog_has_refused())
+	if (!rt_runlog_has_v2_columns())
 		return 0;
 	rt_catalog_exec("SELECT refused FROM retention.run_history"
 					" WHERE policy_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.<>) 'running'"
@@ -244,6 +247,21 @@ rt_runlog_last_refused(int64 policy_id)
 	if (SPI_processed == 0)
 		return 0;
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Appends a line to the notes of a run (why a partition went by rows, say). */
+void
+rt_runlog_note(int64 run_id, const char *note)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(run_id), CStringGetTextDatum(note)};
+
+	if (!rt_runlog_has_v2_columns())
+		return;
+	rt_catalog_exec("UPDATE retention.run_history SET notes ="
+					" CASE WHEN notes IS NULL THEN $2 ELSE notes OPERATOR(pg_catalog.||) E'\\n' OPERATOR(pg_catalog.||) $2 END"
+					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+					2, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */

@@ -233,6 +233,30 @@ rt_worker_next_transaction(void)
 		rt_run_options.deadline = 1;	/* long past: the run stops after this batch */
 }
 
+/*
+ * The engine's at_top_level: runs fn(arg) outside the worker's SPI
+ * connection and snapshot, so that a statement in it may commit by itself
+ * (DETACH PARTITION ... CONCURRENTLY), then opens them again.
+ */
+static void
+rt_worker_at_top_level(void (*fn) (void *), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext connected_from;
+
+	while (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	SPI_finish();
+	/* SPI_finish returns to where the connection was opened: open the new one from there */
+	connected_from = CurrentMemoryContext;
+	MemoryContextSwitchTo(cxt);
+	fn(arg);
+	MemoryContextSwitchTo(connected_from);
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	MemoryContextSwitchTo(cxt);
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
 /* Returns a copy of a policy in the current memory context. */
 static RtPolicy *
 rt_policy_copy(const RtPolicy *p)
@@ -244,6 +268,7 @@ rt_policy_copy(const RtPolicy *p)
 	copy->anchor = pstrdup(p->anchor);
 	copy->basis = p->basis ? pstrdup(p->basis) : NULL;
 	copy->time_zone = pstrdup(p->time_zone);
+	copy->detach_schema = p->detach_schema ? pstrdup(p->detach_schema) : NULL;
 	copy->columns = NIL;
 	foreach(lc, p->columns)
 		copy->columns = lappend(copy->columns, pstrdup(lfirst(lc)));
@@ -432,8 +457,12 @@ static bool
 rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 {
 	volatile bool ran = false;
+	MemoryContext visit_cxt = AllocSetContextCreate(cxt, "pg_retention policy visit",
+													ALLOCSET_SMALL_SIZES);
 
 	rt_worker_begin(cxt);
+	/* the run outlives the SPI connection, which at_top_level closes and opens again */
+	MemoryContextSwitchTo(visit_cxt);
 	PG_TRY();
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -453,6 +482,7 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 								   psprintf("retention policy " INT64_FORMAT " on %s",
 											policy->policy_id, relname));
 			rt_run_options.next_transaction = rt_worker_next_transaction;
+			rt_run_options.at_top_level = rt_worker_at_top_level;
 			rt_run_options.trigger = "worker";
 			rt_run_options.deadline = rt_max_run_time_ms > 0 ?
 				TimestampTzPlusMilliseconds(now, rt_max_run_time_ms) : 0;
@@ -485,6 +515,8 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 		ran = true;
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(visit_cxt);
 	return ran;
 }
 

@@ -1,0 +1,42 @@
+/*
+ * partition.h
+ *    Whole partitions: a delete policy on a partitioned table removes a
+ *    partition that lies wholly before its cutoff by DETACH and DROP (or
+ *    keeps it detached) instead of deleting its rows batch by batch.
+ *
+ * Which partitions qualify is read from the catalog (the bounds each
+ * level of partitioning gives the anchor column) and checked against the
+ * data (no row with a NULL or later anchor); everything that does not
+ * qualify, and every partition whose removal fails, is left to the batch
+ * engine, so a run ends with the same rows gone either way.
+ */
+#ifndef RT_PARTITION_H
+#define RT_PARTITION_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/elog.h"
+#include "utils/palloc.h"
+
+#include "policy.h"
+#include "run.h"
+#include "runlog.h"
+
+/*
+ * Removes the partitions of a delete policy's partitioned table that lie
+ * wholly before the cutoff, as the policy's partition_action says, one
+ * partition after the other, each in transactions of its own (when the
+ * run has them).  Called by a run after it is recorded and before its
+ * batches, with SPI connected and CurrentMemoryContext surviving
+ * transaction ends.  Adds the rows and partitions removed to *stats and
+ * keeps the run record up to date; partitions that qualified but went by
+ * rows are explained in the run's notes.  Returns NULL, or the error
+ * (copied into error_cxt) that must end the run: an interrupt, or a
+ * partition left detached that could be neither dropped nor attached back.
+ */
+extern ErrorData *rt_partitions_remove(const RtPolicy *policy, TimestampTz cutoff, int64 run_id,
+									   const RtRunOptions *options, RtRunStats *stats,
+									   MemoryContext error_cxt);
+
+#endif							/* RT_PARTITION_H */
