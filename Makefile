@@ -8,6 +8,7 @@ OBJS = \
 	src/pg_retention.o \
 	src/privilege.o \
 	src/srf.o \
+	src/subxact.o \
 	src/category.o \
 	src/mask_spec.o \
 	src/tag.o \

@@ -84,7 +84,8 @@ typedef struct RtBatchResult
 	int64		skipped_locked; /* left because another session locks them */
 	int64		held;			/* left because a legal hold covers them */
 	int64		row_errors;		/* rows a constraint or trigger refused to let go (or to mask) */
-	char	   *first_row_error;	/* the first of those refusals: what refused it and the SQLSTATE, no row data */
+	char	   *first_row_error;	/* the first of those refusals: what refused it, no row data */
+	int			first_row_errcode;	/* and its SQLSTATE */
 } RtBatchResult;
 
 /*

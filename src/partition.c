@@ -28,7 +28,9 @@
  * CALL outside a transaction block) and PostgreSQL allows it (14 or later,
  * no DEFAULT partition beside it), with ALTER TABLE ... DETACH PARTITION
  * ... CONCURRENTLY, which never locks the partitioned table against
- * queries; it waits for the queries that started before it.  Otherwise
+ * queries; it waits for the queries that started before it, at most
+ * retention.max_run_time (a longer wait leaves the partition "detach
+ * pending", finished by a later run).  Otherwise
  * (CALL in a transaction block, a DEFAULT partition beside it) with a
  * plain DETACH, which takes an ACCESS EXCLUSIVE lock on the partitioned
  * table for the rest of the transaction, waiting at most
@@ -79,6 +81,8 @@
 #include "partition.h"
 #include "pg_retention.h"
 #include "privilege.h"
+#include "scheduler.h"
+#include "subxact.h"
 
 /* A leaf partition that lies wholly before the cutoff. */
 typedef struct RtPartCandidate
@@ -452,36 +456,11 @@ rt_part_settings(void)
 	return nest;
 }
 
-/* Runs fn(r) in an internal subtransaction with an SPI connection of its own; returns its error or NULL. */
+/* Runs one step on a partition in an internal subtransaction; returns its error or NULL. */
 static ErrorData *
-rt_part_protected(void (*fn) (RtPartRun *), RtPartRun *r)
+rt_part_protected(void (*fn) (void *), RtPartRun *r)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		SPI_connect();
-		fn(r);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(r->error_cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return edata;
+	return rt_in_subtransaction(fn, r, r->error_cxt);
 }
 
 /* Returns true for errors that stop a run rather than one partition. */
@@ -505,8 +484,9 @@ rt_part_utility_spi(const char *sql)
  * before the cutoff and can be removed whole, noting those that cannot.
  */
 static void
-rt_step_find(RtPartRun *r)
+rt_step_find(void *arg)
 {
+	RtPartRun *r = (RtPartRun *) arg;
 	RtSavedUser saved;
 	int			nest = rt_part_settings();
 	Oid			types[1] = {OIDOID};
@@ -680,8 +660,9 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 
 /* Step: detaches the current partition without CONCURRENTLY (or finishes a pending detach) and removes it. */
 static void
-rt_step_remove(RtPartRun *r)
+rt_step_remove(void *arg)
 {
+	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
 	int			nest = rt_part_settings();
@@ -699,8 +680,9 @@ rt_step_remove(RtPartRun *r)
 
 /* Step: locks the current partition and its parent for a concurrent detach and checks it again. */
 static void
-rt_step_prepare_concurrent(RtPartRun *r)
+rt_step_prepare_concurrent(void *arg)
 {
+	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
 	int			nest = rt_part_settings();
@@ -726,8 +708,9 @@ rt_step_prepare_concurrent(RtPartRun *r)
 
 /* Step: attaches the current partition back after its removal failed. */
 static void
-rt_step_reattach(RtPartRun *r)
+rt_step_reattach(void *arg)
 {
+	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
 	int			nest = rt_part_settings();
@@ -754,6 +737,7 @@ rt_detach_concurrently(void *arg)
 	MemoryContext cxt = CurrentMemoryContext;
 	char	   *sql = psprintf("ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY", c->parent_name, c->name);
 	char	   *lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
+	char		budget[32];
 	RtSavedUser saved;
 
 	rt_become_table_owner(r->policy->relid, &saved);
@@ -762,8 +746,15 @@ rt_detach_concurrently(void *arg)
 		RawStmt    *raw = linitial_node(RawStmt, raw_parser(sql, RAW_PARSE_DEFAULT));
 		PlannedStmt *stmt = makeNode(PlannedStmt);
 
-		/* its locks are held already; its wait for older queries must not time out half-way */
-		(void) set_config_option("lock_timeout", "0", PGC_USERSET, PGC_S_SESSION,
+		/*
+		 * Its locks are held already; its wait for older queries is bounded
+		 * by the run's time budget, not by lock_timeout: a transaction left
+		 * open for longer must not hold the worker (and every other policy
+		 * of the database) forever.  Timed out, the partition stays "detach
+		 * pending", out of new queries' sight, and a later run finishes it.
+		 */
+		snprintf(budget, sizeof(budget), "%d", rt_max_run_time_ms);
+		(void) set_config_option("lock_timeout", budget, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SET, true, 0, false);
 		stmt->commandType = CMD_UTILITY;
 		stmt->canSetTag = true;

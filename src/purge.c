@@ -577,12 +577,12 @@ rt_is_row_error(int sqlerrcode)
 
 /*
  * Describes why a row was refused without quoting it: the constraint,
- * column or table the error names, and its SQLSTATE, never its message.
+ * column or table the error names, never its message (the caller keeps
+ * the SQLSTATE).
  */
 static char *
 rt_refusal_text(const ErrorData *edata)
 {
-	const char *state = unpack_sql_state(edata->sqlerrcode);
 	char	   *table = NULL;
 
 	if (edata->table_name)
@@ -590,19 +590,19 @@ rt_refusal_text(const ErrorData *edata)
 			quote_qualified_identifier(edata->schema_name, edata->table_name) :
 			pstrdup(quote_identifier(edata->table_name));
 	if (edata->constraint_name && table)
-		return psprintf("refused by constraint %s of table %s (SQLSTATE %s)",
-						quote_identifier(edata->constraint_name), table, state);
+		return psprintf("refused by constraint %s of table %s",
+						quote_identifier(edata->constraint_name), table);
 	if (edata->constraint_name)
-		return psprintf("refused by constraint %s (SQLSTATE %s)",
-						quote_identifier(edata->constraint_name), state);
+		return psprintf("refused by constraint %s",
+						quote_identifier(edata->constraint_name));
 	if (edata->column_name && table)
-		return psprintf("refused by column %s of table %s (SQLSTATE %s)",
-						quote_identifier(edata->column_name), table, state);
+		return psprintf("refused by column %s of table %s",
+						quote_identifier(edata->column_name), table);
 	if (table)
-		return psprintf("refused by table %s (SQLSTATE %s)", table, state);
+		return psprintf("refused by table %s", table);
 	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_TO_CATEGORY(ERRCODE_RAISE_EXCEPTION))
-		return psprintf("refused by an exception a trigger or function raised (SQLSTATE %s)", state);
-	return psprintf("refused with SQLSTATE %s", state);
+		return pstrdup("refused by an exception a trigger or function raised");
+	return pstrdup("refused by an error that names no constraint or table");
 }
 
 /*
@@ -654,7 +654,10 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBa
 			/* a row a constraint or trigger will not let go: left, and reported */
 			result->row_errors++;
 			if (result->first_row_error == NULL)
+			{
 				result->first_row_error = rt_refusal_text(edata);
+				result->first_row_errcode = edata->sqlerrcode;
+			}
 		}
 		FreeErrorData(edata);
 		return;

@@ -51,6 +51,7 @@
 #include "partition.h"
 #include "pg_retention.h"
 #include "privilege.h"
+#include "subxact.h"
 #include "purge.h"
 #include "run.h"
 
@@ -84,42 +85,17 @@ typedef struct RtRunState
 	const char *trigger;
 	List	   *unreachable;	/* partitions the table owner may not change */
 	char	   *first_row_error;	/* the first refusal (no row data); stats.refused counts them */
+	int			first_row_errcode;	/* its SQLSTATE */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
 } RtRunState;
 
-/* Runs fn(arg) in an internal subtransaction; returns the error it raised, or NULL. */
+/* Runs one step of a run in an internal subtransaction; returns the error it raised, or NULL. */
 static ErrorData *
-rt_protected(void (*fn) (RtRunState *), RtRunState *state)
+rt_protected(void (*fn) (void *), RtRunState *state)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		/* a connection of its own: the step's results go with it, not with the run */
-		SPI_connect();
-		fn(state);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(state->error_cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return edata;
+	return rt_in_subtransaction(fn, state, state->error_cxt);
 }
 
 /* Applies the settings every batch runs with, at a new GUC nesting level. */
@@ -139,8 +115,9 @@ rt_batch_settings(void)
 
 /* Step: computes the cutoff, marks runs a crash left behind, records the new run. */
 static void
-rt_step_start(RtRunState *s)
+rt_step_start(void *arg)
 {
+	RtRunState *s = (RtRunState *) arg;
 	s->cutoff = rt_cutoff(s->as_of, &s->policy->keep, s->policy->time_zone);
 	rt_runlog_mark_stale(s->policy->policy_id);
 	/* the rows the last run refused are candidates again: isolate them from the start */
@@ -150,8 +127,9 @@ rt_step_start(RtRunState *s)
 
 /* Step: prepares the run's targets as the table owner and counts undated rows. */
 static void
-rt_step_prepare(RtRunState *s)
+rt_step_prepare(void *arg)
 {
+	RtRunState *s = (RtRunState *) arg;
 	RtSavedUser saved;
 	int			nest = rt_batch_settings();
 	MemoryContext old;
@@ -178,8 +156,9 @@ rt_step_prepare(RtRunState *s)
 
 /* Step: one batch on the current target, with the run record updated. */
 static void
-rt_step_batch(RtRunState *s)
+rt_step_batch(void *arg)
 {
+	RtRunState *s = (RtRunState *) arg;
 	RtPolicy   *now;
 	RtTarget   *t;
 	RtSavedUser saved;
@@ -223,7 +202,10 @@ rt_step_batch(RtRunState *s)
 		MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
 
 		if (s->first_row_error == NULL)
+		{
 			s->first_row_error = pstrdup(result.first_row_error);
+			s->first_row_errcode = result.first_row_errcode;
+		}
 		s->stats.refused += result.row_errors;
 		MemoryContextSwitchTo(old);
 	}
@@ -424,7 +406,9 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		}
 		else
 		{
-			e->sqlerrcode = ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
+			/* the first refusal's own SQLSTATE: 23514 for a CHECK, 23505 for a unique index ... */
+			e->sqlerrcode = s->first_row_errcode != 0 ? s->first_row_errcode :
+				ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
 			e->message = psprintf(INT64_FORMAT " expired row%s could not be %s and %s left; %s %s",
 								  s->stats.refused, s->stats.refused == 1 ? "" : "s",
 								  policy->action == RT_ACTION_ANONYMIZE ? "anonymized" : "deleted",

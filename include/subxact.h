@@ -1,0 +1,19 @@
+/*
+ * subxact.h
+ *    Runs one step of a run in an internal subtransaction, so that an error
+ *    undoes the step alone and comes back as data the caller decides on
+ *    (retry the batch, step around the row, record the run as failed).
+ */
+#ifndef RT_SUBXACT_H
+#define RT_SUBXACT_H
+
+#include "postgres.h"
+
+/*
+ * Runs fn(arg) in an internal subtransaction with an SPI connection of its
+ * own; returns NULL on success, or the error it raised, copied into
+ * error_cxt, with the subtransaction rolled back.
+ */
+extern ErrorData *rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt);
+
+#endif							/* RT_SUBXACT_H */
