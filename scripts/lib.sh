@@ -4,8 +4,9 @@
 # Packages a fresh Debian machine needs to build and test pg_retention.
 RT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libsodium-dev libipc-run-perl postgresql-contrib)
 
-# Packages of the fuzzing (scripts/fuzz) and memory (scripts/test-memory) checks of scripts/test.
-RT_CHECK_PACKAGES=(clang libclang-rt-14-dev valgrind)
+# Packages of the fuzzing (scripts/fuzz) and memory (scripts/test-memory) checks of scripts/test,
+# and pg_partman, whose partition sets TAP 501 runs policies on.
+RT_CHECK_PACKAGES=(clang libclang-rt-14-dev valgrind postgresql-15-partman)
 
 # rt_ensure_packages PKG...: installs the missing Debian packages (as root), or says what is missing.
 rt_ensure_packages() {
