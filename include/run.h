@@ -29,6 +29,13 @@ typedef struct RtRunOptions
 	const char *trigger;		/* "manual" or "worker", recorded with the run */
 
 	/*
+	 * When another session runs the same policy: wait for it to finish and
+	 * then run (a manual CALL, which promises the policy applied when it
+	 * returns), or skip it (the worker, which has other policies to serve).
+	 */
+	bool		wait_if_busy;
+
+	/*
 	 * Runs fn(arg) where a statement may end the transaction by itself
 	 * (ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY): at the top level,
 	 * in no transaction block, subtransaction or SPI connection of the

@@ -52,14 +52,6 @@ extern PGDLLEXPORT void rt_worker_main(Datum main_arg);
 /* Installs the ProcessUtility hook and the transaction callback of every backend. */
 extern void rt_sched_ddl_install(void);
 
-/*
- * Notes that this transaction added or changed a policy: at commit, the
- * worker of this database makes a pass at once (or the launcher starts
- * one), so that a new policy does not wait a whole retention.naptime for
- * its first run.  No-op when the library is not preloaded.
- */
-extern void rt_sched_note_policy_change(void);
-
 /* ---- scheduling rules shared by the worker and retention.status ---- */
 
 /*

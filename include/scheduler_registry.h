@@ -29,7 +29,6 @@ typedef struct RtWorkerSlot
 	bool		yield;			/* the launcher wants the slot for another database */
 	bool		idle;			/* sleeping between passes */
 	bool		in_xact;		/* inside a transaction (a run's batch, a due test, erasures): a cancel hits it */
-	bool		pass_now;		/* a policy changed: make a pass without waiting for naptime */
 	uint32		generation;		/* launcher generation that assigned the slot */
 	Oid			dboid;
 	pid_t		pid;			/* 0 until the worker attaches */

@@ -694,8 +694,6 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
 	SPI_finish();
-	/* the worker may have made its pass already: a new policy gets one at commit */
-	rt_sched_note_policy_change();
 
 	rt_policy_advise_index(&p, rel);
 	relation_close(rel, NoLock);
@@ -838,7 +836,6 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 					11, argtypes, values, nulls, false, SPI_OK_UPDATE);
 	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
-	rt_sched_note_policy_change();
 
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();

@@ -442,7 +442,15 @@ rt_run_policy(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	memset(stats, 0, sizeof(*stats));
 	rt_run_locktag(&tag, policy->policy_id);
 	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
-		return RT_RUN_BUSY;
+	{
+		if (!options->wait_if_busy)
+			return RT_RUN_BUSY;
+		/* the worker (say, the pass a new policy gets at commit) is at it: wait, as lock_timeout allows */
+		ereport(NOTICE,
+				(errmsg("retention policy " INT64_FORMAT " on %s is running in another session; waiting for that run to finish",
+						policy->policy_id, rt_relation_name(policy->relid))));
+		(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	}
 
 	memset(&s, 0, sizeof(s));
 	s.policy = policy;

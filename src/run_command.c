@@ -203,6 +203,7 @@ retention_run(PG_FUNCTION_ARGS)
 	options.at_top_level = nonatomic ? rt_procedure_at_top_level : NULL;
 	options.deadline = 0;
 	options.trigger = "manual";
+	options.wait_if_busy = true;
 	memset(&summary, 0, sizeof(summary));
 
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention run command",

@@ -28,11 +28,11 @@
  *
  * CREATE, ALTER and DROP EXTENSION pg_retention also ask the launcher, at
  * commit, to look at the database again, so a database that gains the
- * extension gets a worker within moments, with no list kept by hand.  A
- * transaction that added or changed a policy asks the database's worker,
- * at commit, for a pass at once: the worker's first pass may well have
- * happened between CREATE EXTENSION and add_policy (two transactions), and
- * the new policy must not wait a whole naptime for its first run.
+ * extension gets a worker within moments, with no list kept by hand.
+ * Adding or changing a policy asks for nothing: the policy is first
+ * applied at the worker's next pass, within retention.naptime, so that a
+ * DBA can preview it (or CALL retention.run() with an as_of of their own)
+ * before the worker acts.
  */
 #include "postgres.h"
 
@@ -70,9 +70,6 @@ static bool rt_recheck_at_commit = false;
 
 /* this backend holds a database free of workers until the transaction ends */
 static bool rt_holding = false;
-
-/* this transaction added or changed a policy: ask for a pass at commit */
-static bool rt_pass_at_commit = false;
 
 /* this backend is a restore: it holds its database until it exits */
 static bool rt_session_holding = false;
@@ -261,39 +258,6 @@ rt_hold_database(Oid dboid)
 	}
 }
 
-/* Notes that this transaction added or changed a policy; see scheduler.h. */
-void
-rt_sched_note_policy_change(void)
-{
-	if (rt_registry_available() && !IsBinaryUpgrade)
-		rt_pass_at_commit = true;
-}
-
-/*
- * Asks the worker of this database for a pass at once; returns false when
- * no worker serves it (the launcher must start one).  The caller holds the
- * registry lock exclusively.
- */
-static bool
-rt_ask_worker_for_pass(void)
-{
-	bool		asked = false;
-
-	for (int i = 0; i < rt_registry->nslots; i++)
-	{
-		RtWorkerSlot *slot = &rt_registry->slots[i];
-
-		if (!slot->in_use || slot->exited || slot->dboid != MyDatabaseId)
-			continue;
-		slot->pass_now = true;
-		asked = true;
-		/* a sleeper is woken; one in a pass makes another when it is done */
-		if (slot->pid != 0 && slot->idle)
-			kill(slot->pid, SIGUSR1);
-	}
-	return asked;
-}
-
 /* Returns true when this session is a restore of a superuser or of the database's owner. */
 static bool
 rt_is_restore_session(void)
@@ -339,7 +303,7 @@ rt_hold_database_for_session(void)
 					quote_identifier(get_database_name(MyDatabaseId)))));
 }
 
-/* Transaction callback: ends the hold and passes on a pending recheck or pass request. */
+/* Transaction callback: ends the hold and passes on a pending recheck. */
 static void
 rt_sched_xact_callback(XactEvent event, void *arg)
 {
@@ -347,7 +311,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	bool		wake = false;
 
 	(void) arg;
-	if (!rt_holding && !rt_recheck_at_commit && !rt_pass_at_commit)
+	if (!rt_holding && !rt_recheck_at_commit)
 		return;
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PREPARE)
@@ -359,8 +323,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 		/* a restore session keeps its hold until it exits */
 		me->hold_dboid = rt_session_holding ? MyDatabaseId : InvalidOid;
 		/* with no worker here, a recheck makes the launcher start one now */
-		if (event == XACT_EVENT_COMMIT &&
-			(rt_recheck_at_commit || (rt_pass_at_commit && !rt_ask_worker_for_pass())))
+		if (event == XACT_EVENT_COMMIT && rt_recheck_at_commit)
 		{
 			me->pid = MyProcPid;
 			me->recheck_dboid = MyDatabaseId;
@@ -370,7 +333,6 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 	}
 	rt_holding = false;
 	rt_recheck_at_commit = false;
-	rt_pass_at_commit = false;
 	if (wake)
 		rt_registry_wake_launcher();
 }

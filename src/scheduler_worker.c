@@ -18,10 +18,6 @@
  * due test, as the owner of the policy's table inside a restricted
  * security context with search_path pg_catalog, pg_temp.
  *
- * Waking early.  A transaction that adds or changes a policy asks for a
- * pass at its commit (registry "pass_now"), so a new policy is run at once
- * rather than a naptime later.
- *
  * Restores.  A pg_restore session holds its database like DDL does (see
  * scheduler_ddl.c), so the worker leaves (its batch in flight cancelled)
  * and no other starts until the restore has disconnected.
@@ -661,10 +657,7 @@ rt_worker_pass(MemoryContext cxt)
 	return true;
 }
 
-/*
- * Sleeps until the next pass is due (naptime after pass_start), until a
- * policy change asks for a pass, or until asked to stop.
- */
+/* Sleeps until the next pass is due (naptime after pass_start), or until asked to stop. */
 static void
 rt_worker_sleep(TimestampTz pass_start)
 {
@@ -673,7 +666,6 @@ rt_worker_sleep(TimestampTz pass_start)
 		TimestampTz next;
 		long		ms;
 		bool		yield;
-		bool		pass_now;
 
 		rt_worker_absorb_interrupts();
 		/* recomputed each time, so that a reloaded naptime applies at once */
@@ -682,9 +674,8 @@ rt_worker_sleep(TimestampTz pass_start)
 		rt_my_slot->next_pass_at = next;
 		rt_my_slot->idle = true;
 		yield = rt_my_slot->yield;
-		pass_now = rt_my_slot->pass_now;
 		LWLockRelease(rt_registry->lock);
-		if (yield || pass_now || rt_worker_must_stop())
+		if (yield || rt_worker_must_stop())
 			break;
 		ms = (long) ((next - GetCurrentTimestamp()) / 1000);
 		if (ms <= 0)
@@ -753,8 +744,6 @@ rt_worker_main(Datum main_arg)
 		pass_start = GetCurrentTimestamp();
 		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 		rt_my_slot->next_pass_at = pass_start + (TimestampTz) rt_naptime_s * USECS_PER_SEC;
-		/* this pass reads the policies afresh: requests made until now are served */
-		rt_my_slot->pass_now = false;
 		LWLockRelease(rt_registry->lock);
 
 		MemoryContextReset(pass_cxt);

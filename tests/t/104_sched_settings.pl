@@ -13,14 +13,16 @@ use SchedTest;
 
 my $node = sched_node('settings', "retention.naptime = '1h'", 'retention.run_history_keep = 3');
 $node->safe_psql('postgres', 'CREATE DATABASE app');
-# psql runs these one transaction each: the worker's first pass (asked for by CREATE
-# EXTENSION) may come before add_policy commits, which then asks for another pass
+# one transaction: the worker's first pass, asked for by CREATE EXTENSION at its
+# commit, must find the policy (a policy added later waits for the next pass)
 $node->safe_psql('app', q{
+	BEGIN;
 	CREATE EXTENSION pg_retention;
 	CREATE TABLE ev(id bigserial PRIMARY KEY, at timestamptz NOT NULL);
 	INSERT INTO ev(at) SELECT now() - interval '2 days' FROM generate_series(1, 500);
 	INSERT INTO ev(at) SELECT now() - interval '1 minute' FROM generate_series(1, 10);
 	SELECT retention.add_policy('ev', interval '1 hour', 'at');
+	COMMIT;
 });
 
 # a database that gains the extension gets its first pass at once, whatever the naptime

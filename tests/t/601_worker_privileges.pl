@@ -92,7 +92,8 @@ $node->safe_psql('app', q{
 	SET ROLE bob;
 	SELECT retention.add_policy('bob.junk', '1 day', 'at');
 });
-# each add_policy asks for a pass at commit, whatever the naptime (1 h here)
+# all five declared, a reload with a short naptime brings the worker's next pass
+$node->safe_psql('app', q{ALTER SYSTEM SET retention.naptime = '1s'; SELECT pg_reload_conf()});
 ok(defined poll_until($node, 'app', 'SELECT count(*) FROM retention.runs WHERE finished_at IS NOT NULL', '5', 30),
 	'the worker ran the five policies at once');
 is($node->safe_psql('app', 'SELECT DISTINCT trigger FROM retention.runs'), 'worker', 'all five runs are the worker\'s');

@@ -79,7 +79,7 @@ write_key(('zz' x 32) . "\n");
 my $malformed = qr/^F0000 pseudonymization key file "\Q$key\E" is malformed/;
 like(fails_with(q{SELECT retention.pseudonym('x')}), $malformed, 'pseudonym() fails with F0000, naming the file');
 like(fails_with(q{SELECT retention.key_fingerprint()}), $malformed, 'key_fingerprint() fails the same way');
-# the policies are added in one transaction: the worker's pass comes at its commit
+# the policies are added in one transaction: the worker's next pass (naptime 1 s) finds all three
 $q->(q{
 	BEGIN;
 	SELECT retention.add_policy('accounts', '1 year', 'closed', 'anonymize');
