@@ -83,8 +83,10 @@ like(slurp_file($node->logfile), qr/terminating background worker "pg_retention 
 
 # a run: the batch in flight rolls back, and the next run redoes it
 slow_database('in_run', 1);
+# the due test calls the slow mask too: wait for the run itself
+ok(defined poll_until($node, 'in_run', "SELECT string_agg(status, ',') FROM retention.runs", 'running', 30),
+	'a run is in progress');
 $pid = wait_in_mask('in_run');
-is($node->safe_psql('in_run', "SELECT status FROM retention.runs"), 'running', 'a run is in progress');
 $start = time;
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 ok(defined poll_until($node, 'postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid", '0', 10),
