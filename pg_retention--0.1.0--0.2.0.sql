@@ -212,3 +212,22 @@ COMMENT ON VIEW retention.runs IS
 'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint or trigger would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted) and the error of a failed run; partitions removed whole (dropped or detached; their rows are counted in rows) and notes on partitions wholly past the cutoff that went by rows instead, and why.';
 
 GRANT SELECT ON retention.runs TO PUBLIC;
+
+-- an ended hold forgets its subject's id once no pending erasure needs it to find the subject
+ALTER TABLE retention.hold_catalog DROP CONSTRAINT hold_catalog_check;
+ALTER TABLE retention.hold_catalog ADD CONSTRAINT hold_catalog_covers_one CHECK (
+    (kind IS NOT NULL AND relid IS NULL
+     AND (subject_id IS NOT NULL OR released_at IS NOT NULL OR until IS NOT NULL))
+ OR (kind IS NULL AND subject_id IS NULL AND relid IS NOT NULL));
+
+-- the hold on the subject itself through which a pending erasure finds its subject again
+ALTER TABLE retention.erasure_ledger ADD COLUMN subject_hold bigint;
+
+COMMENT ON VIEW retention.holds IS
+'Legal holds: on a data subject (kind, id) or a table, why, until when, who placed and released them, and whether they are active now. A subject hold that has ended shows no id once no pending erasure waits on it: the id is personal data.';
+
+COMMENT ON FUNCTION retention.erase_subject(text, text) IS
+'Erases one data subject from every table of its graph in one transaction, children first: rows are deleted, or anonymized where a table''s anonymize policy says they must be kept, and where other rows still reference them (a deletion never cascades into kept, held or other subjects'' rows; a shared row such as an address goes only when nothing references it). Returns what was done per table; an unknown id gives zero rows. A subject under a legal hold, or sharing a row with a held subject of any kind, or in a held table, is not touched: the erasure is recorded as pending and carried out when the holds end. Recorded in the erasure ledger by a keyed hash. For superusers and members of retention_officer. Errors: 42501, 42704 unknown kind, 22P02 invalid id, 55000 the erasure would be pending but neither a key nor a hold on the subject itself could find the subject again.';
+
+COMMENT ON FUNCTION retention.replay_erasures() IS
+'Applies the ledger entries not applied in this database yet (after a restore and import_erasures) and the pending ones whose holds ended: finds each subject again by hashing the keys of its table, and erases it. result: erased, held, absent, wrong_key (recorded with another key: WARNING, the entry stays waiting). Errors: 42501, 55000 no key (the key the erasures were recorded with is needed).';

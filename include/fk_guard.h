@@ -19,4 +19,18 @@
  */
 extern char *rt_fk_blocked_expr(Oid relid, const char *alias);
 
+/* ON DELETE actions (pg_constraint.confdeltype) as an array literal, for rt_fk_referenced_expr */
+#define RT_FK_RESTRICTING "{a,r}"	/* the delete itself would fail */
+#define RT_FK_CASCADING "{a,r,c}"	/* ... or would take the referencing row with it */
+#define RT_FK_ANY "{a,r,c,n,d}"		/* ... or would change the referencing row */
+
+/*
+ * Returns an SQL boolean expression, true when the row of relid aliased
+ * alias is referenced through a foreign key whose ON DELETE action is one
+ * of actions (an array literal above), or NULL when there is none.  An
+ * erasure uses it so that deleting one subject's row never cascades into
+ * rows that are kept, held, or another subject's.
+ */
+extern char *rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions);
+
 #endif							/* RT_FK_GUARD_H */

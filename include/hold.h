@@ -21,6 +21,21 @@ extern List *rt_held_subjects(const char *kind);
 extern List *rt_holds_covering(const char *kind, const char *id, List *tables);
 
 /*
+ * Returns the ids (int64 *) of the active holds that keep an erasure of
+ * subject id (its key value key) of kind k from going ahead: on the subject,
+ * on a table of its graph, or on another subject (of any kind) that shares
+ * one of its rows.  SPI must be connected.
+ */
+struct RtSubjectKind;
+extern List *rt_holds_blocking_erasure(const struct RtSubjectKind *k, const char *id, Datum key);
+
+/* Returns the id of the first active hold on subject id of kind itself, or 0. SPI must be connected. */
+extern int64 rt_subject_hold(const char *kind, const char *id);
+
+/* Forgets the subject ids of ended holds no pending erasure needs; returns how many. SPI must be connected. */
+extern int64 rt_holds_forget_ended(void);
+
+/*
  * Returns SQL on alias that is true when the row belongs to a subject under
  * a hold, with the held keys of each kind passed as text[] parameters
  * $first_param, $first_param + 1, ...; sets *kinds to those kinds (char *).

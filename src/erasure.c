@@ -54,7 +54,9 @@
 #include "privilege.h"
 #include "srf.h"
 #include "subject.h"
+#include "subxact.h"
 #include "tag.h"
+#include "version.h"
 
 #define RT_OFFICER_ROLE "retention_officer"
 #define RT_LEDGER_KDF_CONTEXT "erasure_"	/* eight characters, for crypto_kdf */
@@ -68,6 +70,34 @@ typedef struct RtErasureStep
 	const char *action;			/* delete, anonymize, kept, held */
 	int64		rows;
 } RtErasureStep;
+
+/*
+ * Returns true when a pending erasure of subject id without a hash can find
+ * its subject again through holds: always on the 0.2.0 catalog (the ledger
+ * names the subject's own hold); on 0.1.0 only when no other subject of
+ * the same kind is held among holds.
+ */
+static bool
+rt_holds_name_only(List *holds, const char *kind, const char *id)
+{
+	Oid			types[3] = {INT8ARRAYOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
+	int			n = 0;
+	ListCell   *lc;
+
+	if (rt_sql_objects_at_least("0.2.0"))
+		return true;
+	foreach(lc, holds)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	values[0] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = CStringGetTextDatum(id);
+	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE hold_id OPERATOR(pg_catalog.=) ANY ($1)"
+					" AND kind OPERATOR(pg_catalog.=) $2 AND subject_id OPERATOR(pg_catalog.<>) $3 LIMIT 1",
+					3, types, values, NULL, false, SPI_OK_SELECT);
+	return SPI_processed == 0;
+}
 
 /* Computes the keyed hash of a subject into out; false when no key is configured. */
 static bool
@@ -256,13 +286,22 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
-		blocked = rt_fk_blocked_expr(leaf, "t");
+		/* a row still referenced stays: deleting it would fail or cascade into kept rows */
+		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_CASCADING);
 		leaf_belongs = t->belongs;
-		deleted += rt_exec_as_owner(leaf,
-									psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s%s", rt_relation_name(leaf),
-											 leaf_belongs, blocked ? " AND NOT " : "",
-											 blocked ? blocked : "", ""),
-									k, key, (Datum) 0);
+		for (;;)
+		{
+			/* once more after rows went: the subject's own rows may have referenced each other */
+			int64		n = rt_exec_as_owner(leaf,
+											 psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s", rt_relation_name(leaf),
+													  leaf_belongs, blocked ? " AND NOT " : "",
+													  blocked ? blocked : ""),
+											 k, key, (Datum) 0);
+
+			deleted += n;
+			if (n == 0 || blocked == NULL)
+				break;
+		}
 		if (blocked == NULL)
 			continue;
 		/* rows that kept rows still reference stay: anonymized if they can be */
@@ -335,7 +374,8 @@ rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Da
 	{
 		Oid			leaf = list_nth_oid(r->leaves, i);
 		Datum		tids = PointerGetDatum(list_nth(r->tids, i));
-		char	   *blocked = rt_fk_blocked_expr(leaf, "t");
+		/* a shared row goes only when nothing at all references it: a cascade or SET NULL would reach others */
+		char	   *blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
 		int64		total = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(tids)), ARR_DIMS(DatumGetArrayTypeP(tids)));
 		int64		n;
 
@@ -400,18 +440,6 @@ rt_count_subject(const RtSubjectKind *k, Datum key)
 	return steps;
 }
 
-/* Returns the relids of a kind's tables as a list of Oids. */
-static List *
-rt_kind_relids(const RtSubjectKind *k)
-{
-	List	   *relids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, k->tables)
-		relids = lappend_oid(relids, ((RtSubjectTable *) lfirst(lc))->relid);
-	return relids;
-}
-
 /* Returns the sum of rows of steps, and their JSON summary in *json. */
 static int64
 rt_steps_summary(List *steps, char **json)
@@ -439,14 +467,19 @@ rt_steps_summary(List *steps, char **json)
 	return total;
 }
 
-/* Appends an entry to the erasure ledger and returns its id as text. */
+/*
+ * Appends an entry to the erasure ledger and returns its id as text.  A
+ * pending entry names subject_hold, the hold on the subject itself through
+ * which its key is found when the holds end (0: none; then by its hash).
+ */
 static char *
 rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool pending,
-				 List *holds, int64 rows)
+				 List *holds, int64 rows, int64 subject_hold)
 {
-	Oid			types[6] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID};
-	Datum		values[6];
-	char		nulls[6] = "      ";
+	Oid			types[7] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID, INT8OID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+	bool		v2 = rt_sql_objects_at_least("0.2.0");
 	NameData	requester;
 	bool		isnull;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
@@ -469,14 +502,18 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	values[4] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	nulls[4] = pending ? ' ' : 'n';
 	values[5] = Int64GetDatum(rows);
+	values[6] = Int64GetDatum(subject_hold);
+	nulls[6] = subject_hold > 0 ? ' ' : 'n';
 	rt_catalog_exec(pending ?
-					"INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
-					" status, waiting_for, rows) VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING erasure_id::pg_catalog.text" :
+					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
+							 " status, waiting_for, rows%s) VALUES ($1, $2, $3, $4, 'pending', $5, $6%s)"
+							 " RETURNING erasure_id::pg_catalog.text",
+							 v2 ? ", subject_hold" : "", v2 ? ", $7" : "") :
 					"INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
 					" status, waiting_for, rows, completed_at, applied_here)"
 					" VALUES ($1, $2, $3, $4, 'done', $5, $6, pg_catalog.now(), pg_catalog.now())"
 					" RETURNING erasure_id::pg_catalog.text",
-					6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
+					pending && v2 ? 7 : 6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -534,12 +571,22 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	id = rt_subject_canonical_id(k, key);
 	hashed = rt_subject_hash(kind, id, hash);
 	token = hashed ? rt_json_quote(rt_hex(hash, sizeof(hash))) : "null";
-	holds = rt_holds_covering(kind, id, rt_kind_relids(k));
+	holds = rt_holds_blocking_erasure(k, id, key);
 	if (holds != NIL)
 	{
+		int64		subject_hold = rt_subject_hold(kind, id);
+
+		/* without a key only the subject's own hold can find it again when the holds end */
+		if (!hashed && (subject_hold == 0 || !rt_holds_name_only(holds, kind, id)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot record a pending erasure of a data subject of kind \"%s\" without a pseudonymization key", kind),
+					 errdetail("A legal hold on a table or on another data subject covers the subject's rows; the erasure would have to wait for it, and without a key the ledger could not find the subject again."),
+					 errhint("Set retention.key_file and create a key with retention.create_key(), or place a hold on the subject itself with retention.hold()%s.",
+							 rt_sql_objects_at_least("0.2.0") ? "" : ", or update the extension (ALTER EXTENSION pg_retention UPDATE)")));
 		steps = rt_count_subject(k, key);
 		total = rt_steps_summary(steps, &summary);
-		erasure_id = rt_ledger_insert(kind, hash, hashed, true, holds, 0);
+		erasure_id = rt_ledger_insert(kind, hash, hashed, true, holds, 0, subject_hold);
 		rt_audit_append("erasure_pending", k->relid, 0,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"held\": %s}",
 								 erasure_id, rt_json_quote(kind), token, summary));
@@ -552,7 +599,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	{
 		steps = rt_erase_now(k, key);
 		total = rt_steps_summary(steps, &summary);
-		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total);
+		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total, 0);
 		rt_audit_append("erasure", k->relid, total,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 								 erasure_id, rt_json_quote(kind), token, summary));
@@ -576,6 +623,7 @@ typedef struct RtLedgerEntry
 	bool		pending;
 	bool		matched;
 	char	   *subject_id;		/* known when a subject hold kept the erasure pending */
+	char	   *key_fingerprint;	/* of the key it was hashed with; NULL: this database's key */
 } RtLedgerEntry;
 
 /* Marks a ledger entry applied here with its outcome. */
@@ -605,6 +653,20 @@ rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
 					4, types, values, nulls, false, SPI_OK_UPDATE);
 }
 
+/* Puts one row of replay_erasures' result: the entry, its kind, what became of it, rows changed. */
+static void
+rt_put_replay_result(RtSrf *srf, const RtLedgerEntry *e, const char *kind, const char *result, int64 rows)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = CStringGetTextDatum(result);
+	values[3] = Int64GetDatum(rows);
+	rt_srf_put(srf, values, nulls);
+}
+
 /* Applies the entries of one kind: finds their subjects by hashing keys, erases those not held. */
 static void
 rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
@@ -614,8 +676,25 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	SPITupleTable *keys;
 	uint64		nkeys;
 	ListCell   *lc;
-	List	   *relids = rt_kind_relids(k);
 
+	/* an entry hashed with another key can match no subject here: it must not pass for absent */
+	foreach(lc, entries)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+
+		if (e->hashed && e->key_fingerprint != NULL &&
+			strcmp(e->key_fingerprint, rt_key_fingerprint()) != 0)
+		{
+			e->matched = true;	/* leaves it unapplied */
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("erasure %s was recorded with another pseudonymization key (fingerprint %s, this database's is %s) and was not applied",
+							e->erasure_id, e->key_fingerprint, rt_key_fingerprint()),
+					 errhint("Replay with the key file the erasure was recorded with (retention.key_file); the entry stays waiting.")));
+			if (srf)
+				rt_put_replay_result(srf, e, kind, "wrong_key", 0);
+		}
+	}
 	rt_become_table_owner(k->relid, &saved);
 	if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
 					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
@@ -643,18 +722,17 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 			List	   *steps;
 			char	   *summary;
 			int64		total;
-			Datum		values[4];
-			bool		nulls[4] = {false, false, false, false};
+			const char *result;
 
 			if (!e->hashed || e->matched || memcmp(e->hash, hash, RT_SUBJECT_HASH_BYTES) != 0)
 				continue;
 			e->matched = true;
-			holds = rt_holds_covering(kind, id, relids);
+			holds = rt_holds_blocking_erasure(k, id, key);
 			if (holds != NIL)
 			{
 				rt_ledger_applied(e, false, 0, holds);
 				total = 0;
-				values[2] = CStringGetTextDatum("held");
+				result = "held";
 			}
 			else
 			{
@@ -665,35 +743,22 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 								psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 										 e->erasure_id, rt_json_quote(kind),
 										 rt_json_quote(rt_hex(hash, sizeof(hash))), summary));
-				values[2] = CStringGetTextDatum("erased");
+				result = "erased";
 			}
 			if (srf)
-			{
-				values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
-				values[1] = CStringGetTextDatum(kind);
-				values[3] = Int64GetDatum(total);
-				rt_srf_put(srf, values, nulls);
-			}
+				rt_put_replay_result(srf, e, kind, result, total);
 		}
 	}
 	/* entries whose subject is not (or no longer) here: nothing left to erase */
 	foreach(lc, entries)
 	{
 		RtLedgerEntry *e = lfirst(lc);
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
 
 		if (e->matched || !e->hashed)
 			continue;
 		rt_ledger_applied(e, true, 0, NIL);
 		if (srf)
-		{
-			values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
-			values[1] = CStringGetTextDatum(kind);
-			values[2] = CStringGetTextDatum("absent");
-			values[3] = Int64GetDatum(0);
-			rt_srf_put(srf, values, nulls);
-		}
+			rt_put_replay_result(srf, e, kind, "absent", 0);
 	}
 }
 
@@ -707,8 +772,8 @@ rt_replay(RtSrf *srf)
 	int			n = 0;
 
 	/* a pending erasure is looked at once every hold it waited for has ended */
-	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending'"
-					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
+	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending',"
+					" key_fingerprint FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
 					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
 					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
@@ -731,6 +796,8 @@ rt_replay(RtSrf *srf)
 			e->hashed = true;
 		}
 		e->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		h = SPI_getbinval(t, d, 5, &isnull);
+		e->key_fingerprint = isnull ? NULL : TextDatumGetCString(h);
 		entries = lappend(entries, e);
 		if (!list_member(kinds, makeString(e->kind)))
 			kinds = lappend(kinds, makeString(e->kind));
@@ -763,6 +830,76 @@ rt_replay(RtSrf *srf)
 	return n;
 }
 
+/* Pending erasures to carry out together: one found by its hold, or those of one kind found by hash. */
+typedef struct RtPendingWork
+{
+	RtLedgerEntry *entry;
+	const char *kind;
+	List	   *of_kind;
+} RtPendingWork;
+
+/* Carries out one pending erasure whose subject a hold on it names (an RtPendingWork). */
+static void
+rt_complete_by_id(void *arg)
+{
+	RtLedgerEntry *e = ((RtPendingWork *) arg)->entry;
+	RtSubjectKind *k = rt_subject_kind(e->kind);
+	Datum		key = rt_subject_key_datum(k, e->subject_id);
+	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, key);
+	List	   *steps;
+	char	   *summary;
+	int64		total;
+	char	   *token;
+
+	if (holds != NIL)
+	{
+		/* another hold came since: wait for it too */
+		rt_ledger_applied(e, false, 0, holds);
+		return;
+	}
+	steps = rt_erase_now(k, key);
+	total = rt_steps_summary(steps, &summary);
+	rt_ledger_applied(e, true, total, NIL);
+	token = rt_erasure_subject_token(e->kind, e->subject_id);
+	rt_audit_append("erasure_completed", k->relid, total,
+					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+							 e->erasure_id, rt_json_quote(e->kind),
+							 token ? rt_json_quote(token) : "null", summary));
+}
+
+/* Carries out the pending erasures of one kind found by their hash (an RtPendingWork). */
+static void
+rt_complete_by_hash(void *arg)
+{
+	RtPendingWork *w = arg;
+
+	rt_replay_kind(w->kind, w->of_kind, NULL);
+}
+
+/*
+ * Runs fn on w in a subtransaction of its own; returns true when it went
+ * through.  An erasure that cannot be carried out now (a key that is
+ * missing, a row a constraint keeps) stays pending with a WARNING, and the
+ * release of a hold, a replay or the worker's pass goes on with the others.
+ */
+static bool
+rt_pending_try(void (*fn) (void *arg), RtPendingWork *w, const char *erasure_id)
+{
+	ErrorData  *edata = rt_in_subtransaction(fn, w, CurrentMemoryContext);
+
+	if (edata == NULL)
+		return true;
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("pending erasure %s%s could not be carried out now: %s", erasure_id,
+					w->of_kind != NIL && list_length(w->of_kind) > 1 ? " and others of its kind" : "",
+					edata->message),
+			 errdetail("It stays pending; the next release, retention.replay_erasures() or the worker's next pass tries again."),
+			 edata->hint ? errhint("%s", edata->hint) : 0));
+	FreeErrorData(edata);
+	return false;
+}
+
 /*
  * Carries out the pending erasures whose legal holds have all ended.  The
  * subject is found through the hold it waited for (holds keep the key), so
@@ -780,15 +917,23 @@ rt_erasure_complete_pending(void)
 	ListCell   *lc;
 	int			done = 0;
 
-	rt_catalog_exec("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
-					" (SELECT h.subject_id FROM retention.hold_catalog h"
-					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
-					"   AND h.kind OPERATOR(pg_catalog.=) l.kind LIMIT 1)"
+	/*
+	 * The subject is named by the hold on it the entry recorded, or (for an
+	 * entry of a 0.1.0 ledger, without a hash) by the one subject of its
+	 * kind among the holds it waited for; otherwise it is found by hash.
+	 */
+	rt_catalog_exec(psprintf("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
+					" COALESCE(%s, (SELECT pg_catalog.min(h.subject_id) FROM retention.hold_catalog h"
+					"   WHERE l.subject_hash IS NULL AND h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
+					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) = 1))"
 					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
 					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
 					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
 					" ORDER BY l.requested_at, l.erasure_id",
+					rt_sql_objects_at_least("0.2.0") ?
+					"(SELECT h.subject_id FROM retention.hold_catalog h"
+					" WHERE h.hold_id OPERATOR(pg_catalog.=) l.subject_hold)" : "NULL::pg_catalog.text"),
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	tuptable = SPI_tuptable;
 	n = SPI_processed;
@@ -826,54 +971,29 @@ rt_erasure_complete_pending(void)
 
 	foreach(lc, by_id)
 	{
-		RtLedgerEntry *e = lfirst(lc);
-		RtSubjectKind *k;
-		Datum		key;
-		List	   *holds;
-		List	   *steps;
-		char	   *summary;
-		int64		total;
+		RtPendingWork w = {lfirst(lc), NULL, NIL};
 
-		k = rt_subject_kind(e->kind);
-		key = rt_subject_key_datum(k, e->subject_id);
-		holds = rt_holds_covering(e->kind, e->subject_id, rt_kind_relids(k));
-		if (holds != NIL)
-		{
-			/* another hold came since: wait for it too */
-			rt_ledger_applied(e, false, 0, holds);
-			continue;
-		}
-		steps = rt_erase_now(k, key);
-		total = rt_steps_summary(steps, &summary);
-		rt_ledger_applied(e, true, total, NIL);
-		{
-			char	   *token = rt_erasure_subject_token(e->kind, e->subject_id);
-
-			rt_audit_append("erasure_completed", k->relid, total,
-							psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
-									 e->erasure_id, rt_json_quote(e->kind),
-									 token ? rt_json_quote(token) : "null", summary));
-		}
-		done++;
+		if (rt_pending_try(rt_complete_by_id, &w, ((RtLedgerEntry *) lfirst(lc))->erasure_id))
+			done++;
 	}
 	foreach(lc, kinds)
 	{
-		List	   *of_kind = NIL;
+		RtPendingWork w = {NULL, strVal(lfirst(lc)), NIL};
 		ListCell   *ec;
 
 		foreach(ec, by_hash)
 		{
 			RtLedgerEntry *e = lfirst(ec);
 
-			if (strcmp(e->kind, strVal(lfirst(lc))) == 0)
-				of_kind = lappend(of_kind, e);
+			if (strcmp(e->kind, w.kind) == 0)
+				w.of_kind = lappend(w.of_kind, e);
 		}
-		if (rt_key_problem() == NULL)
-		{
-			rt_replay_kind(strVal(lfirst(lc)), of_kind, NULL);
-			done += list_length(of_kind);
-		}
+		if (rt_key_problem() == NULL &&
+			rt_pending_try(rt_complete_by_hash, &w, ((RtLedgerEntry *) linitial(w.of_kind))->erasure_id))
+			done += list_length(w.of_kind);
 	}
+	/* the holds that ended keep no subject id once nothing waits on them */
+	(void) rt_holds_forget_ended();
 	return done;
 }
 

@@ -79,8 +79,15 @@ rt_catalog_array(Datum array, Oid elemtype, int *n)
 char *
 rt_fk_blocked_expr(Oid relid, const char *alias)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	return rt_fk_referenced_expr(relid, alias, RT_FK_RESTRICTING);
+}
+
+/* Returns the expression: the row is referenced through a foreign key whose ON DELETE action is in actions. */
+char *
+rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
+{
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(actions)};
 	StringInfoData buf;
 	int			rc;
 	List	   *seen = NIL;
@@ -89,13 +96,13 @@ rt_fk_blocked_expr(Oid relid, const char *alias)
 							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop"
 							   " FROM pg_catalog.pg_constraint c"
 							   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
-							   " AND c.confdeltype OPERATOR(pg_catalog.=) ANY ('{a,r}'::pg_catalog.\"char\"[])"
+							   " AND c.confdeltype OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.\"char\"[])"
 							   " AND c.confrelid OPERATOR(pg_catalog.=) $1"
 							   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pc"
 							   "   WHERE pc.oid OPERATOR(pg_catalog.=) c.conparentid"
 							   "   AND pc.confrelid OPERATOR(pg_catalog.=) c.confrelid)"
 							   " ORDER BY c.oid",
-							   1, argtypes, values, NULL, false, 0);
+							   2, argtypes, values, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the foreign keys of relation %u", relid);
 	if (SPI_processed == 0)

@@ -30,12 +30,16 @@
 #include "policy.h"
 #include "privilege.h"
 #include "subject.h"
+#include "version.h"
 
 #define RT_OFFICER_ROLE "retention_officer"
 
 /* the SQL condition of an active hold, on the hold catalog's own columns */
 #define RT_HOLD_ACTIVE \
 	"released_at IS NULL AND (until IS NULL OR until OPERATOR(pg_catalog.>) pg_catalog.now())"
+/* the same on alias h, after "h." */
+#define RT_HOLD_ACTIVE_ON_H \
+	"released_at IS NULL AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now())"
 
 /* Returns true when an active table hold covers relid or one of its partitioned ancestors. */
 bool
@@ -121,6 +125,155 @@ rt_holds_covering(const char *kind, const char *id, List *tables)
 		holds = lappend(holds, hold_id);
 	}
 	return holds;
+}
+
+/* Adds the int64 hold ids of the current SPI result's first column to holds, skipping those already there. */
+static List *
+rt_add_hold_ids(List *holds)
+{
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		hold_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		bool		known = false;
+		ListCell   *lc;
+		int64	   *p;
+
+		foreach(lc, holds)
+			known = known || *(int64 *) lfirst(lc) == hold_id;
+		if (known)
+			continue;
+		p = palloc(sizeof(int64));
+		*p = hold_id;
+		holds = lappend(holds, p);
+	}
+	return holds;
+}
+
+/*
+ * Returns the held subjects of kind k2 (canonical ids, text) that share a
+ * row of table t with subject key of kind k, read as the table's owner.
+ */
+static List *
+rt_held_sharing_table(const RtSubjectKind *k, const RtSubjectTable *t, Datum key,
+					  const RtSubjectKind *k2, const RtSubjectTable *t2, Datum held)
+{
+	Oid			types[2] = {k->key_type, TEXTARRAYOID};
+	Datum		values[2] = {key, held};
+	RtSavedUser saved;
+	List	   *ids = NIL;
+	char	   *sql;
+
+	sql = psprintf("SELECT rt_held.id::pg_catalog.text FROM pg_catalog.unnest($2::%s[]) AS rt_held(id)"
+				   " WHERE EXISTS (SELECT 1 FROM %s t WHERE (%s) AND (%s))",
+				   format_type_be_qualified(k2->key_type), rt_relation_name(t->relid), t->belongs,
+				   rt_subject_belongs(k2, t2, "t", "rt_held.id"));
+	rt_become_table_owner(t->relid, &saved);
+	if (rt_spi_execute(sql, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the held rows of %s", rt_relation_name(t->relid));
+	rt_restore_user(&saved);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		ids = lappend(ids, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	return ids;
+}
+
+/*
+ * Returns the ids (int64 *) of the active holds that keep an erasure of
+ * subject id (key) of kind k from going ahead now: a hold on the subject
+ * itself, a table hold on a table of its graph, and a hold on any subject,
+ * of any kind, that shares one of the subject's rows (a rental held for the
+ * staff member who handled it is held for the customer's erasure too).
+ */
+List *
+rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
+{
+	List	   *tables = NIL;
+	List	   *holds;
+	ListCell   *lc;
+
+	foreach(lc, k->tables)
+		tables = lappend_oid(tables, ((RtSubjectTable *) lfirst(lc))->relid);
+	holds = rt_holds_covering(k->kind, id, tables);
+	foreach(lc, rt_subject_kind_names())
+	{
+		const char *kind2 = lfirst(lc);
+		Datum		held = rt_held_keys(kind2);
+		RtSubjectKind *k2;
+		List	   *sharing = NIL;
+		ListCell   *tc;
+
+		if (held == (Datum) 0)
+			continue;
+		k2 = strcmp(kind2, k->kind) == 0 ? (RtSubjectKind *) k : rt_subject_kind(kind2);
+		foreach(tc, k->tables)
+		{
+			RtSubjectTable *t = lfirst(tc);
+			RtSubjectTable *t2 = rt_subject_table_for(k2, t->relid);
+
+			if (t2 != NULL)
+				sharing = list_concat(sharing, rt_held_sharing_table(k, t, key, k2, t2, held));
+		}
+		if (sharing != NIL)
+		{
+			Oid			types[2] = {TEXTOID, TEXTARRAYOID};
+			Datum		values[2];
+			Datum	   *elems = palloc(sizeof(Datum) * list_length(sharing));
+			int			n = 0;
+			ListCell   *sc;
+
+			foreach(sc, sharing)
+				elems[n++] = CStringGetTextDatum(lfirst(sc));
+			values[0] = CStringGetTextDatum(kind2);
+			values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+			rt_catalog_exec("SELECT hold_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+							" AND kind OPERATOR(pg_catalog.=) $1 AND subject_id OPERATOR(pg_catalog.=) ANY ($2)"
+							" ORDER BY hold_id",
+							2, types, values, NULL, false, SPI_OK_SELECT);
+			holds = rt_add_hold_ids(holds);
+		}
+	}
+	return holds;
+}
+
+/* Returns the id of the first active hold on subject id of kind itself, or 0 when there is none. */
+int64
+rt_subject_hold(const char *kind, const char *id)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(kind), CStringGetTextDatum(id)};
+	bool		isnull;
+
+	rt_catalog_exec("SELECT hold_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+					" AND kind OPERATOR(pg_catalog.=) $1 AND subject_id OPERATOR(pg_catalog.=) $2"
+					" ORDER BY hold_id LIMIT 1",
+					2, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return 0;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Forgets the subject ids of holds that have ended (released or past their
+ * until) once no pending erasure still needs them to find its subject: an
+ * ended hold keeps no personal data.  Needs the 0.2.0 catalog (whose check
+ * lets an ended hold lose its id); returns how many holds forgot theirs.
+ */
+int64
+rt_holds_forget_ended(void)
+{
+	if (!rt_sql_objects_at_least("0.2.0"))
+		return 0;
+	rt_catalog_exec("UPDATE retention.hold_catalog h SET subject_id = NULL"
+					" WHERE h.subject_id IS NOT NULL AND NOT (h." RT_HOLD_ACTIVE_ON_H ")"
+					" AND NOT EXISTS (SELECT 1 FROM retention.erasure_ledger l"
+					"   WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
+					"   AND l.subject_hold OPERATOR(pg_catalog.=) h.hold_id)",
+					0, NULL, NULL, NULL, false, SPI_OK_UPDATE);
+	return (int64) SPI_processed;
 }
 
 /* Returns SQL on alias: the row belongs to a held subject of some kind covering relid. */

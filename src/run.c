@@ -223,18 +223,49 @@ rt_is_interrupt(const ErrorData *edata)
 }
 
 /*
+ * Returns message with every double-quoted part replaced by "...": the
+ * message of a data exception quotes the value that failed
+ * (invalid input syntax for type integer: "jane@example.com").
+ */
+static char *
+rt_redact_quoted(const char *message)
+{
+	StringInfoData buf;
+	bool		quoted = false;
+
+	initStringInfo(&buf);
+	for (const char *c = message; *c; c++)
+	{
+		if (*c == '"')
+		{
+			appendStringInfoString(&buf, quoted ? "...\"" : "\"");
+			quoted = !quoted;
+		}
+		else if (!quoted)
+			appendStringInfoChar(&buf, *c);
+	}
+	if (quoted)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
  * Formats an error for the run record and the audit trail: the message, its
  * SQLSTATE, and the DETAIL unless the error is a data exception or an
  * integrity constraint violation, whose DETAIL quotes the failing row
  * ("Failing row contains ...", "Key (email)=(...)") and would outlive it.
+ * A data exception's message quotes the failing value too: its quoted
+ * parts are left out.
  */
 static char *
 rt_error_text(const ErrorData *edata)
 {
 	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
 
-	if (edata->detail && category != ERRCODE_DATA_EXCEPTION &&
-		category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+	if (category == ERRCODE_DATA_EXCEPTION)
+		return psprintf("%s (SQLSTATE %s)", rt_redact_quoted(edata->message),
+						unpack_sql_state(edata->sqlerrcode));
+	if (edata->detail && category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
 		return psprintf("%s (%s) (SQLSTATE %s)", edata->message, edata->detail,
 						unpack_sql_state(edata->sqlerrcode));
 	return psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));

@@ -13,7 +13,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use Exporter 'import';
-our @EXPORT = qw(pagila_dir new_cluster load_pagila);
+our @EXPORT = qw(pagila_dir new_cluster load_pagila pagila_keyed);
 
 # Returns the directory holding pagila-schema.sql and pagila-data.sql.
 sub pagila_dir
@@ -49,6 +49,19 @@ sub load_pagila
 		BAIL_OUT("loading $file failed: $err") if $ret != 0;
 	}
 	return;
+}
+
+# Returns a started cluster named $name with Pagila in database pagila and
+# pg_retention created there with a new pseudonymization key, and the
+# directory that holds the key file.
+sub pagila_keyed
+{
+	my ($name) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir;
+	my $node = new_cluster($name, "retention.key_file = '$dir/retention.key'");
+	load_pagila($node, 'pagila');
+	$node->safe_psql('pagila', 'CREATE EXTENSION pg_retention; SELECT retention.create_key()');
+	return ($node, $dir);
 }
 
 1;

@@ -10,14 +10,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use RetentionTest;
 
-my $dir = PostgreSQL::Test::Utils::tempdir;
-my $node = new_cluster('subjects', "retention.key_file = '$dir/retention.key'");
-load_pagila($node, 'pagila');
+my ($node, $dir) = pagila_keyed('subjects');
 my $q = sub { $node->safe_psql('pagila', shift) };
 
 $q->(q{
-	CREATE EXTENSION pg_retention;
-	SELECT retention.create_key();
 	SELECT retention.tag('customer', 'first_name', 'name');
 	SELECT retention.tag('customer', 'last_name', 'name');
 	SELECT retention.tag('customer', 'email', 'email', 'pseudonym');

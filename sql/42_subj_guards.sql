@@ -1,0 +1,175 @@
+-- Erasure guards: a deletion never cascades into rows that are kept, held or another
+-- subject's; holds of every kind stop an erasure; ended holds forget the subject's id;
+-- replay refuses entries of another key; a run's error quotes no value.
+SET timezone = 'UTC';
+SET client_min_messages = warning;
+SELECT setval('retention.policy_catalog_policy_id_seq', 4200) IS NOT NULL AS ids_pinned;
+CREATE SCHEMA guard;
+CREATE TABLE guard.addresses (address_id int PRIMARY KEY, street text NOT NULL);
+CREATE TABLE guard.couriers (courier_id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE guard.customers (customer_id int PRIMARY KEY, name text NOT NULL,
+                              address_id int REFERENCES guard.addresses);
+-- not part of any subject: a delivery point and a store that use the same addresses
+CREATE TABLE guard.deliveries (delivery_id int PRIMARY KEY,
+                               address_id int REFERENCES guard.addresses ON DELETE CASCADE);
+CREATE TABLE guard.stores (store_id int PRIMARY KEY,
+                           address_id int REFERENCES guard.addresses ON DELETE SET NULL);
+CREATE TABLE guard.orders (order_id int PRIMARY KEY, customer_id int NOT NULL REFERENCES guard.customers,
+                           courier_id int REFERENCES guard.couriers, ship_to text);
+-- receipts are kept (anonymize policy) but their key would cascade them away with the order
+CREATE TABLE guard.receipts (receipt_id int PRIMARY KEY,
+                             order_id int NOT NULL REFERENCES guard.orders ON DELETE CASCADE,
+                             billed_to text, issued_at timestamptz NOT NULL);
+-- a row of two customers at once
+CREATE TABLE guard.transfers (transfer_id int PRIMARY KEY,
+                              from_customer int NOT NULL REFERENCES guard.customers ON DELETE CASCADE,
+                              to_customer int NOT NULL REFERENCES guard.customers ON DELETE CASCADE);
+-- comment threads: replies cascade with the comment they answer
+CREATE TABLE guard.comments (comment_id int PRIMARY KEY, customer_id int NOT NULL REFERENCES guard.customers,
+                             parent_id int REFERENCES guard.comments ON DELETE CASCADE, body text);
+INSERT INTO guard.addresses SELECT g, 'Street ' || g FROM generate_series(1, 9) g;
+INSERT INTO guard.couriers VALUES (7, 'Courier Seven'), (8, 'Courier Eight');
+INSERT INTO guard.customers SELECT g, 'Customer ' || g, g FROM generate_series(1, 9) g;
+INSERT INTO guard.deliveries VALUES (1, 4);
+INSERT INTO guard.stores VALUES (1, 2);
+INSERT INTO guard.orders SELECT g, g, CASE WHEN g = 6 THEN 7 ELSE 8 END, 'Ship ' || g FROM generate_series(1, 9) g;
+INSERT INTO guard.receipts VALUES (1, 1, 'Customer 1', '2024-01-01'), (7, 7, 'Customer 7', '2024-01-01');
+INSERT INTO guard.transfers VALUES (1, 4, 5), (2, 4, 1);
+INSERT INTO guard.comments VALUES (1, 3, NULL, 'first'), (2, 3, 1, 'own reply'), (3, 3, 2, 'own reply again'),
+                                  (4, 2, 1, 'reply by customer 2'), (5, 3, NULL, 'alone'), (6, 8, NULL, 'other');
+SELECT retention.tag('guard.customers', 'name', 'name');
+SELECT retention.tag('guard.addresses', 'street', 'address');
+SELECT retention.tag('guard.orders', 'ship_to', 'address', 'null');
+SELECT retention.tag('guard.receipts', 'billed_to', 'name', 'constant(anonymous)');
+SELECT retention.tag('guard.comments', 'body', 'other', 'constant(removed)');
+SELECT retention.tag('guard.couriers', 'name', 'name');
+SELECT retention.add_subject('customer', 'guard.customers', 'customer_id');
+SELECT retention.add_subject('courier', 'guard.couriers', 'courier_id');
+SELECT retention.add_policy('guard.receipts', '10 years', 'issued_at', 'anonymize') AS receipts_policy \gset
+-- a key, so that erasures can wait and be replayed
+SELECT 'pg_retention_42_' || pg_backend_pid() || '_' || extract(epoch FROM clock_timestamp())::bigint || '.key'
+       AS key_path \gset
+SELECT length(retention.create_key(:'key_path')) > 0 AS key_created;
+SET retention.key_file = :'key_path';
+
+-- 1. the kept receipt is anonymized; its key would cascade it away with the order, so the
+--    order stays (masked), and the customer row the order references stays (masked) too
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '1') ORDER BY tbl::text, action;
+SELECT r.billed_to, o.ship_to, c.name = 'Customer 1' AS name_left, c.address_id
+  FROM guard.receipts r JOIN guard.orders o USING (order_id) JOIN guard.customers c USING (customer_id)
+ WHERE r.receipt_id = 1;
+-- the transfer shared with customer 4 went with customer 1 (no hold on 4)
+SELECT transfer_id FROM guard.transfers ORDER BY 1;
+
+-- 2. a shared address referenced through ON DELETE SET NULL stays: the store keeps it
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '2') ORDER BY tbl::text, action;
+SELECT address_id FROM guard.stores;
+SELECT count(*) AS address_2 FROM guard.addresses WHERE address_id = 2;
+-- customer 2's reply to customer 3 was theirs: gone
+SELECT comment_id, customer_id, parent_id, body FROM guard.comments ORDER BY 1;
+
+-- 3. the subject's own comments that answer each other all go (each reference is the
+--    subject's own); an address nothing else uses goes with its customer
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '3') ORDER BY tbl::text, action;
+SELECT comment_id, customer_id, parent_id, body FROM guard.comments ORDER BY 1;
+SELECT (SELECT count(*) FROM guard.addresses WHERE address_id = 3) AS address_3,
+       (SELECT count(*) FROM guard.customers WHERE customer_id = 3) AS customer_3;
+
+-- 4. a hold on customer 5 holds the transfer customer 4 shares with them: 4's erasure waits
+SELECT retention.hold('customer', '5', 'dispute 12') AS hold_5 \gset
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '4') ORDER BY tbl::text, action;
+SELECT status, waiting_for = ARRAY[:hold_5]::bigint[] AS waits_for_5 FROM retention.erasures WHERE status = 'pending';
+SELECT (SELECT count(*) FROM guard.customers WHERE customer_id = 4) AS customer_4,
+       (SELECT count(*) FROM guard.transfers) AS transfers;
+SELECT retention.release(:hold_5);
+SELECT status, rows FROM retention.erasures WHERE kind = 'customer' ORDER BY requested_at DESC LIMIT 1;
+SELECT (SELECT count(*) FROM guard.customers WHERE customer_id = 4) AS customer_4,
+       (SELECT count(*) FROM guard.customers WHERE customer_id = 5) AS customer_5,
+       (SELECT count(*) FROM guard.transfers) AS transfers;
+-- customer 4's address is used by a delivery (ON DELETE CASCADE): it stays, and the delivery
+SELECT (SELECT count(*) FROM guard.addresses WHERE address_id = 4) AS address_4,
+       (SELECT count(*) FROM guard.deliveries) AS deliveries;
+-- the released hold no longer names customer 5
+SELECT kind, id, active FROM retention.holds WHERE hold_id = :hold_5;
+
+-- 5. a hold on courier 7 (another kind) holds customer 6's order that courier carried
+SELECT retention.hold('courier', '7', 'accident inquiry') AS hold_c7 \gset
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '6') ORDER BY tbl::text, action;
+SELECT count(*) AS order_6 FROM guard.orders WHERE order_id = 6;
+SELECT retention.release(:hold_c7);
+SELECT status, rows FROM retention.erasures WHERE kind = 'customer' ORDER BY requested_at DESC LIMIT 1;
+SELECT (SELECT count(*) FROM guard.customers WHERE customer_id = 6) AS customer_6,
+       (SELECT count(*) FROM guard.orders WHERE order_id = 6) AS order_6,
+       (SELECT count(*) FROM guard.couriers) AS couriers;
+
+-- 6. without a key, an erasure that would wait for someone else's hold is refused (55000):
+--    the ledger could never find the subject again; nothing is recorded
+RESET retention.key_file;
+SELECT retention.hold('courier', '8', 'audit of courier 8') AS hold_c8 \gset
+SELECT count(*) AS ledger_before FROM retention.erasures \gset
+SELECT * FROM retention.erase_subject('customer', '7');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) - :ledger_before AS new_entries, (SELECT count(*) FROM guard.customers WHERE customer_id = 7) AS customer_7
+  FROM retention.erasures;
+-- with a hold on the subject itself it can wait: the hold keeps the id while the erasure needs it
+SELECT retention.hold('customer', '7', 'tax inquiry') AS hold_7 \gset
+SELECT tbl, action, rows FROM retention.erase_subject('customer', '7') ORDER BY tbl::text, action;
+SELECT retention.release(:hold_7);
+SELECT kind, id, active FROM retention.holds WHERE hold_id = :hold_7;
+SELECT count(*) AS customer_7 FROM guard.customers WHERE customer_id = 7;
+-- the last hold ends, but customer 7's kept receipt keeps the customer row, whose name mask
+-- (a pseudonym) needs the key: the release goes through, the erasure stays pending
+-- (a WARNING names the erasure), and still knows its subject
+SET client_min_messages = error;
+SELECT retention.release(:hold_c8);
+SET client_min_messages = warning;
+SELECT kind, id, active FROM retention.holds WHERE hold_id IN (:hold_7, :hold_c8) ORDER BY hold_id;
+SELECT count(*) AS customer_7 FROM guard.customers WHERE customer_id = 7;
+SELECT count(*) AS pending FROM retention.erasures WHERE status = 'pending';
+-- with the key back, a replay carries it out and the hold forgets customer 7
+SET retention.key_file = :'key_path';
+SELECT count(*) AS entries_from_elsewhere FROM retention.replay_erasures();
+RESET retention.key_file;
+SELECT name = 'Customer 7' AS name_left, (SELECT count(*) FROM retention.erasures WHERE status = 'pending') AS pending
+  FROM guard.customers WHERE customer_id = 7;
+SELECT kind, id, active FROM retention.holds WHERE hold_id = :hold_7;
+-- an active hold keeps its id; the check still wants one for it
+SELECT retention.hold('customer', '9', 'open case') AS hold_9 \gset
+SELECT kind, id, active FROM retention.holds WHERE hold_id = :hold_9;
+\set VERBOSITY terse
+UPDATE retention.hold_catalog SET subject_id = NULL WHERE hold_id = :hold_9;
+\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.release(:hold_9);
+
+-- 7. replay refuses an entry recorded with another key: it stays waiting, never "absent"
+SET retention.key_file = :'key_path';
+SELECT retention.import_erasures(jsonb_build_array(jsonb_build_object(
+         'erasure_id', '00000000-0000-0000-0000-000000000042', 'kind', 'customer',
+         'subject_hash', repeat('ab', 32), 'key_fingerprint', 'not-this-key',
+         'requested_at', '2026-01-01', 'requested_by', 'someone', 'status', 'done',
+         'completed_at', '2026-01-01', 'rows', 3))) AS imported;
+SET client_min_messages = error;   -- the WARNING names this database's key fingerprint
+SELECT kind, result, rows FROM retention.replay_erasures();
+SET client_min_messages = warning;
+SELECT status, applied_here IS NULL AS still_waiting FROM retention.erasures
+ WHERE erasure_id = '00000000-0000-0000-0000-000000000042';
+RESET retention.key_file;
+
+-- 8. a run's error names no value: a data exception's quoted value is left out
+CREATE TABLE guard.visits (visit_id int PRIMARY KEY, email text, at timestamptz NOT NULL);
+INSERT INTO guard.visits VALUES (1, 'jane@example.com', '2020-01-01');
+CREATE FUNCTION guard.visits_check() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN PERFORM OLD.email::int; RETURN OLD; END$$;
+CREATE TRIGGER visits_check BEFORE DELETE ON guard.visits FOR EACH ROW EXECUTE FUNCTION guard.visits_check();
+SELECT retention.add_policy('guard.visits', '30 days', 'at') AS visits_policy \gset
+CALL retention.run('guard.visits');
+\echo :LAST_ERROR_SQLSTATE
+SELECT status, error LIKE '%jane%' AS names_value, error FROM retention.runs WHERE policy_id = :visits_policy;
+SELECT count(*) AS audit_names_value FROM retention.audit WHERE details::text LIKE '%jane%';
+
+SELECT retention.drop_policy(:receipts_policy);
+SELECT retention.drop_policy(:visits_policy);
+SELECT retention.drop_subject('customer');
+SELECT retention.drop_subject('courier');
+DROP SCHEMA guard CASCADE;
