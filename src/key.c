@@ -56,6 +56,7 @@
 
 #include "audit.h"
 #include "key.h"
+#include "subxact.h"
 
 #define RT_KEY_HEX_LEN (RT_KEY_BYTES * 2)
 
@@ -584,41 +585,30 @@ rt_key_problem(void)
 	return NULL;
 }
 
+/* Loads the configured key (a step for rt_in_subtransaction). */
+static void
+rt_key_load_step(void *arg)
+{
+	(void) arg;
+	rt_key_ensure_loaded();
+}
+
 /*
  * Returns NULL when the configured key loads, else the message of the error
  * loading it raises (missing, unreadable, malformed, open to others), in a
  * subtransaction of its own so that the caller goes on.
  */
+
 const char *
 rt_key_load_problem(void)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile problem = NULL;
+	ErrorData  *edata = rt_in_subtransaction(rt_key_load_step, NULL, CurrentMemoryContext);
+	char	   *problem;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		rt_key_ensure_loaded();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		problem = pstrdup(edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return NULL;
+	problem = pstrdup(edata->message);
+	FreeErrorData(edata);
 	return problem;
 }
 

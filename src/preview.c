@@ -38,6 +38,7 @@
 #include "scheduler.h"
 #include "srf.h"
 #include "subject.h"
+#include "subxact.h"
 
 /* Counts of one policy at one cutoff. */
 typedef struct RtCounts
@@ -171,6 +172,26 @@ rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
 	return true;
 }
 
+/* The arguments and results of one policy's count (for rt_in_subtransaction). */
+typedef struct RtCountStep
+{
+	const RtPolicy *policy;
+	TimestampTz as_of;
+	TimestampTz cutoff;
+	RtCounts   *counts;
+	bool		counted;
+} RtCountStep;
+
+/* Computes a policy's cutoff and counts it (a step for rt_in_subtransaction). */
+static void
+rt_count_step(void *arg)
+{
+	RtCountStep *step = arg;
+
+	step->cutoff = rt_cutoff(step->as_of, &step->policy->keep, step->policy->time_zone);
+	step->counted = rt_count_policy(step->policy, step->cutoff, step->counts);
+}
+
 /*
  * Computes the cutoff of a policy and counts it, in a subtransaction: a
  * policy that cannot be counted (its table's owner lost a privilege, a
@@ -182,39 +203,18 @@ static bool
 rt_count_policy_safely(const RtPolicy *policy, TimestampTz as_of, TimestampTz *cutoff,
 					   RtCounts *counts)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool counted = false;
+	RtCountStep step = {policy, as_of, 0, counts, false};
+	ErrorData  *edata = rt_in_subtransaction(rt_count_step, &step, CurrentMemoryContext);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		*cutoff = rt_cutoff(as_of, &policy->keep, policy->time_zone);
-		counted = rt_count_policy(policy, *cutoff, counts);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ereport(WARNING,
-				(errmsg("retention policy " INT64_FORMAT " on %s cannot be counted: %s",
-						policy->policy_id, rt_relation_name(policy->relid), edata->message),
-				 errhint("A run of this policy would fail the same way; see retention.runs.")));
-		FreeErrorData(edata);
-		counted = false;
-	}
-	PG_END_TRY();
-	return counted;
+	*cutoff = step.cutoff;
+	if (edata == NULL)
+		return step.counted;
+	ereport(WARNING,
+			(errmsg("retention policy " INT64_FORMAT " on %s cannot be counted: %s",
+					policy->policy_id, rt_relation_name(policy->relid), edata->message),
+			 errhint("A run of this policy would fail the same way; see retention.runs.")));
+	FreeErrorData(edata);
+	return false;
 }
 
 PG_FUNCTION_INFO_V1(retention_preview);

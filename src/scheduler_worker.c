@@ -72,6 +72,7 @@
 #include "erasure.h"
 #include "runlog.h"
 #include "scheduler.h"
+#include "subxact.h"
 #include "scheduler_registry.h"
 
 /* What the launcher tells a worker through bgw_extra. */
@@ -412,39 +413,37 @@ rt_worker_abort(void)
 	rt_worker_set_in_xact(false);
 }
 
+/* The policy and answer of one due test (for rt_in_subtransaction). */
+typedef struct RtDueStep
+{
+	const RtPolicy *policy;
+	TimestampTz now;
+	bool		due;
+} RtDueStep;
+
+/* Asks whether a policy is due (a step for rt_in_subtransaction). */
+static void
+rt_worker_due_step(void *arg)
+{
+	RtDueStep  *step = arg;
+
+	step->due = rt_sched_policy_due(step->policy, step->now);
+}
+
 /* Runs the due test in a subtransaction; a lock timeout means "not now", other errors "let the run see". */
 static bool
 rt_worker_due(const RtPolicy *policy, TimestampTz now)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool due = false;
+	RtDueStep	step = {policy, now, false};
+	ErrorData  *edata = rt_in_subtransaction(rt_worker_due_step, &step, CurrentMemoryContext);
+	bool		due;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		due = rt_sched_policy_due(policy, now);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		/* DDL holds the table: try again next pass; anything else, the run records */
-		due = edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
-			edata->sqlerrcode != ERRCODE_QUERY_CANCELED;
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return step.due;
+	/* DDL holds the table: try again next pass; anything else, the run records */
+	due = edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+		edata->sqlerrcode != ERRCODE_QUERY_CANCELED;
+	FreeErrorData(edata);
 	return due;
 }
 
@@ -517,22 +516,22 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 }
 
 /*
- * Carries out the erasures that waited for legal holds that have expired
- * since (release() carries out the others at once).  An error is logged
- * and the next pass tries again.
+ * Runs fn(arg) in a transaction of its own; returns true when it committed.
+ * An error is logged as "what: message" (with hint) and the transaction
+ * aborted, except a cancel sent to make the worker leave, which is expected.
  */
-static void
-rt_worker_pending_erasures(MemoryContext cxt)
+static bool
+rt_worker_transaction(MemoryContext cxt, void (*fn) (void *arg), void *arg,
+					  const char *what, const char *hint)
 {
+	volatile bool ok = false;
+
 	rt_worker_begin(cxt);
 	PG_TRY();
 	{
-		int			done = rt_erasure_complete_pending();
-
-		if (done > 0)
-			ereport(LOG,
-					(errmsg("pg_retention: looked at %d pending erasures whose legal holds ended", done)));
+		fn(arg);
 		rt_worker_commit();
+		ok = true;
 	}
 	PG_CATCH();
 	{
@@ -542,14 +541,61 @@ rt_worker_pending_erasures(MemoryContext cxt)
 		edata = CopyErrorData();
 		FlushErrorState();
 		rt_worker_abort();
-		/* a cancel sent to make the worker leave is expected, not news */
 		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
 			ereport(LOG,
-					(errmsg("pending erasures could not be carried out: %s", edata->message),
-					 errhint("The worker tries again on its next pass; see retention.erasures.")));
+					(errmsg("%s: %s", what, edata->message),
+					 hint ? errhint("%s", hint) : 0));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	return ok;
+}
+
+/* Carries out the pending erasures whose holds ended (a step for rt_worker_transaction). */
+static void
+rt_worker_pending_step(void *arg)
+{
+	int			done = rt_erasure_complete_pending();
+
+	(void) arg;
+	if (done > 0)
+		ereport(LOG,
+				(errmsg("pg_retention: looked at %d pending erasures whose legal holds ended", done)));
+}
+
+/* The head of the audit chain as read by rt_worker_anchor_step, kept in cxt. */
+typedef struct RtAnchorStep
+{
+	MemoryContext cxt;
+	bool		found;
+	int64		seq;
+	bytea	   *hash;
+	char	   *dbname;
+} RtAnchorStep;
+
+/* Reads the head of the audit chain and the database's name (a step for rt_worker_transaction). */
+static void
+rt_worker_anchor_step(void *arg)
+{
+	RtAnchorStep *step = arg;
+	MemoryContext old = MemoryContextSwitchTo(step->cxt);
+
+	step->found = rt_audit_head(&step->seq, &step->hash) && step->hash != NULL;
+	step->dbname = get_database_name(MyDatabaseId);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Carries out the erasures that waited for legal holds that have expired
+ * since (release() carries out the others at once).  An error is logged
+ * and the next pass tries again.
+ */
+static void
+rt_worker_pending_erasures(MemoryContext cxt)
+{
+	(void) rt_worker_transaction(cxt, rt_worker_pending_step, NULL,
+								 "pending erasures could not be carried out",
+								 "The worker tries again on its next pass; see retention.erasures.");
 }
 
 /*
@@ -562,46 +608,21 @@ static void
 rt_worker_log_anchor(MemoryContext cxt)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	int64		seq = 0;
-	bytea	   *hash = NULL;
-	char	   *volatile dbname = NULL;
-	volatile bool found = false;
+	RtAnchorStep step = {cxt, false, 0, NULL, NULL};
 
 	if (rt_audit_anchor_interval_s <= 0 ||
 		(rt_logged_anchor_at != 0 &&
 		 now < rt_logged_anchor_at + (TimestampTz) rt_audit_anchor_interval_s * USECS_PER_SEC))
 		return;
-	rt_worker_begin(cxt);
-	PG_TRY();
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		found = rt_audit_head(&seq, &hash) && hash != NULL;
-		dbname = get_database_name(MyDatabaseId);
-		MemoryContextSwitchTo(old);
-		rt_worker_commit();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		rt_worker_abort();
-		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
-			ereport(LOG,
-					(errmsg("the audit anchor could not be read: %s", edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	if (!found || seq == rt_logged_anchor_seq)
+	if (!rt_worker_transaction(cxt, rt_worker_anchor_step, &step, "the audit anchor could not be read", NULL))
+		return;
+	if (!step.found || step.seq == rt_logged_anchor_seq)
 		return;
 	ereport(LOG,
 			(errmsg("pg_retention audit anchor: database \"%s\", seq " INT64_FORMAT ", hash %s",
-					dbname, seq, rt_audit_hash_text(hash)),
+					step.dbname, step.seq, rt_audit_hash_text(step.hash)),
 			 errhidestmt(true)));
-	rt_logged_anchor_seq = seq;
+	rt_logged_anchor_seq = step.seq;
 	rt_logged_anchor_at = now;
 }
 
