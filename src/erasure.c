@@ -603,11 +603,11 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 		rt_audit_append("erasure", k->relid, total,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 								 erasure_id, rt_json_quote(kind), token, summary));
-		if (!hashed)
-			ereport(WARNING,
-					(errmsg("no pseudonymization key is configured: this erasure cannot be replayed after a restore"),
-					 errhint("Set retention.key_file and create a key with retention.create_key(); the ledger names subjects by a keyed hash.")));
 	}
+	if (!hashed)
+		ereport(WARNING,
+				(errmsg("no pseudonymization key is configured: this erasure cannot be replayed after a restore"),
+				 errhint("Set retention.key_file and create a key with retention.create_key(); the ledger names subjects by a keyed hash.")));
 	rt_put_steps(&srf, steps);
 	SPI_finish();
 	return (Datum) 0;
