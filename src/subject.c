@@ -7,8 +7,9 @@
  * a list kept by hand:
  *  - owned rows: tables whose foreign keys reference the customer table,
  *    directly (rental.customer_id) or in a chain (payment.rental_id ->
- *    rental.customer_id), up to RT_SUBJECT_MAX_DEPTH hops; a table reached
- *    by several paths belongs to the subject through any of them;
+ *    rental.customer_id), up to RT_SUBJECT_MAX_DEPTH hops; a row reached
+ *    by several paths belongs to whoever its nearest link that is set
+ *    names (see rt_belongs_sql);
  *  - manual links: retention.link_subject('customer', 'weblog', 'cust')
  *    for a column that holds the key without a foreign key;
  *  - referenced rows: a row the customer row references through a foreign
@@ -141,56 +142,143 @@ rt_has_tagged_columns(Oid relid)
 	return found;
 }
 
-/* Builds the membership predicate of node for alias, nesting level deep. */
+static void rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias,
+						   int level, const RtSubjectKind *kind, const char *keyref);
+
+/* Returns the fewest foreign-key hops from the subject's table to node (a large number past the depth limit). */
+static int
+rt_min_hops(List *nodes, RtGraphNode *node, int level)
+{
+	ListCell   *lc;
+	int			best = RT_SUBJECT_MAX_DEPTH + 1;
+
+	if (node->table->role == RT_SUBJECT_ROOT)
+		return 0;
+	if (level > RT_SUBJECT_MAX_DEPTH)
+		return best;
+	foreach(lc, node->edges)
+	{
+		RtGraphNode *from = rt_graph_find(nodes, ((RtSubjectEdge *) lfirst(lc))->from);
+
+		if (from != NULL)
+			best = Min(best, 1 + rt_min_hops(nodes, from, level + 1));
+	}
+	return best;
+}
+
+/* Appends the test that the row on alias belongs to the subject through edge e. */
+static void
+rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
+			int level, const RtSubjectKind *kind, const char *keyref)
+{
+	RtGraphNode *from = rt_graph_find(nodes, e->from);
+	char		sub[16];
+
+	if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
+		strcmp(linitial(e->from_cols), kind->key) == 0)
+	{
+		/* a direct reference to the key: compare with $1, no join */
+		if (e->cast_to_key)
+			appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
+							 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+		else
+			appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
+							 (char *) linitial(e->ops), keyref);
+		return;
+	}
+	snprintf(sub, sizeof(sub), "s%d", level);
+	appendStringInfo(buf, "EXISTS (SELECT 1 FROM %s %s WHERE ", rt_relation_name(e->from), sub);
+	for (int i = 0; i < list_length(e->from_cols); i++)
+		appendStringInfo(buf, "%s.%s %s %s.%s AND ", sub,
+						 quote_identifier(list_nth(e->from_cols, i)),
+						 (char *) list_nth(e->ops, i), alias,
+						 quote_identifier(list_nth(e->to_cols, i)));
+	rt_belongs_sql(buf, nodes, from, sub, level + 1, kind, keyref);
+	appendStringInfoChar(buf, ')');
+}
+
+/*
+ * Builds the membership predicate of node for alias, nesting level deep.
+ *
+ * A row linked to the subject's table by several paths belongs to whoever
+ * its nearest link that is set names: a payment names its customer
+ * directly, so the customer of the rental it pays for does not make it
+ * theirs (in Pagila some payments for one customer's rental were made by
+ * another); only where the direct link is NULL does the longer path count.
+ * Links equally near all count (a transfer between two customers belongs to
+ * both).  So no row is at once one subject's by one path and another's by
+ * another, and an access request or erasure reaches only the subject's own
+ * rows.
+ */
 static void
 rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias,
 			   int level, const RtSubjectKind *kind, const char *keyref)
 {
 	ListCell   *lc;
-	bool		first = true;
+	int			nedges = 0;
+	int		   *hops;
+	int			rank = -1;
 
 	if (node->table->role == RT_SUBJECT_ROOT)
 	{
 		appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
 		return;
 	}
-	appendStringInfoChar(buf, '(');
+	hops = palloc(sizeof(int) * Max(1, list_length(node->edges)));
 	foreach(lc, node->edges)
 	{
-		RtSubjectEdge *e = lfirst(lc);
-		RtGraphNode *from = rt_graph_find(nodes, e->from);
-		char		sub[16];
+		RtGraphNode *from = rt_graph_find(nodes, ((RtSubjectEdge *) lfirst(lc))->from);
 
-		if (from == NULL || level >= RT_SUBJECT_MAX_DEPTH + 1)
-			continue;
-		if (!first)
-			appendStringInfoString(buf, " OR ");
-		first = false;
-		if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
-			strcmp(linitial(e->from_cols), kind->key) == 0)
-		{
-			/* a direct reference to the key: compare with $1, no join */
-			if (e->cast_to_key)
-				appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
-								 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
-			else
-				appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
-								 (char *) linitial(e->ops), keyref);
-			continue;
-		}
-		snprintf(sub, sizeof(sub), "s%d", level);
-		appendStringInfo(buf, "EXISTS (SELECT 1 FROM %s %s WHERE ", rt_relation_name(e->from), sub);
-		for (int i = 0; i < list_length(e->from_cols); i++)
-			appendStringInfo(buf, "%s.%s %s %s.%s AND ", sub,
-							 quote_identifier(list_nth(e->from_cols, i)),
-							 (char *) list_nth(e->ops, i), alias,
-							 quote_identifier(list_nth(e->to_cols, i)));
-		rt_belongs_sql(buf, nodes, from, sub, level + 1, kind, keyref);
-		appendStringInfoChar(buf, ')');
+		hops[foreach_current_index(lc)] = (from == NULL || level >= RT_SUBJECT_MAX_DEPTH + 1) ?
+			-1 : rt_min_hops(nodes, from, level);
+		if (hops[foreach_current_index(lc)] >= 0)
+			nedges++;
 	}
-	if (first)
+	if (nedges == 0)
+	{
 		appendStringInfoString(buf, "false");
-	appendStringInfoChar(buf, ')');
+		return;
+	}
+	/* CASE WHEN a nearest link is set THEN (those links) WHEN the next nearest ... ELSE false */
+	appendStringInfoString(buf, "COALESCE(CASE");
+	for (;;)
+	{
+		int			next = INT_MAX;
+		bool		first = true;
+
+		foreach(lc, node->edges)
+			if (hops[foreach_current_index(lc)] > rank && hops[foreach_current_index(lc)] < next)
+				next = hops[foreach_current_index(lc)];
+		if (next == INT_MAX)
+			break;
+		rank = next;
+		appendStringInfoString(buf, " WHEN ");
+		foreach(lc, node->edges)
+		{
+			RtSubjectEdge *e = lfirst(lc);
+
+			if (hops[foreach_current_index(lc)] != rank)
+				continue;
+			appendStringInfoString(buf, first ? "(" : " OR (");
+			for (int i = 0; i < list_length(e->to_cols); i++)
+				appendStringInfo(buf, "%s%s.%s IS NOT NULL", i > 0 ? " AND " : "", alias,
+								 quote_identifier(list_nth(e->to_cols, i)));
+			appendStringInfoChar(buf, ')');
+			first = false;
+		}
+		appendStringInfoString(buf, " THEN ");
+		first = true;
+		foreach(lc, node->edges)
+		{
+			if (hops[foreach_current_index(lc)] != rank)
+				continue;
+			appendStringInfoString(buf, first ? "(" : " OR (");
+			rt_edge_sql(buf, nodes, lfirst(lc), alias, level, kind, keyref);
+			appendStringInfoChar(buf, ')');
+			first = false;
+		}
+	}
+	appendStringInfoString(buf, " ELSE false END, false)");
 }
 
 /* Reads a name list of attribute numbers of relid. */

@@ -46,6 +46,33 @@ is($q->("SELECT coalesce(id, '(none)') || '/' || active FROM retention.holds WHE
 	'the ended hold no longer names staff member 2');
 is($q->(q{SELECT count(*) FROM staff}), $staff, 'the staff members themselves are untouched');
 
+# a payment belongs to the customer it names, not to the customer of the rental it pays
+# for: in Pagila some rentals of one customer were paid by another
+$q->(q{
+	ALTER TABLE payment ALTER COLUMN customer_id DROP NOT NULL, ALTER COLUMN rental_id DROP NOT NULL;
+	SELECT retention.tag('payment', 'customer_id', 'other', 'null');
+	SELECT retention.tag('payment', 'rental_id', 'other', 'null');
+	SELECT retention.add_policy('payment', '7 years', 'payment_date', 'anonymize');
+});
+my ($renter, $payer) = split /\|/, $q->(q{SELECT r.customer_id, p.customer_id FROM payment p JOIN rental r USING (rental_id)
+                                           WHERE p.customer_id <> r.customer_id ORDER BY p.payment_id LIMIT 1});
+ok($renter && $payer, "customer $payer paid for a rental of customer $renter");
+my $own = $q->("SELECT count(*) FROM payment WHERE customer_id = $renter");
+is($q->(qq{SELECT t->>'count' FROM jsonb_array_elements(retention.subject_data('customer', '$renter')->'tables') t
+            WHERE t->>'table' = 'public.payment'}), $own, "the access request of $renter holds exactly their $own payments");
+my $renter_name = $q->("SELECT first_name FROM customer WHERE customer_id = $renter");
+my $payer_rows = $q->("SELECT md5(string_agg(p::text, ',' ORDER BY payment_id)) FROM payment p WHERE customer_id = $payer");
+my $others_paid = $q->("SELECT count(DISTINCT r.rental_id) FROM rental r JOIN payment p USING (rental_id)
+                        WHERE r.customer_id = $renter AND p.customer_id <> $renter");
+like($q->("SELECT string_agg(tbl || ':' || action || ':' || rows, ',') FROM retention.erase_subject('customer', '$renter')"),
+	qr/payment:anonymize:$own/, "the erasure of $renter anonymizes their $own payments only");
+is($q->("SELECT md5(string_agg(p::text, ',' ORDER BY payment_id)) FROM payment p WHERE customer_id = $payer"), $payer_rows,
+	"customer $payer's payments are untouched, value for value");
+is($q->("SELECT count(*) FROM rental WHERE customer_id = $renter"), $others_paid,
+	"only the $others_paid rentals others paid for stay (their payments still reference them)");
+is($q->("SELECT first_name <> '$renter_name' AND retention.is_pseudonym(first_name) FROM customer WHERE customer_id = $renter"),
+	't', 'the customer row those rentals still reference stays, its name a pseudonym');
+
 # replay with another key: the entries stay waiting; with the right key they apply
 my $dump = "$dir/older.dump";
 command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('pagila'), '-f', $dump ], 'dump (the older backup)');
