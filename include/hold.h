@@ -11,6 +11,14 @@
 
 #include "nodes/pg_list.h"
 
+/*
+ * Takes the database's hold lock in share mode until the end of the
+ * transaction, before reading the holds to act on them (a purge batch, an
+ * erasure): hold() and release() take it exclusively, so a hold is never
+ * placed between a batch's look at the holds and its commit.
+ */
+extern void rt_holds_lock_shared(void);
+
 /* Returns true when an active table hold covers relid (or one of its partitioned ancestors). SPI must be connected. */
 extern bool rt_table_on_hold(Oid relid);
 

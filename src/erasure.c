@@ -571,6 +571,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	id = rt_subject_canonical_id(k, key);
 	hashed = rt_subject_hash(kind, id, hash);
 	token = hashed ? rt_json_quote(rt_hex(hash, sizeof(hash))) : "null";
+	rt_holds_lock_shared();
 	holds = rt_holds_blocking_erasure(k, id, key);
 	if (holds != NIL)
 	{

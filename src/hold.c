@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -40,6 +41,34 @@
 /* the same on alias h, after "h." */
 #define RT_HOLD_ACTIVE_ON_H \
 	"released_at IS NULL AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now())"
+
+/* the advisory lock (two int4 keys) that orders holds against purges and erasures: "RTHL", 1 */
+#define RT_HOLD_LOCK_KEY1 0x5254484C
+#define RT_HOLD_LOCK_KEY2 1
+
+/* Takes the database's hold lock in mode until the end of the transaction. */
+static void
+rt_holds_lock(LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RT_HOLD_LOCK_KEY1, RT_HOLD_LOCK_KEY2, 2);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+/*
+ * Takes the hold lock in share mode: a purge batch or an erasure that is
+ * about to read the holds and act on them.  Placing or releasing a hold
+ * takes it in exclusive mode, so a hold placed while a batch or an erasure
+ * is under way waits for its commit (the batch did not see the hold; the
+ * hold then finds the rows as they are after it), and a batch or erasure
+ * that starts while a hold is being placed waits and then sees it.
+ */
+void
+rt_holds_lock_shared(void)
+{
+	rt_holds_lock(ShareLock);
+}
 
 /* Returns true when an active table hold covers relid or one of its partitioned ancestors. */
 bool
@@ -397,6 +426,7 @@ retention_hold(PG_FUNCTION_ARGS)
 	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	rt_require_role(RT_OFFICER_ROLE, "place a legal hold");
 	rt_check_hold_args(fcinfo, 2, 3);
+	rt_holds_lock(ExclusiveLock);
 	SPI_connect();
 	k = rt_subject_kind(kind);
 	/* held by the canonical text of the key, as erasures look it up */
@@ -430,6 +460,7 @@ retention_hold_table(PG_FUNCTION_ARGS)
 				 errmsg("%s is not a table", rt_relation_name(relid)),
 				 errhint("Legal holds apply to ordinary and partitioned tables.")));
 	rt_check_hold_args(fcinfo, 1, 2);
+	rt_holds_lock(ExclusiveLock);
 	SPI_connect();
 	hold_id = rt_insert_hold(NULL, NULL, relid, PG_GETARG_DATUM(1), PG_ARGISNULL(2),
 							 PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2));
@@ -458,6 +489,7 @@ retention_release(PG_FUNCTION_ARGS)
 	hold_id = PG_GETARG_INT64(0);
 	values[0] = Int64GetDatum(hold_id);
 	rt_require_role(RT_OFFICER_ROLE, "release a legal hold");
+	rt_holds_lock(ExclusiveLock);
 	SPI_connect();
 	rt_catalog_exec("SELECT released_at IS NOT NULL, relid::pg_catalog.oid FROM retention.hold_catalog"
 					" WHERE hold_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",

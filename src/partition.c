@@ -296,6 +296,7 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 	Datum		values[1] = {ObjectIdGetDatum(leaf)};
 
 	*held = false;
+	rt_holds_lock_shared();
 	if (rt_table_on_hold(leaf))
 	{
 		*held = true;

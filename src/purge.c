@@ -720,6 +720,7 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	memset(result, 0, sizeof(*result));
 	if (t->pos.done || !rt_target_still_ours(t))
 		return;
+	rt_holds_lock_shared();
 	if (rt_table_on_hold(t->relid))
 	{
 		/* the whole table is held: nothing of it goes in this run */
