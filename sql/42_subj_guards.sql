@@ -173,3 +173,129 @@ SELECT retention.drop_policy(:visits_policy);
 SELECT retention.drop_subject('customer');
 SELECT retention.drop_subject('courier');
 DROP SCHEMA guard CASCADE;
+
+-- 9. a row reached by two paths is the subject's its nearest set link names: another
+--    customer's reply to A's comment is theirs, not A's; ON DELETE SET NULL only unlinks it
+CREATE SCHEMA guard2;
+SET retention.key_file = :'key_path';
+CREATE TABLE guard2.customers (customer_id int PRIMARY KEY, name text);
+CREATE TABLE guard2.comments (comment_id int PRIMARY KEY, customer_id int REFERENCES guard2.customers,
+                              parent_id int REFERENCES guard2.comments ON DELETE SET NULL, body text);
+INSERT INTO guard2.customers VALUES (1, 'A'), (2, 'B');
+INSERT INTO guard2.comments VALUES (1, 1, NULL, 'A root'), (2, 2, 1, 'B reply to A'), (3, 2, NULL, 'B own'),
+                                   (4, NULL, 1, 'anonymous reply to A');
+SELECT retention.add_subject('g2cust', 'guard2.customers', 'customer_id');
+SELECT t->>'table' AS tbl, t->>'count' AS rows
+  FROM jsonb_array_elements(retention.subject_data('g2cust', '1')->'tables') t ORDER BY 1;
+SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '1') ORDER BY tbl::text, action;
+SELECT comment_id, customer_id, parent_id, body FROM guard2.comments ORDER BY 1;
+
+-- 10. a key whose equal values print differently: the erasure's token is the stored key's
+CREATE TABLE guard2.members (member_no numeric PRIMARY KEY, name text);
+INSERT INTO guard2.members VALUES (7.00, 'Seven'), (8, 'Eight');
+SELECT retention.add_subject('member', 'guard2.members', 'member_no');
+SELECT tbl, action, rows FROM retention.erase_subject('member', '7');
+-- the same entry replayed on the row as it was (7.00) finds it
+INSERT INTO guard2.members VALUES (7.00, 'Seven');
+UPDATE retention.erasure_ledger SET applied_here = NULL WHERE kind = 'member';
+SELECT kind, result, rows FROM retention.replay_erasures();
+SELECT count(*) AS member_7 FROM guard2.members WHERE member_no = 7;
+-- a hold by '7.0' holds the member stored as 7.00
+INSERT INTO guard2.members VALUES (7.00, 'Seven');
+SELECT retention.hold('member', '7.0', 'inquiry') AS hold_m7 \gset
+SELECT id FROM retention.holds WHERE hold_id = :hold_m7;
+SELECT DISTINCT action FROM retention.erase_subject('member', '7');
+SELECT retention.release(:hold_m7);
+SELECT count(*) AS member_7 FROM guard2.members WHERE member_no = 7;
+
+-- 11. an entry imported while still pending where it was made is not carried out here;
+--     a later import that says done applies it
+SELECT retention.import_erasures(jsonb_build_array(jsonb_build_object(
+         'erasure_id', '00000000-0000-0000-0000-0000000000a8', 'kind', 'member',
+         'subject_hash', (SELECT subject_hash FROM retention.erasures WHERE kind = 'member' LIMIT 1),
+         'key_fingerprint', retention.key_fingerprint(),
+         'requested_at', '2026-01-01', 'requested_by', 'someone', 'status', 'pending', 'rows', 0))) AS imported;
+INSERT INTO guard2.members VALUES (7.00, 'Seven');
+SELECT kind, result, rows FROM retention.replay_erasures() WHERE erasure_id = '00000000-0000-0000-0000-0000000000a8';
+SELECT count(*) AS member_7 FROM guard2.members WHERE member_no = 7;
+SELECT retention.import_erasures(jsonb_build_array(jsonb_build_object(
+         'erasure_id', '00000000-0000-0000-0000-0000000000a8', 'kind', 'member',
+         'subject_hash', (SELECT subject_hash FROM retention.erasures WHERE kind = 'member' LIMIT 1),
+         'key_fingerprint', retention.key_fingerprint(),
+         'requested_at', '2026-01-01', 'requested_by', 'someone', 'status', 'done',
+         'completed_at', '2026-01-02', 'rows', 1))) AS completed;
+SELECT kind, result, rows FROM retention.replay_erasures() WHERE erasure_id = '00000000-0000-0000-0000-0000000000a8';
+SELECT count(*) AS member_7 FROM guard2.members WHERE member_no = 7;
+
+-- 12. an entry of a kind not declared here waits (WARNING); the others are applied
+SELECT retention.import_erasures(jsonb_build_array(jsonb_build_object(
+         'erasure_id', '00000000-0000-0000-0000-0000000000b1', 'kind', 'gone_kind',
+         'subject_hash', repeat('ab', 32), 'key_fingerprint', retention.key_fingerprint(),
+         'requested_at', '2026-01-01', 'requested_by', 'x', 'status', 'done',
+         'completed_at', '2026-01-01', 'rows', 1))) AS imported;
+SET client_min_messages = error;
+SELECT kind, result, rows FROM retention.replay_erasures() ORDER BY kind;
+SET client_min_messages = warning;
+SELECT applied_here IS NULL AS still_waiting FROM retention.erasures
+ WHERE erasure_id = '00000000-0000-0000-0000-0000000000b1';
+
+-- 13. a pending erasure released under another key stays pending (wrong key), not "absent"
+SELECT retention.hold_table('guard2.members', 'tax audit') AS hold_t \gset
+SELECT DISTINCT action FROM retention.erase_subject('member', '8');
+SELECT 'pg_retention_42b_' || pg_backend_pid() || '_' || extract(epoch FROM clock_timestamp())::bigint || '.key'
+       AS other_key \gset
+SELECT length(retention.create_key(:'other_key')) > 0 AS other_key_created;
+SET retention.key_file = :'other_key';
+SET client_min_messages = error;
+SELECT retention.release(:hold_t);
+SET client_min_messages = warning;
+SELECT status FROM retention.erasures WHERE kind = 'member' AND requested_at = (SELECT max(requested_at) FROM retention.erasures);
+SELECT count(*) AS member_8 FROM guard2.members WHERE member_no = 8;
+SET retention.key_file = :'key_path';
+SELECT count(*) AS from_elsewhere FROM retention.replay_erasures() WHERE result = 'erased';
+SELECT count(*) AS member_8 FROM guard2.members WHERE member_no = 8;
+
+-- 14. a linked text column with values that are no key: they match nobody, no error quotes them
+CREATE TABLE guard2.weblog (cust text, path text);
+INSERT INTO guard2.weblog VALUES ('2', '/a'), ('jane.doe@example.com', '/b');
+SELECT retention.link_subject('g2cust', 'guard2.weblog', 'cust');
+SELECT t->>'table' AS tbl, t->>'count' AS rows
+  FROM jsonb_array_elements(retention.subject_data('g2cust', '2')->'tables') t ORDER BY 1;
+SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '2') ORDER BY tbl::text, action;
+SELECT cust FROM guard2.weblog;
+
+-- 15. a hold on a table that references the subject's rows from outside the graph (six hops
+--     away, ON DELETE SET NULL) makes the erasure wait
+CREATE TABLE guard2.c (id int PRIMARY KEY);
+CREATE TABLE guard2.t1 (id int PRIMARY KEY, p int REFERENCES guard2.c);
+CREATE TABLE guard2.t2 (id int PRIMARY KEY, p int REFERENCES guard2.t1);
+CREATE TABLE guard2.t3 (id int PRIMARY KEY, p int REFERENCES guard2.t2);
+CREATE TABLE guard2.t4 (id int PRIMARY KEY, p int REFERENCES guard2.t3);
+CREATE TABLE guard2.t5 (id int PRIMARY KEY, p int REFERENCES guard2.t4);
+CREATE TABLE guard2.t6 (id int PRIMARY KEY, p int REFERENCES guard2.t5 ON DELETE SET NULL);
+INSERT INTO guard2.c VALUES (1); INSERT INTO guard2.t1 VALUES (1, 1); INSERT INTO guard2.t2 VALUES (1, 1);
+INSERT INTO guard2.t3 VALUES (1, 1); INSERT INTO guard2.t4 VALUES (1, 1); INSERT INTO guard2.t5 VALUES (1, 1);
+INSERT INTO guard2.t6 VALUES (1, 1);
+SELECT retention.add_subject('chain', 'guard2.c', 'id');
+SELECT retention.hold_table('guard2.t6', 'litigation') AS hold_t6 \gset
+SELECT DISTINCT action FROM retention.erase_subject('chain', '1');
+SELECT p FROM guard2.t6;
+SELECT retention.release(:hold_t6);
+SELECT (SELECT count(*) FROM guard2.c) AS c, (SELECT p FROM guard2.t6) AS t6_link;
+
+-- 16. a kind on a table with inheritance children is refused: the key may repeat there
+CREATE TABLE guard2.people (person_id int PRIMARY KEY, name text);
+CREATE TABLE guard2.vip_people (note text) INHERITS (guard2.people);
+SELECT retention.add_subject('person', 'guard2.people', 'person_id');
+\echo :LAST_ERROR_SQLSTATE
+-- holds on catalogs, the extension's own tables or a missing relation are refused
+SELECT retention.hold_table('pg_class', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.hold_table('retention.hold_catalog', 'x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT retention.hold_table(0, 'x');
+\echo :LAST_ERROR_SQLSTATE
+
+RESET retention.key_file;
+SELECT retention.drop_subject(kind) FROM retention.subjects WHERE kind IN ('g2cust', 'member', 'chain');
+DROP SCHEMA guard2 CASCADE;

@@ -763,6 +763,18 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	}
 }
 
+/* Returns true when a kind of data subject named kind is declared in this database. */
+static bool
+rt_kind_declared(const char *kind)
+{
+	ListCell   *lc;
+
+	foreach(lc, rt_subject_kind_names())
+		if (strcmp(lfirst(lc), kind) == 0)
+			return true;
+	return false;
+}
+
 /* Applies the ledger entries not yet applied here and the pending ones whose holds ended; returns how many it looked at. */
 static int
 rt_replay(RtSrf *srf)
@@ -774,7 +786,8 @@ rt_replay(RtSrf *srf)
 
 	/* a pending erasure is looked at once every hold it waited for has ended */
 	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending',"
-					" key_fingerprint FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
+					" key_fingerprint, status OPERATOR(pg_catalog.=) 'pending' AND waiting_for IS NULL"
+					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
 					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
 					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
@@ -799,6 +812,13 @@ rt_replay(RtSrf *srf)
 		e->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 		h = SPI_getbinval(t, d, 5, &isnull);
 		e->key_fingerprint = isnull ? NULL : TextDatumGetCString(h);
+		if (DatumGetBool(SPI_getbinval(t, d, 6, &isnull)))
+		{
+			/* imported while a hold kept it pending where it was made: not erased there yet */
+			if (srf)
+				rt_put_replay_result(srf, e, e->kind, "pending_elsewhere", 0);
+			continue;
+		}
 		entries = lappend(entries, e);
 		if (!list_member(kinds, makeString(e->kind)))
 			kinds = lappend(kinds, makeString(e->kind));
@@ -825,6 +845,19 @@ rt_replay(RtSrf *srf)
 		foreach(ec, entries)
 			if (strcmp(((RtLedgerEntry *) lfirst(ec))->kind, strVal(lfirst(lc))) == 0)
 				of_kind = lappend(of_kind, lfirst(ec));
+		if (!rt_kind_declared(strVal(lfirst(lc))))
+		{
+			/* the kind is not declared here (yet): its entries wait, the others go on */
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("%d ledger entries of kind \"%s\" were not applied: no such kind of data subject is declared here",
+							list_length(of_kind), strVal(lfirst(lc))),
+					 errhint("Declare it with retention.add_subject() as in the database the entries come from, then replay again.")));
+			foreach(ec, of_kind)
+				if (srf)
+					rt_put_replay_result(srf, lfirst(ec), strVal(lfirst(lc)), "unknown_kind", 0);
+			continue;
+		}
 		rt_replay_kind(strVal(lfirst(lc)), of_kind, srf);
 		n += list_length(of_kind);
 	}
@@ -926,8 +959,10 @@ rt_erasure_complete_pending(void)
 	rt_catalog_exec(psprintf("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
 					" COALESCE(%s, (SELECT pg_catalog.min(h.subject_id) FROM retention.hold_catalog h"
 					"   WHERE l.subject_hash IS NULL AND h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
-					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) = 1))"
+					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) = 1)),"
+					" l.key_fingerprint"
 					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
+					" AND l.waiting_for IS NOT NULL"	/* imported entries still pending elsewhere wait */
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
 					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
 					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
@@ -950,6 +985,8 @@ rt_erasure_complete_pending(void)
 		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
 		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
 		e->pending = true;
+		h = SPI_getbinval(t, d, 5, &isnull);
+		e->key_fingerprint = isnull ? NULL : TextDatumGetCString(h);
 		h = SPI_getbinval(t, d, 3, &isnull);
 		e->hashed = !isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES;
 		if (e->hashed)
@@ -1079,7 +1116,11 @@ retention_import_erasures(PG_FUNCTION_ARGS)
 					" (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
 					" (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
 					" FROM pg_catalog.jsonb_array_elements($1) e"
-					" ON CONFLICT (erasure_id) DO NOTHING",
+					/* an entry imported while pending where it was made takes on its later outcome */
+					" ON CONFLICT (erasure_id) DO UPDATE SET status = EXCLUDED.status,"
+					" completed_at = EXCLUDED.completed_at, rows = EXCLUDED.rows"
+					" WHERE erasure_ledger.status OPERATOR(pg_catalog.=) 'pending'"
+					" AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'",
 					1, types, values, NULL, false, SPI_OK_INSERT);
 	added = (int64) SPI_processed;
 	rt_audit_append("erasures_imported", InvalidOid, added, NULL);

@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "catalog/catalog.h"
 #include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
@@ -210,6 +211,38 @@ rt_held_sharing_table(const RtSubjectKind *k, const RtSubjectTable *t, Datum key
 	return ids;
 }
 
+/* Returns the tables (partitions as their partitioned table) with a foreign key to one of tables or their partitions. */
+static List *
+rt_tables_referencing(List *tables)
+{
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		values[1];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(tables)));
+	int			n = 0;
+	ListCell   *lc;
+	List	   *result = NIL;
+
+	foreach(lc, tables)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	rt_catalog_exec("SELECT DISTINCT c.conrelid FROM pg_catalog.pg_constraint c"
+					" WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+					" AND (c.confrelid OPERATOR(pg_catalog.=) ANY ($1) OR c.confrelid OPERATOR(pg_catalog.=) ANY"
+					"      (SELECT i.inhrelid FROM pg_catalog.pg_inherits i"
+					"        WHERE i.inhparent OPERATOR(pg_catalog.=) ANY ($1)))",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (get_rel_relispartition(relid))
+			relid = llast_oid(get_partition_ancestors(relid));
+		result = list_append_unique_oid(result, relid);
+	}
+	return result;
+}
+
 /*
  * Returns the ids (int64 *) of the active holds that keep an erasure of
  * subject id (key) of kind k from going ahead now: a hold on the subject
@@ -226,6 +259,8 @@ rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
 
 	foreach(lc, k->tables)
 		tables = lappend_oid(tables, ((RtSubjectTable *) lfirst(lc))->relid);
+	/* a table that references the graph from outside it is changed by ON DELETE SET NULL / CASCADE */
+	tables = list_concat_unique_oid(tables, rt_tables_referencing(tables));
 	holds = rt_holds_covering(k->kind, id, tables);
 	foreach(lc, rt_subject_kind_names())
 	{
@@ -454,6 +489,16 @@ retention_hold_table(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	rt_require_role(RT_OFFICER_ROLE, "place a legal hold");
 	relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (IsCatalogRelationOid(relid) ||
+		strcmp(get_namespace_name(get_rel_namespace(relid)), "retention") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is a system catalog or one of pg_retention's own tables", rt_relation_name(relid)),
+				 errhint("Legal holds apply to the tables that hold the data.")));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -30,6 +30,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,6 +40,7 @@
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -166,6 +168,17 @@ rt_min_hops(List *nodes, RtGraphNode *node, int level)
 	return best;
 }
 
+/* Returns keyref ("$1", "ANY ($3::int4[])", "rt_held.id") as SQL of its text (or text[] under ANY). */
+static char *
+rt_keyref_as_text(const char *keyref)
+{
+	size_t		len = strlen(keyref);
+
+	if (strncmp(keyref, "ANY (", 5) == 0 && len > 6 && keyref[len - 1] == ')')
+		return psprintf("ANY ((%.*s)::pg_catalog.text[])", (int) (len - 6), keyref + 5);
+	return psprintf("(%s)::pg_catalog.text", keyref);
+}
+
 /* Appends the test that the row on alias belongs to the subject through edge e. */
 static void
 rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
@@ -177,10 +190,15 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 	if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
 		strcmp(linitial(e->from_cols), kind->key) == 0)
 	{
-		/* a direct reference to the key: compare with $1, no join */
+		/*
+		 * A direct reference to the key: compare with $1, no join.  A linked
+		 * column of another type is compared as text with the key's text: a
+		 * cast of the column to the key's type would fail on the first value
+		 * that is not a key (and quote it in the error).
+		 */
 		if (e->cast_to_key)
-			appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
-							 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+			appendStringInfo(buf, "(%s.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s", alias,
+							 quote_identifier(linitial(e->to_cols)), rt_keyref_as_text(keyref));
 		else
 			appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
 							 (char *) linitial(e->ops), keyref);
@@ -615,6 +633,10 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
  * (a domain's CHECK may call any function) is the subject table owner's
  * code, so it runs as that owner in a SECURITY_RESTRICTED_OPERATION, never
  * as the officer or the background worker that asks.
+ *
+ * When the subject's row is there, its key as stored is returned: a key
+ * type whose equal values print differently (numeric 7 and 7.00, citext)
+ * must give one canonical text, the one a replay reads from the table.
  */
 Datum
 rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
@@ -623,12 +645,30 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
 	Oid			ioparam;
 	RtSavedUser saved;
 	volatile Datum key = (Datum) 0;
+	Oid			types[1] = {kind->key_type};
+	Datum		values[1];
 
 	getTypeInputInfo(kind->key_type, &infunc, &ioparam);
 	rt_become_table_owner(kind->relid, &saved);
 	PG_TRY();
 	{
 		key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+		values[0] = key;
+		if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t WHERE t.%s %s $1 LIMIT 1",
+									quote_identifier(kind->key), rt_relation_name(kind->relid),
+									quote_identifier(kind->key), kind->key_eq),
+						   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the key of %s", rt_relation_name(kind->relid));
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+			int16		typlen;
+			bool		typbyval;
+
+			get_typlenbyval(kind->key_type, &typlen, &typbyval);
+			key = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+							typbyval, typlen);
+		}
 	}
 	PG_FINALLY();
 	{
@@ -791,6 +831,13 @@ retention_add_subject(PG_FUNCTION_ARGS)
 				 errmsg("column %s of table %s is not a key: no unique index or primary key on it alone",
 						quote_identifier(key), rt_relation_name(relid)),
 				 errhint("A data subject's key identifies one row of its table, such as customer.customer_id.")));
+	/* a unique index covers one table: inheritance children may repeat the key */
+	if (rel->rd_rel->relkind == RELKIND_RELATION && has_subclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table %s has inheritance children, whose rows may repeat the key %s",
+						rt_relation_name(relid), quote_identifier(key)),
+				 errhint("Declare the kind on a table without children, or on a partitioned table (whose unique key covers its partitions).")));
 
 	SPI_connect();
 	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
