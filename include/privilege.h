@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
 #include "executor/spi.h"
 
 /* A saved user identity, restored by rt_restore_user(). */
@@ -111,5 +113,11 @@ extern Portal rt_spi_cursor_open(const char *sql, int nargs, Oid *argtypes, Datu
 extern int	rt_catalog_exec(const char *sql, int nargs, Oid *argtypes,
 							Datum *values, const char *nulls,
 							bool read_only, int expected);
+
+/* Returns an oid[] Datum of a list of Oids, to pass as a statement's parameter. */
+extern Datum rt_oid_array(List *oids);
+
+/* Returns an int8[] Datum of a list of int64 pointers (hold ids), to pass as a parameter. */
+extern Datum rt_int8_array(List *values);
 
 #endif							/* RT_PRIVILEGE_H */

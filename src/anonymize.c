@@ -479,12 +479,9 @@ void
 rt_anon_check_untag(Oid relid, const char *colname)
 {
 	List	   *family = find_all_inheritors(relid, AccessShareLock, NULL);
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(family));
 	Oid			argtypes[2] = {OIDARRAYOID, NAMEOID};
 	Datum		values[2];
 	NameData	name;
-	int			n = 0;
-	ListCell   *lc;
 	int64	   *ids;
 	Oid		   *tables;
 	bool	   *named;
@@ -493,9 +490,7 @@ rt_anon_check_untag(Oid relid, const char *colname)
 	char	   *category;
 	char	   *mask;
 
-	foreach(lc, family)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[0] = rt_oid_array(family);
 	namestrcpy(&name, colname);
 	values[1] = NameGetDatum(&name);
 

@@ -46,14 +46,7 @@
 static Datum
 rt_family_array(Oid relid)
 {
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(rels));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, rels)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	return rt_oid_array(find_all_inheritors(relid, NoLock, NULL));
 }
 
 /* Follows a column rename in the policies of relid and its partitions. */

@@ -82,15 +82,10 @@ rt_holds_name_only(List *holds, const char *kind, const char *id)
 {
 	Oid			types[3] = {INT8ARRAYOID, TEXTOID, TEXTOID};
 	Datum		values[3];
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
-	int			n = 0;
-	ListCell   *lc;
 
 	if (rt_sql_objects_at_least("0.2.0"))
 		return true;
-	foreach(lc, holds)
-		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-	values[0] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[0] = rt_int8_array(holds);
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = CStringGetTextDatum(id);
 	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE hold_id OPERATOR(pg_catalog.=) ANY ($1)"
@@ -162,16 +157,10 @@ rt_erasure_subject_token(const char *kind, const char *id)
 static bool
 rt_table_has_policy(Oid relid, RtAction action)
 {
-	List	   *family = find_all_inheritors(relid, NoLock, NULL);
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(family));
-	int			n = 0;
-	ListCell   *lc;
 	Oid			types[2] = {OIDARRAYOID, TEXTOID};
 	Datum		values[2];
 
-	foreach(lc, family)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[0] = rt_oid_array(find_all_inheritors(relid, NoLock, NULL));
 	values[1] = CStringGetTextDatum(rt_action_name(action));
 	rt_catalog_exec("SELECT 1 FROM retention.policy_catalog WHERE enabled"
 					" AND action OPERATOR(pg_catalog.=) $2"
@@ -482,13 +471,8 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	bool		v2 = rt_sql_objects_at_least("0.2.0");
 	NameData	requester;
 	bool		isnull;
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
-	int			n = 0;
-	ListCell   *lc;
 	bytea	   *h = palloc(VARHDRSZ + RT_SUBJECT_HASH_BYTES);
 
-	foreach(lc, holds)
-		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
 	SET_VARSIZE(h, VARHDRSZ + RT_SUBJECT_HASH_BYTES);
 	if (hashed)
 		memcpy(VARDATA(h), hash, RT_SUBJECT_HASH_BYTES);
@@ -499,7 +483,7 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	values[2] = hashed ? CStringGetTextDatum(rt_key_fingerprint()) : (Datum) 0;
 	nulls[2] = hashed ? ' ' : 'n';
 	values[3] = NameGetDatum(&requester);
-	values[4] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = rt_int8_array(holds);
 	nulls[4] = pending ? ' ' : 'n';
 	values[5] = Int64GetDatum(rows);
 	values[6] = Int64GetDatum(subject_hold);
@@ -634,16 +618,11 @@ rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
 	Oid			types[4] = {TEXTOID, BOOLOID, INT8OID, INT8ARRAYOID};
 	Datum		values[4];
 	char		nulls[4] = "    ";
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(holds)));
-	int			n = 0;
-	ListCell   *lc;
 
-	foreach(lc, holds)
-		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
 	values[0] = CStringGetTextDatum(e->erasure_id);
 	values[1] = BoolGetDatum(done);
 	values[2] = Int64GetDatum(rows);
-	values[3] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = rt_int8_array(holds);
 	nulls[3] = done ? 'n' : ' ';
 	rt_catalog_exec("UPDATE retention.erasure_ledger SET"
 					" status = CASE WHEN $2 THEN 'done' ELSE 'pending' END,"

@@ -76,18 +76,12 @@ bool
 rt_table_on_hold(Oid relid)
 {
 	List	   *rels = list_make1_oid(relid);
-	Datum	   *elems;
-	int			n = 0;
-	ListCell   *lc;
 	Oid			types[1] = {OIDARRAYOID};
 	Datum		values[1];
 
 	if (get_rel_relispartition(relid))
 		rels = list_concat(rels, get_partition_ancestors(relid));
-	elems = palloc(sizeof(Datum) * list_length(rels));
-	foreach(lc, rels)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[0] = rt_oid_array(rels);
 	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
 					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
 					1, types, values, NULL, false, SPI_OK_SELECT);
@@ -121,27 +115,16 @@ rt_holds_covering(const char *kind, const char *id, List *tables)
 {
 	Oid			types[3] = {TEXTOID, TEXTOID, OIDARRAYOID};
 	Datum		values[3];
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(tables)));
-	int			n = 0;
+	List	   *family = NIL;
 	ListCell   *lc;
 	List	   *holds = NIL;
 
+	/* a hold on a partition or on the partitioned table covers the table */
 	foreach(lc, tables)
-	{
-		List	   *family = list_make1_oid(lfirst_oid(lc));
-		ListCell   *fc;
-
-		/* a hold on a partition or on the partitioned table covers the table */
 		family = list_concat(family, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
-		foreach(fc, family)
-		{
-			elems = repalloc(elems, sizeof(Datum) * (n + 1));
-			elems[n++] = ObjectIdGetDatum(lfirst_oid(fc));
-		}
-	}
 	values[0] = CStringGetTextDatum(kind);
 	values[1] = CStringGetTextDatum(id);
-	values[2] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[2] = rt_oid_array(family);
 	rt_catalog_exec("SELECT hold_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
 					" AND ((kind OPERATOR(pg_catalog.=) $1 AND subject_id OPERATOR(pg_catalog.=) $2)"
 					"      OR relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)) ORDER BY hold_id",
@@ -216,15 +199,8 @@ static List *
 rt_tables_referencing(List *tables)
 {
 	Oid			types[1] = {OIDARRAYOID};
-	Datum		values[1];
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(tables)));
-	int			n = 0;
-	ListCell   *lc;
+	Datum		values[1] = {rt_oid_array(tables)};
 	List	   *result = NIL;
-
-	foreach(lc, tables)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 	rt_catalog_exec("SELECT DISTINCT c.conrelid FROM pg_catalog.pg_constraint c"
 					" WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 					" AND (c.confrelid OPERATOR(pg_catalog.=) ANY ($1) OR c.confrelid OPERATOR(pg_catalog.=) ANY"

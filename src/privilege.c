@@ -36,9 +36,11 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -374,4 +376,30 @@ rt_refuse_system_relation(Oid relid, const char *what)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s: %s is a system catalog", what, rt_system_relation_name(relid)),
 				 errhint("Retention applies to user tables; the system catalogs are PostgreSQL's own.")));
+}
+
+/* Returns an oid[] Datum of a list of Oids. */
+Datum
+rt_oid_array(List *oids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(oids)));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/* Returns an int8[] Datum of a list of int64 pointers. */
+Datum
+rt_int8_array(List *values)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(values)));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, values)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
