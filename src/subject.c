@@ -215,6 +215,51 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 	appendStringInfoChar(buf, ')');
 }
 
+/* Appends "(e1 OR e2 ...)": the row belongs through one of node's links at distance rank. */
+static void
+rt_rank_sql(StringInfo buf, List *nodes, RtGraphNode *node, const int *hops, int rank,
+			const char *alias, int level, const RtSubjectKind *kind, const char *keyref)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '(');
+	foreach(lc, node->edges)
+	{
+		if (hops[foreach_current_index(lc)] != rank)
+			continue;
+		if (!first)
+			appendStringInfoString(buf, " OR ");
+		first = false;
+		rt_edge_sql(buf, nodes, lfirst(lc), alias, level, kind, keyref);
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+/* Appends "(cols of e1 set OR cols of e2 set ...)" for node's links at distance rank. */
+static void
+rt_rank_set_sql(StringInfo buf, RtGraphNode *node, const int *hops, int rank, const char *alias)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '(');
+	foreach(lc, node->edges)
+	{
+		RtSubjectEdge *e = lfirst(lc);
+
+		if (hops[foreach_current_index(lc)] != rank)
+			continue;
+		appendStringInfoString(buf, first ? "(" : " OR (");
+		for (int i = 0; i < list_length(e->to_cols); i++)
+			appendStringInfo(buf, "%s%s.%s IS NOT NULL", i > 0 ? " AND " : "", alias,
+							 quote_identifier(list_nth(e->to_cols, i)));
+		appendStringInfoChar(buf, ')');
+		first = false;
+	}
+	appendStringInfoChar(buf, ')');
+}
+
 /*
  * Builds the membership predicate of node for alias, nesting level deep.
  *
@@ -257,46 +302,48 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 		appendStringInfoString(buf, "false");
 		return;
 	}
-	/* CASE WHEN a nearest link is set THEN (those links) WHEN the next nearest ... ELSE false */
-	appendStringInfoString(buf, "COALESCE(CASE");
-	for (;;)
+	/* the distinct distances, nearest first */
 	{
-		int			next = INT_MAX;
-		bool		first = true;
+		int			nranks = 0;
+		int		   *ranks = palloc(sizeof(int) * list_length(node->edges));
 
-		foreach(lc, node->edges)
-			if (hops[foreach_current_index(lc)] > rank && hops[foreach_current_index(lc)] < next)
-				next = hops[foreach_current_index(lc)];
-		if (next == INT_MAX)
-			break;
-		rank = next;
-		appendStringInfoString(buf, " WHEN ");
-		foreach(lc, node->edges)
+		for (;;)
 		{
-			RtSubjectEdge *e = lfirst(lc);
+			int			next = INT_MAX;
 
-			if (hops[foreach_current_index(lc)] != rank)
-				continue;
-			appendStringInfoString(buf, first ? "(" : " OR (");
-			for (int i = 0; i < list_length(e->to_cols); i++)
-				appendStringInfo(buf, "%s%s.%s IS NOT NULL", i > 0 ? " AND " : "", alias,
-								 quote_identifier(list_nth(e->to_cols, i)));
-			appendStringInfoChar(buf, ')');
-			first = false;
+			foreach(lc, node->edges)
+				if (hops[foreach_current_index(lc)] > rank && hops[foreach_current_index(lc)] < next)
+					next = hops[foreach_current_index(lc)];
+			if (next == INT_MAX)
+				break;
+			ranks[nranks++] = rank = next;
 		}
-		appendStringInfoString(buf, " THEN ");
-		first = true;
-		foreach(lc, node->edges)
+		if (nranks == 1)
 		{
-			if (hops[foreach_current_index(lc)] != rank)
-				continue;
-			appendStringInfoString(buf, first ? "(" : " OR (");
-			rt_edge_sql(buf, nodes, lfirst(lc), alias, level, kind, keyref);
-			appendStringInfoChar(buf, ')');
-			first = false;
+			/* links all equally near (the common case): any of them, as an index can serve */
+			rt_rank_sql(buf, nodes, node, hops, ranks[0], alias, level, kind, keyref);
+			return;
 		}
+		/*
+		 * (nearest links name the subject) OR (none of them is set AND the
+		 * next nearest name it) OR ...; never NULL, so that NOT of it is sound.
+		 */
+		appendStringInfoString(buf, "COALESCE((");
+		for (int r = 0; r < nranks; r++)
+		{
+			if (r > 0)
+				appendStringInfoString(buf, " OR (");
+			for (int q = 0; q < r; q++)
+			{
+				appendStringInfoString(buf, "NOT ");
+				rt_rank_set_sql(buf, node, hops, ranks[q], alias);
+				appendStringInfoString(buf, " AND ");
+			}
+			rt_rank_sql(buf, nodes, node, hops, ranks[r], alias, level, kind, keyref);
+			appendStringInfoChar(buf, ')');
+		}
+		appendStringInfoString(buf, ", false)");
 	}
-	appendStringInfoString(buf, " ELSE false END, false)");
 }
 
 /* Reads a name list of attribute numbers of relid. */
