@@ -21,7 +21,6 @@ extern char *rt_fk_blocked_expr(Oid relid, const char *alias);
 
 /* ON DELETE actions (pg_constraint.confdeltype) as an array literal, for rt_fk_referenced_expr */
 #define RT_FK_RESTRICTING "{a,r}"	/* the delete itself would fail */
-#define RT_FK_CASCADING "{a,r,c}"	/* ... or would take the referencing row with it */
 #define RT_FK_ANY "{a,r,c,n,d}"		/* ... or would change the referencing row */
 
 /*

@@ -175,7 +175,9 @@ SELECT retention.drop_subject('courier');
 DROP SCHEMA guard CASCADE;
 
 -- 9. a row reached by two paths is the subject's its nearest set link names: another
---    customer's reply to A's comment is theirs, not A's; ON DELETE SET NULL only unlinks it
+--    customer's reply to A's comment is theirs, not A's; it still points at A's comment,
+--    which therefore stays (ON DELETE SET NULL would change B's row), and so does A's row;
+--    an anonymous reply (no customer) is A's through the thread, and goes
 CREATE SCHEMA guard2;
 SET retention.key_file = :'key_path';
 CREATE TABLE guard2.customers (customer_id int PRIMARY KEY, name text);
@@ -264,6 +266,28 @@ SELECT t->>'table' AS tbl, t->>'count' AS rows
 SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '2') ORDER BY tbl::text, action;
 SELECT cust FROM guard2.weblog;
 
+-- a link column is a hint next to the foreign keys, never instead of them: a visit that
+-- names nobody in its customer_ref but belongs to the customer's order is theirs
+CREATE TABLE guard2.orders (order_id int PRIMARY KEY, customer_id int NOT NULL REFERENCES guard2.customers);
+CREATE TABLE guard2.visits (visit_id int PRIMARY KEY, customer_ref text,
+                            order_id int REFERENCES guard2.orders, ip text);
+INSERT INTO guard2.customers VALUES (5, 'E');
+INSERT INTO guard2.orders VALUES (50, 5);
+INSERT INTO guard2.visits VALUES (1, 'e@example.com', 50, '10.0.0.1'), (2, '99', 50, '10.0.0.2'), (3, '5', NULL, '10.0.0.3');
+SELECT retention.link_subject('g2cust', 'guard2.visits', 'customer_ref');
+SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '5') ORDER BY tbl::text, action;
+SELECT count(*) AS visits_left FROM guard2.visits;
+-- a link column of another type meets the key through an implicit cast when there is one
+-- (int4 to numeric: 7 is the member stored as 7.00), as text otherwise
+CREATE TABLE guard2.member_log (member_int int, member_text text, what text);
+INSERT INTO guard2.members VALUES (7.00, 'Seven');
+INSERT INTO guard2.member_log VALUES (7, NULL, 'by int'), (NULL, '7.00', 'by text as stored'),
+                                     (NULL, 'seven', 'no key'), (8, NULL, 'someone else');
+SELECT retention.link_subject('member', 'guard2.member_log', 'member_int');
+SELECT retention.link_subject('member', 'guard2.member_log', 'member_text');
+SELECT tbl, action, rows FROM retention.erase_subject('member', '7') ORDER BY tbl::text, action;
+SELECT what FROM guard2.member_log ORDER BY 1;
+
 -- 15. a hold on a table that references the subject's rows from outside the graph (six hops
 --     away, ON DELETE SET NULL) makes the erasure wait
 CREATE TABLE guard2.c (id int PRIMARY KEY);
@@ -281,6 +305,8 @@ SELECT retention.hold_table('guard2.t6', 'litigation') AS hold_t6 \gset
 SELECT DISTINCT action FROM retention.erase_subject('chain', '1');
 SELECT p FROM guard2.t6;
 SELECT retention.release(:hold_t6);
+-- once released, the erasure goes ahead but keeps the chain t6 still points at (SET NULL
+-- would change a row outside the subject)
 SELECT (SELECT count(*) FROM guard2.c) AS c, (SELECT p FROM guard2.t6) AS t6_link;
 
 -- 16. a kind on a table with inheritance children is refused: the key may repeat there

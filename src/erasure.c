@@ -275,8 +275,13 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
-		/* a row still referenced stays: deleting it would fail or cascade into kept rows */
-		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_CASCADING);
+		/*
+		 * A row still referenced stays (masked): deleting it would fail, or
+		 * cascade into, or null a column of, a row that stays (kept by a
+		 * policy, or another person's, perhaps under a hold).  The subject's
+		 * own referencing rows went before it.
+		 */
+		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
 		leaf_belongs = t->belongs;
 		for (;;)
 		{
@@ -763,6 +768,7 @@ rt_replay(RtSrf *srf)
 	ListCell   *lc;
 	int			n = 0;
 
+	rt_holds_lock_shared();
 	/* a pending erasure is looked at once every hold it waited for has ended */
 	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending',"
 					" key_fingerprint, status OPERATOR(pg_catalog.=) 'pending' AND waiting_for IS NULL"
@@ -929,6 +935,9 @@ rt_erasure_complete_pending(void)
 	List	   *kinds = NIL;
 	ListCell   *lc;
 	int			done = 0;
+
+	/* a hold placed meanwhile waits for this transaction, or is seen (as by erase_subject) */
+	rt_holds_lock_shared();
 
 	/*
 	 * The subject is named by the hold on it the entry recorded, or (for an

@@ -67,6 +67,15 @@ rt_subject_kind_name_ok(const char *kind)
 
 #define RT_SUBJECT_MAX_DEPTH 5
 
+/* How a link_subject column of another type than the key is compared with it. */
+typedef enum RtLinkCompare
+{
+	RT_LINK_EQUAL,				/* an equality operator takes both types as they are */
+	RT_LINK_COLUMN_TO_KEY,		/* the column casts implicitly to the key's type (int4 to numeric) */
+	RT_LINK_KEY_TO_COLUMN,		/* the key casts implicitly to the column's type (int4 to int8) */
+	RT_LINK_TEXT				/* neither: both as text, so a value that is no key matches nobody */
+} RtLinkCompare;
+
 /* An edge of the graph: rows of "to" reference rows of "from". */
 typedef struct RtSubjectEdge
 {
@@ -74,7 +83,9 @@ typedef struct RtSubjectEdge
 	List	   *from_cols;		/* its columns (char *) */
 	List	   *to_cols;		/* the referencing columns of the owned table */
 	List	   *ops;			/* equality operators as SQL: OPERATOR(s.=) */
-	bool		cast_to_key;	/* a manual link whose column is cast to the key type */
+	bool		manual;			/* declared with link_subject, not a foreign key */
+	RtLinkCompare compare;		/* how a manual link's column meets the key */
+	char	   *col_type;		/* the column's type, qualified (for RT_LINK_KEY_TO_COLUMN) */
 } RtSubjectEdge;
 
 /* A table of the graph while it is being built. */
@@ -168,15 +179,15 @@ rt_min_hops(List *nodes, RtGraphNode *node, int level)
 	return best;
 }
 
-/* Returns keyref ("$1", "ANY ($3::int4[])", "rt_held.id") as SQL of its text (or text[] under ANY). */
+/* Returns keyref ("$1", "ANY ($3::int4[])", "rt_held.id") cast to type (to type[] under ANY). */
 static char *
-rt_keyref_as_text(const char *keyref)
+rt_keyref_cast(const char *keyref, const char *type)
 {
 	size_t		len = strlen(keyref);
 
 	if (strncmp(keyref, "ANY (", 5) == 0 && len > 6 && keyref[len - 1] == ')')
-		return psprintf("ANY ((%.*s)::pg_catalog.text[])", (int) (len - 6), keyref + 5);
-	return psprintf("(%s)::pg_catalog.text", keyref);
+		return psprintf("ANY ((%.*s)::%s[])", (int) (len - 6), keyref + 5, type);
+	return psprintf("(%s)::%s", keyref, type);
 }
 
 /* Appends the test that the row on alias belongs to the subject through edge e. */
@@ -192,16 +203,31 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 	{
 		/*
 		 * A direct reference to the key: compare with $1, no join.  A linked
-		 * column of another type is compared as text with the key's text: a
-		 * cast of the column to the key's type would fail on the first value
-		 * that is not a key (and quote it in the error).
+		 * column of another type goes through an implicit cast that cannot
+		 * fail, or else as text with the key's text: a cast of the column to
+		 * the key's type could fail on the first value that is no key (and
+		 * quote it in the error).
 		 */
-		if (e->cast_to_key)
-			appendStringInfo(buf, "(%s.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s", alias,
-							 quote_identifier(linitial(e->to_cols)), rt_keyref_as_text(keyref));
-		else
-			appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(linitial(e->to_cols)),
-							 (char *) linitial(e->ops), keyref);
+		const char *col = quote_identifier(linitial(e->to_cols));
+
+		switch (e->compare)
+		{
+			case RT_LINK_EQUAL:
+				appendStringInfo(buf, "%s.%s %s %s", alias, col, (char *) linitial(e->ops), keyref);
+				break;
+			case RT_LINK_COLUMN_TO_KEY:
+				appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, col,
+								 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+				break;
+			case RT_LINK_KEY_TO_COLUMN:
+				appendStringInfo(buf, "%s.%s %s %s", alias, col, (char *) linitial(e->ops),
+								 rt_keyref_cast(keyref, e->col_type));
+				break;
+			case RT_LINK_TEXT:
+				appendStringInfo(buf, "(%s.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s", alias, col,
+								 rt_keyref_cast(keyref, "pg_catalog.text"));
+				break;
+		}
 		return;
 	}
 	snprintf(sub, sizeof(sub), "s%d", level);
@@ -279,29 +305,50 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 {
 	ListCell   *lc;
 	int			nedges = 0;
+	int			nmanual = 0;
 	int		   *hops;
 	int			rank = -1;
+	StringInfoData manual;
 
 	if (node->table->role == RT_SUBJECT_ROOT)
 	{
 		appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
 		return;
 	}
+	initStringInfo(&manual);
 	hops = palloc(sizeof(int) * Max(1, list_length(node->edges)));
 	foreach(lc, node->edges)
 	{
-		RtGraphNode *from = rt_graph_find(nodes, ((RtSubjectEdge *) lfirst(lc))->from);
+		RtSubjectEdge *e = lfirst(lc);
+		RtGraphNode *from = rt_graph_find(nodes, e->from);
 
-		hops[foreach_current_index(lc)] = (from == NULL || level >= RT_SUBJECT_MAX_DEPTH + 1) ?
-			-1 : rt_min_hops(nodes, from, level);
-		if (hops[foreach_current_index(lc)] >= 0)
+		if (from == NULL || level >= RT_SUBJECT_MAX_DEPTH + 1)
+			hops[foreach_current_index(lc)] = -1;
+		else if (e->manual)
+		{
+			/*
+			 * A link_subject column is a hint, not a constraint: its value may
+			 * name nobody (an e-mail in a customer_ref column), so it never
+			 * hides a foreign key's answer; it adds its own.
+			 */
+			hops[foreach_current_index(lc)] = -2;
+			if (nmanual++ > 0)
+				appendStringInfoString(&manual, " OR ");
+			rt_edge_sql(&manual, nodes, e, alias, level, kind, keyref);
+		}
+		else
+		{
+			hops[foreach_current_index(lc)] = rt_min_hops(nodes, from, level);
 			nedges++;
+		}
 	}
 	if (nedges == 0)
 	{
-		appendStringInfoString(buf, "false");
+		appendStringInfo(buf, "(%s)", nmanual > 0 ? manual.data : "false");
 		return;
 	}
+	if (nmanual > 0)
+		appendStringInfo(buf, "((%s) OR ", manual.data);
 	/* the distinct distances, nearest first */
 	{
 		int			nranks = 0;
@@ -322,6 +369,8 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 		{
 			/* links all equally near (the common case): any of them, as an index can serve */
 			rt_rank_sql(buf, nodes, node, hops, ranks[0], alias, level, kind, keyref);
+			if (nmanual > 0)
+				appendStringInfoChar(buf, ')');
 			return;
 		}
 		/*
@@ -343,6 +392,8 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 			appendStringInfoChar(buf, ')');
 		}
 		appendStringInfoString(buf, ", false)");
+		if (nmanual > 0)
+			appendStringInfoChar(buf, ')');
 	}
 }
 
@@ -479,6 +530,7 @@ rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjec
 		Oid			coltype = get_atttype(relid, get_attnum(relid, col));
 		Oid			eq = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
 										  coltype, kind->key_type);
+		Oid			colEq;
 
 		if (!OidIsValid(get_rel_namespace(relid)))
 			continue;			/* the table is gone */
@@ -487,8 +539,22 @@ rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjec
 		e->from = root->table->relid;
 		e->from_cols = list_make1(kind->key);
 		e->to_cols = list_make1(col);
-		e->cast_to_key = !OidIsValid(eq);
+		e->manual = true;
 		e->ops = list_make1(OidIsValid(eq) ? rt_operator_sql(eq) : "");
+		if (OidIsValid(eq))
+			e->compare = RT_LINK_EQUAL;
+		else if (can_coerce_type(1, &coltype, (Oid *) &kind->key_type, COERCION_IMPLICIT))
+			e->compare = RT_LINK_COLUMN_TO_KEY;
+		else if (can_coerce_type(1, (Oid *) &kind->key_type, &coltype, COERCION_IMPLICIT) &&
+				 OidIsValid(colEq = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
+													 coltype, coltype)))
+		{
+			e->compare = RT_LINK_KEY_TO_COLUMN;
+			e->col_type = format_type_be_qualified(coltype);
+			e->ops = list_make1(rt_operator_sql(colEq));
+		}
+		else
+			e->compare = RT_LINK_TEXT;
 		if (target == NULL)
 		{
 			target = palloc0(sizeof(RtGraphNode));
