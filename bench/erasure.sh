@@ -52,6 +52,7 @@ CREATE TABLE customers (customer_id int PRIMARY KEY, name text, email text,
 CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id int NOT NULL REFERENCES customers,
                      ordered_at timestamptz NOT NULL, ship_to text);
 CREATE INDEX ON orders (customer_id);
+CREATE INDEX ON customers (address_id);
 INSERT INTO addresses SELECT g, 'Street ' || g FROM generate_series(1, $customers / 10) g;
 INSERT INTO customers SELECT g, 'Customer ' || g, 'c' || g || '@example.com', 1 + (g - 1) / 10
   FROM generate_series(1, $customers) g;
@@ -82,6 +83,22 @@ BEGIN
   DELETE FROM addresses WHERE address_id = a AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.address_id = a);
 END \$\$;
 
+-- the hand-written replay: match every key's hmac against the kept hashes, delete children
+-- first, then the addresses nobody uses any more
+CREATE FUNCTION hand_replay() RETURNS bigint LANGUAGE plpgsql AS \$\$
+DECLARE n bigint;
+BEGIN
+  CREATE TEMP TABLE m ON COMMIT DROP AS
+    SELECT customer_id, address_id FROM customers
+     WHERE encode(hmac(customer_id::text, 'k3y', 'sha256'), 'hex') IN (SELECT h FROM hashed_ids);
+  DELETE FROM orders WHERE customer_id IN (SELECT customer_id FROM m);
+  DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM m);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  DELETE FROM addresses a WHERE a.address_id IN (SELECT address_id FROM m)
+     AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.address_id = a.address_id);
+  RETURN n;
+END \$\$;
+
 -- the ledger after a restore: erase E customers, keep their rows aside, put them back
 CREATE TABLE kept_customers AS SELECT * FROM customers WHERE customer_id % ($customers / $entries) = 0 LIMIT $entries;
 CREATE TABLE kept_orders AS SELECT o.* FROM orders o JOIN kept_customers USING (customer_id);
@@ -108,7 +125,7 @@ SQL
 ext_erase="SELECT count(*) FROM generate_series(1, $customers, $customers / $erasures) g, LATERAL retention.erase_subject('customer', g::text)"
 hand_erase="SELECT count(hand_erase(g)) FROM generate_series(1, $customers, $customers / $erasures) g"
 ext_replay="SELECT count(*) FROM retention.replay_erasures()"
-hand_replay="WITH m AS (SELECT customer_id, address_id FROM customers WHERE encode(hmac(customer_id::text, 'k3y', 'sha256'), 'hex') IN (SELECT h FROM hashed_ids)), o AS (DELETE FROM orders WHERE customer_id IN (SELECT customer_id FROM m)), c AS (DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM m) RETURNING address_id) SELECT count(*) FROM c"
+hand_replay="SELECT hand_replay()"
 
 declare -A t
 for what in ext_erase hand_erase ext_replay hand_replay; do timed "${!what}" >/dev/null; done   # warm caches
@@ -126,6 +143,6 @@ er=$(median "${t[ext_replay]}"); hr=$(median "${t[hand_replay]}")
 printf '\n%-44s %12s %14s %10s\n' "comparison" "median ms" "per item" "ext/hand"
 printf '%-44s %12.1f %11.3f ms %10s\n' "erase_subject x $erasures" "$ee" "$(echo "$ee / $erasures" | bc -l)" "$(printf '%.2f' "$(echo "$ee / $he" | bc -l)")"
 printf '%-44s %12.1f %11.3f ms %10s\n' "hand-written DELETEs x $erasures" "$he" "$(echo "$he / $erasures" | bc -l)" ""
-printf '%-44s %12.1f %11.3f us %10s\n' "replay_erasures, $entries entries / $customers keys" "$er" "$(echo "$er * 1000 / $customers" | bc -l)" "$(printf '%.2f' "$(echo "$er / $hr" | bc -l)")"
-printf '%-44s %12.1f %11.3f us %10s\n' "hand-written hmac() match + DELETEs" "$hr" "$(echo "$hr * 1000 / $customers" | bc -l)" ""
-echo "(per item: erasures per call; replay per key of the subject table, hashed once each)"
+printf '%-44s %12.1f %11.3f ms %10s\n' "replay_erasures, $entries entries / $customers keys" "$er" "$(echo "$er / $entries" | bc -l)" "$(printf '%.2f' "$(echo "$er / $hr" | bc -l)")"
+printf '%-44s %12.1f %11.3f ms %10s\n' "hand-written hmac() match + DELETEs" "$hr" "$(echo "$hr / $entries" | bc -l)" ""
+echo "(per item: per erasure, and per ledger entry replayed; every key of the subject table is hashed once)"

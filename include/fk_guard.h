@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
 /*
  * Returns an SQL boolean expression, true when the row of relid aliased
  * alias is still referenced through a RESTRICT or NO ACTION foreign key,
@@ -31,5 +33,13 @@ extern char *rt_fk_blocked_expr(Oid relid, const char *alias);
  * rows that are kept, held, or another subject's.
  */
 extern char *rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions);
+
+/*
+ * Returns true when a foreign key on columns cols (char *) declared on
+ * partition part of owner is contradicted by a sibling partition's key on
+ * the same columns to a table other than referenced: the key then speaks
+ * for its own partition only.  SPI must be connected.
+ */
+extern bool rt_partition_key_conflicts(Oid owner, Oid part, Oid referenced, List *cols);
 
 #endif							/* RT_FK_GUARD_H */

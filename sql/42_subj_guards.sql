@@ -322,6 +322,26 @@ SELECT retention.hold_table('retention.hold_catalog', 'x');
 SELECT retention.hold_table(0, 'x');
 \echo :LAST_ERROR_SQLSTATE
 
+-- 17. partitions whose own foreign keys on one column point at different tables: each key
+--     covers its partition's rows only (sales are customers', shifts are staff members')
+CREATE TABLE guard2.staff (id int PRIMARY KEY, name text);
+CREATE TABLE guard2.events (eid int, kind text, ref int, note text) PARTITION BY LIST (kind);
+CREATE TABLE guard2.ev_sale PARTITION OF guard2.events FOR VALUES IN ('sale');
+CREATE TABLE guard2.ev_return PARTITION OF guard2.events FOR VALUES IN ('return');
+CREATE TABLE guard2.ev_shift PARTITION OF guard2.events FOR VALUES IN ('shift');
+ALTER TABLE guard2.ev_sale ADD FOREIGN KEY (ref) REFERENCES guard2.customers;
+ALTER TABLE guard2.ev_return ADD FOREIGN KEY (ref) REFERENCES guard2.customers;
+ALTER TABLE guard2.ev_shift ADD FOREIGN KEY (ref) REFERENCES guard2.staff;
+INSERT INTO guard2.customers VALUES (6, 'F');
+INSERT INTO guard2.staff VALUES (6, 'S6');
+INSERT INTO guard2.events VALUES (1, 'sale', 6, 'bought'), (2, 'return', 6, 'returned'),
+                                 (3, 'shift', 6, 'staff 6 worked');
+SELECT retention.add_subject('g2staff', 'guard2.staff', 'id');
+SELECT t->>'table' AS tbl, t->>'count' AS rows
+  FROM jsonb_array_elements(retention.subject_data('g2cust', '6')->'tables') t ORDER BY 1;
+SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '6') ORDER BY tbl::text, action;
+SELECT eid, kind, note FROM guard2.events ORDER BY 1;
+
 RESET retention.key_file;
-SELECT retention.drop_subject(kind) FROM retention.subjects WHERE kind IN ('g2cust', 'member', 'chain');
+SELECT retention.drop_subject(kind) FROM retention.subjects WHERE kind IN ('g2cust', 'member', 'chain', 'g2staff');
 DROP SCHEMA guard2 CASCADE;

@@ -75,6 +75,46 @@ rt_catalog_array(Datum array, Oid elemtype, int *n)
 	return elems;
 }
 
+/*
+ * Returns true when a foreign key declared on partition part of owner is
+ * contradicted by a sibling: another partition of owner has a foreign key
+ * on the same columns to a table other than referenced.  A partition's own
+ * key then covers that partition's rows only (sale events reference
+ * customers, shift events staff); otherwise it stands for the whole table,
+ * as where one partition merely lacks the key (Pagila's payment_p2022_07).
+ */
+bool
+rt_partition_key_conflicts(Oid owner, Oid part, Oid referenced, List *cols)
+{
+	Oid			types[4] = {OIDOID, OIDOID, OIDOID, NAMEARRAYOID};
+	Datum		values[4];
+	Datum	   *names = palloc(sizeof(Datum) * list_length(cols));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, cols)
+		names[n++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
+	values[0] = ObjectIdGetDatum(owner);
+	values[1] = ObjectIdGetDatum(part);
+	values[2] = ObjectIdGetDatum(referenced);
+	values[3] = PointerGetDatum(construct_array(names, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+	if (rt_spi_execute("SELECT 1 FROM pg_catalog.pg_constraint c"
+					   " WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.conparentid OPERATOR(pg_catalog.=) 0"
+					   " AND c.conrelid OPERATOR(pg_catalog.<>) $2"
+					   " AND c.conrelid OPERATOR(pg_catalog.=) ANY"
+					   "     (SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass))"
+					   " AND c.confrelid OPERATOR(pg_catalog.<>) $3"	/* no tree for a plain table */
+					   " AND c.confrelid OPERATOR(pg_catalog.<>) ALL"
+					   "     (SELECT relid FROM pg_catalog.pg_partition_tree($3::pg_catalog.regclass))"
+					   " AND ARRAY(SELECT a.attname FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(attnum, ord)"
+					   "           JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid"
+					   "            AND a.attnum OPERATOR(pg_catalog.=) k.attnum ORDER BY k.ord)"
+					   "     OPERATOR(pg_catalog.=) $4 LIMIT 1",
+					   4, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys of the partitions of relation %u", owner);
+	return SPI_processed > 0;
+}
+
 /* Returns the blocked-row expression for relid aliased alias, or NULL. */
 char *
 rt_fk_blocked_expr(Oid relid, const char *alias)
@@ -91,6 +131,8 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 	StringInfoData buf;
 	int			rc;
 	List	   *seen = NIL;
+	SPITupleTable *keys;
+	uint64		nkeys_found;
 
 	rc = rt_spi_execute(
 							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop"
@@ -107,13 +149,16 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 		elog(ERROR, "could not read the foreign keys of relation %u", relid);
 	if (SPI_processed == 0)
 		return NULL;
+	/* the loop asks the catalog again (rt_partition_key_conflicts) */
+	keys = SPI_tuptable;
+	nkeys_found = SPI_processed;
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < nkeys_found; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
+		HeapTuple	t = keys->vals[i];
+		TupleDesc	d = keys->tupdesc;
 		bool		isnull;
 		Oid			conrelid = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
 		Oid			refrelid = conrelid;
@@ -131,7 +176,16 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 		if (nkeys != nfkeys || nkeys != nops)
 			elog(ERROR, "malformed foreign key on relation %u", conrelid);
 		if (get_rel_relispartition(conrelid))
+		{
+			List	   *cols = NIL;
+
+			for (int k = 0; k < nkeys; k++)
+				cols = lappend(cols, get_attname(conrelid, DatumGetInt16(conkey[k]), false));
 			refrelid = llast_oid(get_partition_ancestors(conrelid));
+			/* siblings whose keys on these columns point elsewhere: this partition alone */
+			if (rt_partition_key_conflicts(refrelid, conrelid, relid, cols))
+				refrelid = conrelid;
+		}
 		if (pg_class_aclcheck(refrelid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
 

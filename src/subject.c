@@ -47,6 +47,7 @@
 #include "utils/typcache.h"
 
 #include "audit.h"
+#include "fk_guard.h"
 #include "policy.h"
 #include "privilege.h"
 #include "srf.h"
@@ -86,6 +87,7 @@ typedef struct RtSubjectEdge
 	bool		manual;			/* declared with link_subject, not a foreign key */
 	RtLinkCompare compare;		/* how a manual link's column meets the key */
 	char	   *col_type;		/* the column's type, qualified (for RT_LINK_KEY_TO_COLUMN) */
+	List	   *only_rels;		/* NIL, or the partitions whose rows alone the link covers */
 } RtSubjectEdge;
 
 /* A table of the graph while it is being built. */
@@ -198,6 +200,18 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 	RtGraphNode *from = rt_graph_find(nodes, e->from);
 	char		sub[16];
 
+	if (e->only_rels != NIL)
+	{
+		/* a partition's own key: its rows only */
+		StringInfoData oids;
+		ListCell   *lc;
+
+		initStringInfo(&oids);
+		foreach(lc, e->only_rels)
+			appendStringInfo(&oids, "%s%u", oids.len > 0 ? "," : "", lfirst_oid(lc));
+		appendStringInfo(buf, "(%s.tableoid OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.oid[]) AND ",
+						 alias, oids.data);
+	}
 	if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
 		strcmp(linitial(e->from_cols), kind->key) == 0)
 	{
@@ -228,6 +242,8 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 								 rt_keyref_cast(keyref, "pg_catalog.text"));
 				break;
 		}
+		if (e->only_rels != NIL)
+			appendStringInfoChar(buf, ')');
 		return;
 	}
 	snprintf(sub, sizeof(sub), "s%d", level);
@@ -239,6 +255,8 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 						 quote_identifier(list_nth(e->to_cols, i)));
 	rt_belongs_sql(buf, nodes, from, sub, level + 1, kind, keyref);
 	appendStringInfoChar(buf, ')');
+	if (e->only_rels != NIL)
+		appendStringInfoChar(buf, ')');
 }
 
 /* Appends "(e1 OR e2 ...)": the row belongs through one of node's links at distance rank. */
@@ -463,6 +481,8 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 		e->from = node->table->relid;
 		e->from_cols = rt_attnames(confrelid, SPI_getbinval(t, d, 4, &isnull));
 		e->to_cols = rt_attnames(conrelid, SPI_getbinval(t, d, 2, &isnull));
+		if (conrelid != owner && rt_partition_key_conflicts(owner, conrelid, node->table->relid, e->to_cols))
+			e->only_rels = find_all_inheritors(conrelid, NoLock, NULL);
 		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull)), OIDOID, 4, true,
 						  TYPALIGN_INT, &ops, NULL, &nops);
 		for (int k = 0; k < nops; k++)
@@ -494,7 +514,14 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 			RtSubjectEdge *other = lfirst(lc);
 
 			if (other->from == e->from && rt_same_names(other->to_cols, e->to_cols))
+			{
 				duplicate = true;
+				/* partition-only keys add up; one that covers the whole table covers all */
+				if (other->only_rels != NIL && e->only_rels != NIL)
+					other->only_rels = list_concat_unique_oid(other->only_rels, e->only_rels);
+				else
+					other->only_rels = NIL;
+			}
 		}
 		if (duplicate)
 			continue;
