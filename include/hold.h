@@ -37,6 +37,9 @@ extern List *rt_holds_covering(const char *kind, const char *id, List *tables);
 struct RtSubjectKind;
 extern List *rt_holds_blocking_erasure(const struct RtSubjectKind *k, const char *id, Datum key);
 
+/* Returns true when any legal hold is active in this database. SPI must be connected. */
+extern bool rt_holds_any_active(void);
+
 /* Returns the id of the first active hold on subject id of kind itself, or 0. SPI must be connected. */
 extern int64 rt_subject_hold(const char *kind, const char *id);
 

@@ -202,6 +202,10 @@ INSERT INTO guard2.members VALUES (7.00, 'Seven');
 UPDATE retention.erasure_ledger SET applied_here = NULL WHERE kind = 'member';
 SELECT kind, result, rows FROM retention.replay_erasures();
 SELECT count(*) AS member_7 FROM guard2.members WHERE member_no = 7;
+-- no hold being active, the replay erased its subjects in one pass: one audit entry names them
+SELECT event, rows, jsonb_array_length(details->'erasure_ids') AS erasures,
+       details->'subjects'->>0 ~ '^[0-9a-f]{64}$' AS subject_token
+  FROM retention.audit WHERE event = 'erasures_replayed' ORDER BY seq DESC LIMIT 1;
 -- a hold by '7.0' holds the member stored as 7.00
 INSERT INTO guard2.members VALUES (7.00, 'Seven');
 SELECT retention.hold('member', '7.0', 'inquiry') AS hold_m7 \gset

@@ -38,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -94,23 +95,41 @@ rt_holds_name_only(List *holds, const char *kind, const char *id)
 	return SPI_processed == 0;
 }
 
+/* Derives the ledger's subkey of the pseudonymization key into subkey; false when no key is configured. */
+static bool
+rt_ledger_subkey(unsigned char *subkey)
+{
+	if (rt_key_problem() != NULL)
+		return false;
+	rt_key_derive(RT_LEDGER_SUBKEY_ID, RT_LEDGER_KDF_CONTEXT, subkey, RT_KEY_BYTES);
+	return true;
+}
+
+/* Computes the hash of a subject keyed with the ledger's subkey into out. */
+static void
+rt_subject_hash_keyed(const unsigned char *subkey, const char *kind, const char *canonical_id,
+					  unsigned char *out)
+{
+	crypto_generichash_state state;
+
+	crypto_generichash_init(&state, subkey, RT_KEY_BYTES, RT_SUBJECT_HASH_BYTES);
+	/* the NUL after the kind separates it from the id */
+	crypto_generichash_update(&state, (const unsigned char *) kind, strlen(kind) + 1);
+	crypto_generichash_update(&state, (const unsigned char *) canonical_id, strlen(canonical_id));
+	crypto_generichash_final(&state, out, RT_SUBJECT_HASH_BYTES);
+	sodium_memzero(&state, sizeof(state));
+}
+
 /* Computes the keyed hash of a subject into out; false when no key is configured. */
 static bool
 rt_subject_hash(const char *kind, const char *canonical_id, unsigned char *out)
 {
 	unsigned char subkey[RT_KEY_BYTES];
-	crypto_generichash_state state;
 
-	if (rt_key_problem() != NULL)
+	if (!rt_ledger_subkey(subkey))
 		return false;
-	rt_key_derive(RT_LEDGER_SUBKEY_ID, RT_LEDGER_KDF_CONTEXT, subkey, sizeof(subkey));
-	crypto_generichash_init(&state, subkey, sizeof(subkey), RT_SUBJECT_HASH_BYTES);
-	/* the NUL after the kind separates it from the id */
-	crypto_generichash_update(&state, (const unsigned char *) kind, strlen(kind) + 1);
-	crypto_generichash_update(&state, (const unsigned char *) canonical_id, strlen(canonical_id));
-	crypto_generichash_final(&state, out, RT_SUBJECT_HASH_BYTES);
+	rt_subject_hash_keyed(subkey, kind, canonical_id, out);
 	sodium_memzero(subkey, sizeof(subkey));
-	sodium_memzero(&state, sizeof(state));
 	return true;
 }
 
@@ -186,12 +205,36 @@ rt_table_has_tags(Oid relid)
 	return found;
 }
 
+/* Whom an erasure's statements are about: one subject's key ($1), or an array of keys. */
+typedef struct RtErasureKeys
+{
+	Oid			type;			/* the key's type, or its array type */
+	Datum		value;
+	bool		many;
+} RtErasureKeys;
+
+/* Returns keys of one subject. */
+static RtErasureKeys
+rt_one_key(const RtSubjectKind *k, Datum key)
+{
+	RtErasureKeys keys = {k->key_type, key, false};
+
+	return keys;
+}
+
+/* Returns the membership test of table t for keys: t->belongs, or its form for an array of keys. */
+static const char *
+rt_keys_belongs(const RtSubjectKind *k, const RtSubjectTable *t, const RtErasureKeys *keys)
+{
+	return keys->many ? rt_subject_belongs(k, t, "t", "ANY ($1)") : t->belongs;
+}
+
 /* Runs one statement on a table as its owner with a safe search_path; returns rows processed. */
 static int64
-rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, Datum tids)
+rt_exec_as_owner(Oid relid, const char *sql, const RtErasureKeys *keys, Datum tids)
 {
-	Oid			types[2] = {k->key_type, TIDARRAYOID};
-	Datum		values[2] = {key, tids};
+	Oid			types[2] = {keys->type, TIDARRAYOID};
+	Datum		values[2] = {keys->value, tids};
 	RtSavedUser saved;
 	int			rc;
 
@@ -211,7 +254,7 @@ rt_exec_as_owner(Oid relid, const char *sql, const RtSubjectKind *k, Datum key, 
 
 /* Masks every tagged column of the rows of relid matching where; returns how many rows changed. */
 static int64
-rt_anonymize_rows(Oid relid, bool only, const char *where, const RtSubjectKind *k, Datum key, Datum tids)
+rt_anonymize_rows(Oid relid, bool only, const char *where, const RtErasureKeys *keys, Datum tids)
 {
 	RtPolicy	masking;
 	RtAnonSql  *anon;
@@ -226,7 +269,7 @@ rt_anonymize_rows(Oid relid, bool only, const char *where, const RtSubjectKind *
 	return rt_exec_as_owner(relid,
 							psprintf("UPDATE %s%s t SET %s WHERE (%s) AND %s", only ? "ONLY " : "",
 									 rt_relation_name(relid), anon->set_list, where, anon->pending),
-							k, key, tids);
+							keys, tids);
 }
 
 /* Adds a step to the list unless it did nothing and another step covers the table. */
@@ -243,7 +286,7 @@ rt_add_step(List *steps, Oid relid, const char *action, int64 rows)
 
 /* Erases an owned table's or the subject table's rows of one subject: delete or anonymize. */
 static List *
-rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, const RtErasureKeys *keys)
 {
 	List	   *leaves;
 	ListCell   *lc;
@@ -257,12 +300,12 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 		/* the table keeps its rows: anonymize the subject's */
 		int64		count = rt_exec_as_owner(t->relid,
 											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
-													  rt_relation_name(t->relid), t->belongs),
-											 k, key, (Datum) 0);
+													  rt_relation_name(t->relid), rt_keys_belongs(k, t, keys)),
+											 keys, (Datum) 0);
 
 		if (!tagged)
 			return rt_add_step(steps, t->relid, "kept", count);
-		masked = rt_anonymize_rows(t->relid, false, t->belongs, k, key, (Datum) 0);
+		masked = rt_anonymize_rows(t->relid, false, rt_keys_belongs(k, t, keys), keys, (Datum) 0);
 		return rt_add_step(steps, t->relid, "anonymize", masked);
 	}
 
@@ -271,7 +314,7 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 	{
 		Oid			leaf = lfirst_oid(lc);
 		char	   *blocked;
-		char	   *leaf_belongs;
+		const char *leaf_belongs;
 
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
@@ -282,7 +325,7 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 		 * own referencing rows went before it.
 		 */
 		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
-		leaf_belongs = t->belongs;
+		leaf_belongs = rt_keys_belongs(k, t, keys);
 		for (;;)
 		{
 			/* once more after rows went: the subject's own rows may have referenced each other */
@@ -290,7 +333,7 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 											 psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s", rt_relation_name(leaf),
 													  leaf_belongs, blocked ? " AND NOT " : "",
 													  blocked ? blocked : ""),
-											 k, key, (Datum) 0);
+											 keys, (Datum) 0);
 
 			deleted += n;
 			if (n == 0 || blocked == NULL)
@@ -300,11 +343,11 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, Dat
 			continue;
 		/* rows that kept rows still reference stay: anonymized if they can be */
 		if (tagged)
-			masked += rt_anonymize_rows(leaf, true, leaf_belongs, k, key, (Datum) 0);
+			masked += rt_anonymize_rows(leaf, true, leaf_belongs, keys, (Datum) 0);
 		kept += rt_exec_as_owner(leaf,
 								 psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE %s",
 										  rt_relation_name(leaf), leaf_belongs),
-								 k, key, (Datum) 0);
+								 keys, (Datum) 0);
 	}
 	steps = rt_add_step(steps, t->relid, "delete", deleted);
 	if (masked > 0)
@@ -324,13 +367,13 @@ typedef struct RtReferencedRows
 
 /* Remembers the rows of a referenced table that the subject's row points at. */
 static RtReferencedRows *
-rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const RtErasureKeys *keys)
 {
 	RtReferencedRows *r = palloc0(sizeof(RtReferencedRows));
 	List	   *leaves = find_all_inheritors(t->relid, AccessShareLock, NULL);
 	ListCell   *lc;
-	Oid			types[1] = {k->key_type};
-	Datum		values[1] = {key};
+	Oid			types[1] = {keys->type};
+	Datum		values[1] = {keys->value};
 
 	r->table = t;
 	foreach(lc, leaves)
@@ -344,7 +387,7 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, Datum ke
 			continue;
 		rt_become_table_owner(leaf, &saved);
 		if (rt_spi_execute(psprintf("SELECT pg_catalog.array_agg(t.ctid) FROM ONLY %s t WHERE %s",
-										   rt_relation_name(leaf), t->belongs),
+										   rt_relation_name(leaf), rt_keys_belongs(k, t, keys)),
 								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read %s", rt_relation_name(leaf));
 		rt_restore_user(&saved);
@@ -359,7 +402,7 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, Datum ke
 
 /* Deletes remembered referenced rows that nothing references any more. */
 static List *
-rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Datum key)
+rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, const RtErasureKeys *keys)
 {
 	int64		deleted = 0;
 	int64		shared = 0;
@@ -376,7 +419,7 @@ rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Da
 		n = rt_exec_as_owner(leaf,
 							 psprintf("DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)%s%s",
 									  rt_relation_name(leaf), blocked ? " AND NOT " : "", blocked ? blocked : ""),
-							 k, key, tids);
+							 keys, tids);
 		deleted += n;
 		shared += total - n;
 	}
@@ -389,7 +432,7 @@ rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, Da
 
 /* Erases one subject now, children first; returns the steps. */
 static List *
-rt_erase_now(const RtSubjectKind *k, Datum key)
+rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 {
 	List	   *steps = NIL;
 	List	   *referenced = NIL;
@@ -400,23 +443,23 @@ rt_erase_now(const RtSubjectKind *k, Datum key)
 		RtSubjectTable *t = lfirst(lc);
 
 		if (t->role == RT_SUBJECT_REFERENCED)
-			referenced = lappend(referenced, rt_remember_referenced(k, t, key));
+			referenced = lappend(referenced, rt_remember_referenced(k, t, keys));
 	}
 	foreach(lc, k->tables)
 	{
 		RtSubjectTable *t = lfirst(lc);
 
 		if (t->role != RT_SUBJECT_REFERENCED)
-			steps = rt_erase_table(steps, k, t, key);
+			steps = rt_erase_table(steps, k, t, keys);
 	}
 	foreach(lc, referenced)
-		steps = rt_erase_referenced(steps, k, lfirst(lc), key);
+		steps = rt_erase_referenced(steps, k, lfirst(lc), keys);
 	return steps;
 }
 
 /* Counts the subject's rows per table without changing them (for a held erasure). */
 static List *
-rt_count_subject(const RtSubjectKind *k, Datum key)
+rt_count_subject(const RtSubjectKind *k, const RtErasureKeys *keys)
 {
 	List	   *steps = NIL;
 	ListCell   *lc;
@@ -428,8 +471,8 @@ rt_count_subject(const RtSubjectKind *k, Datum key)
 		steps = rt_add_step(steps, t->relid, "held",
 							rt_exec_as_owner(t->relid,
 											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
-													  rt_relation_name(t->relid), t->belongs),
-											 k, key, (Datum) 0));
+													  rt_relation_name(t->relid), rt_keys_belongs(k, t, keys)),
+											 keys, (Datum) 0));
 	}
 	return steps;
 }
@@ -574,7 +617,11 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 					 errdetail("A legal hold on a table or on another data subject covers the subject's rows; the erasure would have to wait for it, and without a key the ledger could not find the subject again."),
 					 errhint("Set retention.key_file and create a key with retention.create_key(), or place a hold on the subject itself with retention.hold()%s.",
 							 rt_sql_objects_at_least("0.2.0") ? "" : ", or update the extension (ALTER EXTENSION pg_retention UPDATE)")));
-		steps = rt_count_subject(k, key);
+		{
+			RtErasureKeys one = rt_one_key(k, key);
+
+			steps = rt_count_subject(k, &one);
+		}
 		total = rt_steps_summary(steps, &summary);
 		erasure_id = rt_ledger_insert(kind, hash, hashed, true, holds, 0, subject_hold);
 		rt_audit_append("erasure_pending", k->relid, 0,
@@ -587,7 +634,9 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		steps = rt_erase_now(k, key);
+		RtErasureKeys one = rt_one_key(k, key);
+
+		steps = rt_erase_now(k, &one);
 		total = rt_steps_summary(steps, &summary);
 		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total, 0);
 		rt_audit_append("erasure", k->relid, total,
@@ -614,6 +663,7 @@ typedef struct RtLedgerEntry
 	bool		matched;
 	char	   *subject_id;		/* known when a subject hold kept the erasure pending */
 	char	   *key_fingerprint;	/* of the key it was hashed with; NULL: this database's key */
+	Datum		key;			/* the subject's key, once a replay found it */
 } RtLedgerEntry;
 
 /* Marks a ledger entry applied here with its outcome. */
@@ -638,6 +688,26 @@ rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
 					4, types, values, nulls, false, SPI_OK_UPDATE);
 }
 
+/* Marks entries (RtLedgerEntry *, none pending) applied here now, in one statement. */
+static void
+rt_ledger_applied_together(List *entries)
+{
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	Datum	   *ids = palloc(sizeof(Datum) * list_length(entries));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, entries)
+		ids[n++] = CStringGetTextDatum(((RtLedgerEntry *) lfirst(lc))->erasure_id);
+	values[0] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	rt_catalog_exec("UPDATE retention.erasure_ledger SET status = 'done',"
+					" completed_at = COALESCE(completed_at, pg_catalog.now()), applied_here = pg_catalog.now(),"
+					" waiting_for = NULL"
+					" WHERE erasure_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])",
+					1, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
 /* Puts one row of replay_erasures' result: the entry, its kind, what became of it, rows changed. */
 static void
 rt_put_replay_result(RtSrf *srf, const RtLedgerEntry *e, const char *kind, const char *result, int64 rows)
@@ -649,10 +719,99 @@ rt_put_replay_result(RtSrf *srf, const RtLedgerEntry *e, const char *kind, const
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = CStringGetTextDatum(result);
 	values[3] = Int64GetDatum(rows);
+	nulls[3] = rows < 0;		/* erased together with others: no count of its own */
 	rt_srf_put(srf, values, nulls);
 }
 
-/* Applies the entries of one kind: finds their subjects by hashing keys, erases those not held. */
+/* The ledger entries (RtLedgerEntry *) of one token, found by it in a hash table. */
+typedef struct RtTokenEntries
+{
+	unsigned char hash[RT_SUBJECT_HASH_BYTES];
+	List	   *entries;
+} RtTokenEntries;
+
+/* Erases one matched subject by itself (a pending entry, or while holds exist); puts its result. */
+static void
+rt_replay_one(const RtSubjectKind *k, RtLedgerEntry *e, RtSrf *srf)
+{
+	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, e->key);
+	RtErasureKeys one = rt_one_key(k, e->key);
+	List	   *steps;
+	char	   *summary;
+	int64		total = 0;
+	const char *result = "held";
+
+	if (holds != NIL)
+		rt_ledger_applied(e, false, 0, holds);
+	else
+	{
+		steps = rt_erase_now(k, &one);
+		total = rt_steps_summary(steps, &summary);
+		rt_ledger_applied(e, true, total, NIL);
+		rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", k->relid, total,
+						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+								 e->erasure_id, rt_json_quote(k->kind),
+								 rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES)), summary));
+		result = "erased";
+	}
+	if (srf)
+		rt_put_replay_result(srf, e, k->kind, result, total);
+}
+
+/*
+ * Erases the matched subjects of entries (no hold being active anywhere) in
+ * one set-based pass: every statement takes the array of their keys.  One
+ * audit entry names every erasure and subject token with the pass's steps;
+ * each entry's result has no row count of its own (NULL).
+ */
+static void
+rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(entries));
+	int			n = 0;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	RtErasureKeys many;
+	StringInfoData ids;
+	StringInfoData tokens;
+	List	   *steps;
+	char	   *summary;
+	int64		total;
+	ListCell   *lc;
+
+	get_typlenbyvalalign(k->key_type, &typlen, &typbyval, &typalign);
+	initStringInfo(&ids);
+	initStringInfo(&tokens);
+	foreach(lc, entries)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+
+		elems[n++] = e->key;	/* a subject twice in the ledger is harmless in ANY () */
+		appendStringInfo(&ids, "%s\"%s\"", ids.len > 0 ? ", " : "", e->erasure_id);
+		appendStringInfo(&tokens, "%s\"%s\"", tokens.len > 0 ? ", " : "",
+						 rt_hex(e->hash, RT_SUBJECT_HASH_BYTES));
+	}
+	many.type = get_array_type(k->key_type);
+	many.value = PointerGetDatum(construct_array(elems, n, k->key_type, typlen, typbyval, typalign));
+	many.many = true;
+	steps = rt_erase_now(k, &many);
+	total = rt_steps_summary(steps, &summary);
+	rt_ledger_applied_together(entries);
+	if (srf)
+		foreach(lc, entries)
+			rt_put_replay_result(srf, lfirst(lc), k->kind, "erased", -1);
+	rt_audit_append("erasures_replayed", k->relid, total,
+					psprintf("{\"erasure_ids\": [%s], \"kind\": %s, \"subjects\": [%s], \"steps\": %s}",
+							 ids.data, rt_json_quote(k->kind), tokens.data, summary));
+}
+
+/*
+ * Applies the entries of one kind: hashes every key of the subject table
+ * once and looks the token up among the entries' (a hash table), then
+ * erases the subjects found -- together in one pass when no hold is active
+ * (the hold lock keeps it so), else one by one, each checked for holds.
+ */
 static void
 rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 {
@@ -661,6 +820,14 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	SPITupleTable *keys;
 	uint64		nkeys;
 	ListCell   *lc;
+	HASHCTL		ctl;
+	HTAB	   *tokens;
+	List	   *matched = NIL;
+	List	   *together = NIL;
+	bool		held_somewhere;
+	unsigned char subkey[RT_KEY_BYTES];
+	int16		typlen;
+	bool		typbyval;
 
 	/* an entry hashed with another key can match no subject here: it must not pass for absent */
 	foreach(lc, entries)
@@ -680,6 +847,26 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 				rt_put_replay_result(srf, e, kind, "wrong_key", 0);
 		}
 	}
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = RT_SUBJECT_HASH_BYTES;
+	ctl.entrysize = sizeof(RtTokenEntries);
+	ctl.hcxt = CurrentMemoryContext;
+	tokens = hash_create("pg_retention erasure tokens", Max(16, list_length(entries)), &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, entries)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+		RtTokenEntries *te;
+		bool		found;
+
+		if (!e->hashed || e->matched)
+			continue;
+		te = hash_search(tokens, e->hash, HASH_ENTER, &found);
+		if (!found)
+			te->entries = NIL;
+		te->entries = lappend(te->entries, e);
+	}
+
 	rt_become_table_owner(k->relid, &saved);
 	if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
 					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
@@ -687,53 +874,50 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	rt_restore_user(&saved);
 	keys = SPI_tuptable;
 	nkeys = SPI_processed;
-
+	get_typlenbyval(k->key_type, &typlen, &typbyval);
+	/* one derivation for all the keys (each would stat the key file again) */
+	if (!rt_ledger_subkey(subkey))
+		return;
 	for (uint64 i = 0; i < nkeys; i++)
 	{
 		bool		isnull;
 		Datum		key = SPI_getbinval(keys->vals[i], keys->tupdesc, 1, &isnull);
 		char	   *id;
 		unsigned char hash[RT_SUBJECT_HASH_BYTES];
+		RtTokenEntries *te;
 
 		if (isnull)
 			continue;
 		id = rt_subject_canonical_id(k, key);
-		if (!rt_subject_hash(kind, id, hash))
-			return;
-		foreach(lc, entries)
+		rt_subject_hash_keyed(subkey, kind, id, hash);
+		te = hash_search(tokens, hash, HASH_FIND, NULL);
+		if (te == NULL)
+			continue;
+		foreach(lc, te->entries)
 		{
 			RtLedgerEntry *e = lfirst(lc);
-			List	   *holds;
-			List	   *steps;
-			char	   *summary;
-			int64		total;
-			const char *result;
 
-			if (!e->hashed || e->matched || memcmp(e->hash, hash, RT_SUBJECT_HASH_BYTES) != 0)
-				continue;
 			e->matched = true;
-			holds = rt_holds_blocking_erasure(k, id, key);
-			if (holds != NIL)
-			{
-				rt_ledger_applied(e, false, 0, holds);
-				total = 0;
-				result = "held";
-			}
-			else
-			{
-				steps = rt_erase_now(k, datumCopy(key, get_typbyval(k->key_type), get_typlen(k->key_type)));
-				total = rt_steps_summary(steps, &summary);
-				rt_ledger_applied(e, true, total, NIL);
-				rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", k->relid, total,
-								psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
-										 e->erasure_id, rt_json_quote(kind),
-										 rt_json_quote(rt_hex(hash, sizeof(hash))), summary));
-				result = "erased";
-			}
-			if (srf)
-				rt_put_replay_result(srf, e, kind, result, total);
+			e->subject_id = id;
+			e->key = datumCopy(key, typbyval, typlen);
+			matched = lappend(matched, e);
 		}
 	}
+	sodium_memzero(subkey, sizeof(subkey));
+
+	held_somewhere = rt_holds_any_active();
+	foreach(lc, matched)
+	{
+		RtLedgerEntry *e = lfirst(lc);
+
+		if (held_somewhere || e->pending)
+			rt_replay_one(k, e, srf);
+		else
+			together = lappend(together, e);
+	}
+	if (together != NIL)
+		rt_replay_together(k, together, srf);
+
 	/* entries whose subject is not (or no longer) here: nothing left to erase */
 	foreach(lc, entries)
 	{
@@ -869,6 +1053,7 @@ rt_complete_by_id(void *arg)
 	char	   *summary;
 	int64		total;
 	char	   *token;
+	RtErasureKeys one;
 
 	if (holds != NIL)
 	{
@@ -876,7 +1061,8 @@ rt_complete_by_id(void *arg)
 		rt_ledger_applied(e, false, 0, holds);
 		return;
 	}
-	steps = rt_erase_now(k, key);
+	one = rt_one_key(k, key);
+	steps = rt_erase_now(k, &one);
 	total = rt_steps_summary(steps, &summary);
 	rt_ledger_applied(e, true, total, NIL);
 	token = rt_erasure_subject_token(e->kind, e->subject_id);

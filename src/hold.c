@@ -279,6 +279,15 @@ rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
 	return holds;
 }
 
+/* Returns true when any legal hold is active in this database. */
+bool
+rt_holds_any_active(void)
+{
+	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE " LIMIT 1",
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
 /* Returns the id of the first active hold on subject id of kind itself, or 0 when there is none. */
 int64
 rt_subject_hold(const char *kind, const char *id)
