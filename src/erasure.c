@@ -402,7 +402,7 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const Rt
 
 /* Deletes remembered referenced rows that nothing references any more. */
 static List *
-rt_erase_referenced(List *steps, const RtSubjectKind *k, RtReferencedRows *r, const RtErasureKeys *keys)
+rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
 {
 	int64		deleted = 0;
 	int64		shared = 0;
@@ -453,7 +453,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 			steps = rt_erase_table(steps, k, t, keys);
 	}
 	foreach(lc, referenced)
-		steps = rt_erase_referenced(steps, k, lfirst(lc), keys);
+		steps = rt_erase_referenced(steps, lfirst(lc), keys);
 	return steps;
 }
 
