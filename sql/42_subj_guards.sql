@@ -318,6 +318,13 @@ CREATE TABLE guard2.people (person_id int PRIMARY KEY, name text);
 CREATE TABLE guard2.vip_people (note text) INHERITS (guard2.people);
 SELECT retention.add_subject('person', 'guard2.people', 'person_id');
 \echo :LAST_ERROR_SQLSTATE
+-- a key whose only unique index compares under another collation is refused: two rows
+-- ('bob@x', 'BOB@x') would be one subject to the erasure's case-insensitive equality
+CREATE COLLATION guard2.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE guard2.accounts (email text COLLATE guard2.ci, name text);
+CREATE UNIQUE INDEX ON guard2.accounts (email COLLATE "C");
+SELECT retention.add_subject('account', 'guard2.accounts', 'email');
+\echo :LAST_ERROR_SQLSTATE
 -- holds on catalogs, the extension's own tables or a missing relation are refused
 SELECT retention.hold_table('pg_class', 'x');
 \echo :LAST_ERROR_SQLSTATE
@@ -346,6 +353,19 @@ SELECT t->>'table' AS tbl, t->>'count' AS rows
 SELECT tbl, action, rows FROM retention.erase_subject('g2cust', '6') ORDER BY tbl::text, action;
 SELECT eid, kind, note FROM guard2.events ORDER BY 1;
 
+-- 18. a key of an array type (no array of it to pass): the replay erases one by one
+CREATE TABLE guard2.groups (id int[] PRIMARY KEY, name text);
+CREATE TABLE guard2.group_notes (x int PRIMARY KEY, gid int[] REFERENCES guard2.groups, note text);
+INSERT INTO guard2.groups VALUES ('{1}', 'a'), ('{2}', 'b'), ('{1,2}', 'c');
+INSERT INTO guard2.group_notes VALUES (1, '{1}', 'x'), (2, '{2}', 'y'), (3, '{1,2}', 'z');
+SELECT retention.add_subject('grp', 'guard2.groups', 'id');
+SELECT tbl, action, rows FROM retention.erase_subject('grp', '{1}') ORDER BY tbl::text;
+INSERT INTO guard2.groups VALUES ('{1}', 'a');
+INSERT INTO guard2.group_notes VALUES (1, '{1}', 'x');
+UPDATE retention.erasure_ledger SET applied_here = NULL WHERE kind = 'grp';
+SELECT kind, result, rows FROM retention.replay_erasures() WHERE kind = 'grp';
+SELECT id FROM guard2.groups ORDER BY 1;
+
 RESET retention.key_file;
-SELECT retention.drop_subject(kind) FROM retention.subjects WHERE kind IN ('g2cust', 'member', 'chain', 'g2staff');
+SELECT retention.drop_subject(kind) FROM retention.subjects WHERE kind IN ('g2cust', 'member', 'chain', 'g2staff', 'grp');
 DROP SCHEMA guard2 CASCADE;

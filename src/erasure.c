@@ -905,7 +905,8 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	}
 	sodium_memzero(subkey, sizeof(subkey));
 
-	held_somewhere = rt_holds_any_active();
+	/* the pass takes an array of keys: a key type with no array type (an array) goes one by one */
+	held_somewhere = rt_holds_any_active() || !OidIsValid(get_array_type(k->key_type));
 	foreach(lc, matched)
 	{
 		RtLedgerEntry *e = lfirst(lc);

@@ -29,10 +29,12 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -864,6 +866,29 @@ rt_subject_kind_names(void)
 	return names;
 }
 
+/*
+ * Returns true when an index (its pg_index tuple) compares its one key
+ * column as the erasure will: with the column's own collation and its
+ * type's default operator class.  A unique index under another collation
+ * ("C" on a case-insensitive column) lets two rows hold keys that the
+ * erasure's equality takes for one subject.
+ */
+static bool
+rt_index_uses_key_equality(HeapTuple tuple, Form_pg_attribute att)
+{
+	bool		isnull;
+	oidvector  *collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+																		  Anum_pg_index_indcollation, &isnull));
+	oidvector  *classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+																	   Anum_pg_index_indclass, &isnull));
+	Oid			opclass = classes->values[0];
+
+	if (collations->values[0] != att->attcollation)
+		return false;
+	return opclass == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) ||
+		opclass == GetDefaultOpClass(att->atttypid, HASH_AM_OID);
+}
+
 /* Returns true when a unique index or primary key of rel has exactly attnum as its key. */
 static bool
 rt_is_unique_column(Relation rel, AttrNumber attnum)
@@ -881,7 +906,9 @@ rt_is_unique_column(Relation rel, AttrNumber attnum)
 			continue;
 		index = (Form_pg_index) GETSTRUCT(tuple);
 		if (index->indisunique && index->indnkeyatts == 1 && index->indkey.values[0] == attnum &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tuple, Anum_pg_index_indexprs, NULL) &&
+			rt_index_uses_key_equality(tuple, TupleDescAttr(RelationGetDescr(rel), attnum - 1)))
 			found = true;
 		ReleaseSysCache(tuple);
 	}
@@ -970,7 +997,7 @@ retention_add_subject(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
 				 errmsg("column %s of table %s is not a key: no unique index or primary key on it alone",
 						quote_identifier(key), rt_relation_name(relid)),
-				 errhint("A data subject's key identifies one row of its table, such as customer.customer_id.")));
+				 errhint("A data subject's key identifies one row of its table, such as customer.customer_id; its unique index must compare with the column's own collation and its type's default operator class.")));
 	/* a unique index covers one table: inheritance children may repeat the key */
 	if (rel->rd_rel->relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
