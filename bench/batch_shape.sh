@@ -12,13 +12,9 @@ source "$repo/scripts/lib.sh"
 rows=${1:-2000000}; repeat=${2:-3}
 rt_ensure_packages "${RT_PACKAGES[@]}"
 rt_build_install "$repo"
-work=$(mktemp -d /tmp/pg_retention_bench.XXXXXX); [[ $(id -u) == 0 ]] && chown postgres "$work"
-port=$(rt_free_port)
-rt_cluster_start "$work/c" "$port" "shared_buffers = '1GB'" "max_wal_size = '8GB'" "checkpoint_timeout = '1h'"
-trap 'rt_cluster_stop "$work/c"; rm -rf "$work"' EXIT
-bindir=$("$(rt_pg_config)" --bindir)
-q() { rt_as_postgres "$bindir/psql" -h "$work/c" -p "$port" -d bench -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
-rt_as_postgres "$bindir/createdb" -h "$work/c" -p "$port" bench
+rt_bench_cluster "shared_buffers = '1GB'" "max_wal_size = '8GB'" "checkpoint_timeout = '1h'"
+q() { rt_as_postgres "$bindir/psql" -h "$cluster" -p "$port" -d bench -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+rt_as_postgres "$bindir/createdb" -h "$cluster" -p "$port" bench
 q "CREATE EXTENSION pg_retention"
 q "CREATE TABLE tmpl AS SELECT g AS id, timestamptz '2026-01-01' - (g % 1000) * interval '1 day' AS at,
    md5(g::text) AS payload FROM generate_series(1, $rows) g"

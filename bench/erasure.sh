@@ -30,14 +30,7 @@ done
 
 rt_ensure_packages "${RT_PACKAGES[@]}"
 ((build)) && rt_build_install "$repo"
-work=$(mktemp -d /tmp/pg_retention_bench.XXXXXX)
-[[ $(id -u) == 0 ]] && chown postgres "$work"
-port=${PORT:-$(rt_free_port)}
-cluster=$work/cluster
-rt_cluster_start "$cluster" "$port" "jit = off" "max_parallel_workers_per_gather = 0" \
-  "retention.key_file = 'bench.key'"
-trap 'rt_cluster_stop "$cluster"; rm -rf "$work"' EXIT
-bindir=$("$(rt_pg_config)" --bindir)
+rt_bench_cluster "jit = off" "max_parallel_workers_per_gather = 0" "retention.key_file = 'bench.key'"
 psql_() { rt_as_postgres "$bindir/psql" -h "$cluster" -p "$port" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), $customers customers, $erasures erasures, $entries ledger entries, $rounds rounds, $(nproc) cores"

@@ -57,15 +57,10 @@ if [[ $(id -u) == 0 && $pgc == /usr/lib/postgresql/15/bin/pg_config &&
 fi
 ((build)) && rt_build_install "$repo"
 
-work=$(mktemp -d /tmp/pg_retention_bench.XXXXXX)
-[[ $(id -u) == 0 ]] && chown postgres "$work"
-port=${PORT:-$(rt_free_port)}
-cluster=$work/cluster
 conf=("shared_buffers = '512MB'" "max_wal_size = '8GB'" "checkpoint_timeout = '1h'" "jit = off"
       "autovacuum = off" "max_parallel_workers_per_gather = 0" "retention.key_file = 'bench.key'"
       "log_min_messages = warning")
-rt_cluster_start "$cluster" "$port" "${conf[@]}"
-trap 'rt_cluster_stop "$cluster"; rm -rf "$work"' EXIT
+rt_bench_cluster "${conf[@]}"
 mkdir -p "$work/out" && [[ $(id -u) == 0 ]] && chown postgres "$work/out"
 
 psql_() { rt_as_postgres env PGOPTIONS='-c client_min_messages=warning' "$bindir/psql" -h "$cluster" -p "$port" -X -q -v ON_ERROR_STOP=1 "$@"; }

@@ -73,6 +73,19 @@ rt_cluster_stop() {
   return 0
 }
 
+# rt_bench_cluster [CONF...]: starts a throwaway cluster for a benchmark in a new work
+# directory, stopped and removed when the script exits; sets work, port (PORT or a free
+# one), cluster and bindir.
+rt_bench_cluster() {
+  work=$(mktemp -d /tmp/pg_retention_bench.XXXXXX)
+  [[ $(id -u) == 0 ]] && chown postgres "$work"
+  port=${PORT:-$(rt_free_port)}
+  cluster=$work/cluster
+  bindir=$("$(rt_pg_config)" --bindir)
+  rt_cluster_start "$cluster" "$port" "$@" || return 1
+  trap 'rt_cluster_stop "$cluster"; rm -rf "$work"' EXIT
+}
+
 # rt_build_install REPO: builds with warnings as errors and installs the extension.
 rt_build_install() {
   local repo=$1 pgc; pgc=$(rt_pg_config)
