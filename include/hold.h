@@ -19,6 +19,10 @@
  */
 extern void rt_holds_lock_shared(void);
 
+/* The SQL condition of an active hold on the hold catalog's columns, prefixed by alias ("" or "h."). */
+#define RT_HOLD_ACTIVE_OF(alias) \
+	alias "released_at IS NULL AND (" alias "until IS NULL OR " alias "until OPERATOR(pg_catalog.>) pg_catalog.now())"
+
 /* Returns true when an active table hold covers relid (or one of its partitioned ancestors). SPI must be connected. */
 extern bool rt_table_on_hold(Oid relid);
 

@@ -117,6 +117,9 @@ extern int	rt_catalog_exec(const char *sql, int nargs, Oid *argtypes,
 /* Returns an oid[] Datum of a list of Oids, to pass as a statement's parameter. */
 extern Datum rt_oid_array(List *oids);
 
+/* Returns a text[] Datum of a list of C strings, to pass as a parameter. */
+extern Datum rt_text_array(List *strings);
+
 /* Returns an int8[] Datum of a list of int64 pointers (hold ids), to pass as a parameter. */
 extern Datum rt_int8_array(List *values);
 

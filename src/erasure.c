@@ -694,13 +694,12 @@ rt_ledger_applied_together(List *entries)
 {
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	Datum	   *ids = palloc(sizeof(Datum) * list_length(entries));
-	int			n = 0;
+	List	   *ids = NIL;
 	ListCell   *lc;
 
 	foreach(lc, entries)
-		ids[n++] = CStringGetTextDatum(((RtLedgerEntry *) lfirst(lc))->erasure_id);
-	values[0] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+		ids = lappend(ids, ((RtLedgerEntry *) lfirst(lc))->erasure_id);
+	values[0] = rt_text_array(ids);
 	rt_catalog_exec("UPDATE retention.erasure_ledger SET status = 'done',"
 					" completed_at = COALESCE(completed_at, pg_catalog.now()), applied_here = pg_catalog.now(),"
 					" waiting_for = NULL"
@@ -959,8 +958,7 @@ rt_replay(RtSrf *srf)
 					" key_fingerprint, status OPERATOR(pg_catalog.=) 'pending' AND waiting_for IS NULL"
 					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
-					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
-					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND " RT_HOLD_ACTIVE_OF("h.") ")"
 					" ORDER BY requested_at, erasure_id",
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -1139,8 +1137,7 @@ rt_erasure_complete_pending(void)
 					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
 					" AND l.waiting_for IS NOT NULL"	/* imported entries still pending elsewhere wait */
 					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
-					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND h.released_at IS NULL"
-					"   AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now()))"
+					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND " RT_HOLD_ACTIVE_OF("h.") ")"
 					" ORDER BY l.requested_at, l.erasure_id",
 					rt_sql_objects_at_least("0.2.0") ?
 					"(SELECT h.subject_id FROM retention.hold_catalog h"

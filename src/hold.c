@@ -37,11 +37,7 @@
 #define RT_OFFICER_ROLE "retention_officer"
 
 /* the SQL condition of an active hold, on the hold catalog's own columns */
-#define RT_HOLD_ACTIVE \
-	"released_at IS NULL AND (until IS NULL OR until OPERATOR(pg_catalog.>) pg_catalog.now())"
-/* the same on alias h, after "h." */
-#define RT_HOLD_ACTIVE_ON_H \
-	"released_at IS NULL AND (h.until IS NULL OR h.until OPERATOR(pg_catalog.>) pg_catalog.now())"
+#define RT_HOLD_ACTIVE RT_HOLD_ACTIVE_OF("")
 
 /* the advisory lock (two int4 keys) that orders holds against purges and erasures: "RTHL", 1 */
 #define RT_HOLD_LOCK_KEY1 0x5254484C
@@ -201,6 +197,7 @@ rt_tables_referencing(List *tables)
 	Oid			types[1] = {OIDARRAYOID};
 	Datum		values[1] = {rt_oid_array(tables)};
 	List	   *result = NIL;
+
 	rt_catalog_exec("SELECT DISTINCT c.conrelid FROM pg_catalog.pg_constraint c"
 					" WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 					" AND (c.confrelid OPERATOR(pg_catalog.=) ANY ($1) OR c.confrelid OPERATOR(pg_catalog.=) ANY"
@@ -233,6 +230,9 @@ rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
 	List	   *holds;
 	ListCell   *lc;
 
+	/* the common case, and one query instead of a few per kind and table */
+	if (!rt_holds_any_active())
+		return NIL;
 	foreach(lc, k->tables)
 		tables = lappend_oid(tables, ((RtSubjectTable *) lfirst(lc))->relid);
 	/* a table that references the graph from outside it is changed by ON DELETE SET NULL / CASCADE */
@@ -261,14 +261,9 @@ rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
 		{
 			Oid			types[2] = {TEXTOID, TEXTARRAYOID};
 			Datum		values[2];
-			Datum	   *elems = palloc(sizeof(Datum) * list_length(sharing));
-			int			n = 0;
-			ListCell   *sc;
 
-			foreach(sc, sharing)
-				elems[n++] = CStringGetTextDatum(lfirst(sc));
 			values[0] = CStringGetTextDatum(kind2);
-			values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+			values[1] = rt_text_array(sharing);
 			rt_catalog_exec("SELECT hold_id FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
 							" AND kind OPERATOR(pg_catalog.=) $1 AND subject_id OPERATOR(pg_catalog.=) ANY ($2)"
 							" ORDER BY hold_id",
@@ -317,7 +312,7 @@ rt_holds_forget_ended(void)
 	if (!rt_sql_objects_at_least("0.2.0"))
 		return 0;
 	rt_catalog_exec("UPDATE retention.hold_catalog h SET subject_id = NULL"
-					" WHERE h.subject_id IS NOT NULL AND NOT (h." RT_HOLD_ACTIVE_ON_H ")"
+					" WHERE h.subject_id IS NOT NULL AND NOT (" RT_HOLD_ACTIVE_OF("h.") ")"
 					" AND NOT EXISTS (SELECT 1 FROM retention.erasure_ledger l"
 					"   WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
 					"   AND l.subject_hold OPERATOR(pg_catalog.=) h.hold_id)",
@@ -357,16 +352,8 @@ Datum
 rt_held_keys(const char *kind)
 {
 	List	   *ids = rt_held_subjects(kind);
-	Datum	   *elems;
-	int			n = 0;
-	ListCell   *lc;
 
-	if (ids == NIL)
-		return (Datum) 0;
-	elems = palloc(sizeof(Datum) * list_length(ids));
-	foreach(lc, ids)
-		elems[n++] = CStringGetTextDatum(lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	return ids == NIL ? (Datum) 0 : rt_text_array(ids);
 }
 
 /* Checks reason and until of a new hold. */

@@ -391,6 +391,19 @@ rt_oid_array(List *oids)
 	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 }
 
+/* Returns a text[] Datum of a list of C strings. */
+Datum
+rt_text_array(List *strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(strings)));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /* Returns an int8[] Datum of a list of int64 pointers. */
 Datum
 rt_int8_array(List *values)
