@@ -5,39 +5,48 @@ PG_CONFIG ?= pg_config
 EXTENSION = pg_retention
 MODULE_big = pg_retention
 OBJS = \
-	src/pg_retention.o \
-	src/privilege.o \
+	src/version.o \
+	src/extension.o \
+	src/quote.o \
+	src/guc.o \
+	src/safe_spi.o \
 	src/srf.o \
 	src/subxact.o \
+	src/privilege.o \
 	src/category.o \
-	src/mask_spec.o \
-	src/tag.o \
 	src/cutoff.o \
+	src/mask_spec.o \
+	src/mask_text.o \
+	src/mask_generalize.o \
+	src/key.o \
+	src/pseudonym.o \
+	src/audit.o \
+	src/tag.o \
 	src/policy.o \
-	src/ddl_guard.o \
 	src/fk_guard.o \
+	src/subject.o \
+	src/hold.o \
+	src/anonymize.o \
 	src/purge.o \
 	src/partition.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
 	src/preview.o \
-	src/audit.o \
-	src/key.o \
-	src/pseudonym.o \
-	src/mask_text.o \
-	src/mask_generalize.o \
-	src/anonymize.o \
+	src/erasure.o \
+	src/erasure_ledger.o \
+	src/subject_export.o \
 	src/scheduler_registry.o \
 	src/scheduler_rules.o \
 	src/scheduler_ddl.o \
 	src/scheduler_launcher.o \
 	src/scheduler_worker.o \
-	src/subject.o \
-	src/subject_export.o \
-	src/hold.o \
-	src/erasure.o \
-	src/version.o
+	src/tagcmds.o \
+	src/policycmds.o \
+	src/subjectcmds.o \
+	src/holdcmds.o \
+	src/ddl_guard.o \
+	src/pg_retention.o
 
 # 0.1.0 as first installed, then one script per version after it
 DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql

@@ -48,15 +48,6 @@ extern RtAnonSql *rt_anon_sql(const RtPolicy *policy, Oid relid, const char *ali
 extern void rt_anon_validate_policy(const RtPolicy *policy, Relation rel);
 
 /*
- * Emits a NOTICE when no partial btree index on the anchor lets runs read
- * only the rows still to anonymize, giving the CREATE INDEX statement.
- */
-extern void rt_anon_advise_index(const RtPolicy *policy, Relation rel);
-
-/* Returns true when a valid btree index of rel, partial or not, has attnum as its first key. */
-extern bool rt_anon_anchor_index_exists(Relation rel, AttrNumber attnum, bool partial_only);
-
-/*
  * Raises dependent_objects_still_exist (2BP01) when removing the tag of
  * column colname of relid would leave an anonymize policy (on relid or a
  * table below it) naming an untagged column, or with no tagged column.

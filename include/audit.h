@@ -1,6 +1,6 @@
 /*
  * audit.h
- *    The tamper-evident audit trail (SPEC section 7): every policy change,
+ *    The tamper-evident audit trail (docs/reference.md#audit): every policy change,
  *    tag, run, erasure, hold and release appends one entry to
  *    retention.audit in the transaction that made the change, with a
  *    BLAKE2b hash chained over the previous entry.
@@ -21,15 +21,6 @@ extern void rt_audit_append(const char *event, Oid relid, int64 rows,
 /* Like rt_audit_append, naming the table by text (for tables already dropped). */
 extern void rt_audit_append_named(const char *event, const char *tbl, int64 rows,
 								  const char *details_json);
-
-/* Returns s as a JSON string literal, quoted and escaped. */
-extern char *rt_json_quote(const char *s);
-
-/* retention.audit_anchor_interval, in seconds: least time between two logged anchors (0: none). */
-extern int	rt_audit_anchor_interval_s;
-
-/* Defines the setting retention.audit_anchor_interval (called by _PG_init). */
-extern void rt_audit_define_gucs(void);
 
 /*
  * Reads the newest audit entry into *seq and *hash (copied into the

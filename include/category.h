@@ -1,6 +1,6 @@
 /*
  * category.h
- *    The fixed vocabulary of personal-data categories (SPEC section 1):
+ *    The fixed vocabulary of personal-data categories (docs/reference.md#classification):
  *    each category's default mask and whether it is sensitive.
  */
 #ifndef RT_CATEGORY_H

@@ -1,12 +1,52 @@
 /*
  * erasure.h
- *    Erasure of data subjects (SPEC section 5) and the erasure ledger that
- *    lets erasures be replayed after a restore from an older backup.
+ *    Erasure of data subjects (docs/reference.md#erasure): the erasure
+ *    itself, and the keyed hash that names a subject in the erasure ledger
+ *    and the audit trail.  Replaying the ledger is erasure_ledger.h's.
  */
 #ifndef RT_ERASURE_H
 #define RT_ERASURE_H
 
 #include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+struct RtSubjectKind;
+
+/* Length of the keyed hash of a subject, in bytes. */
+#define RT_SUBJECT_HASH_BYTES 32
+
+/* Whom an erasure's statements are about: one subject's key ($1), or an array of keys. */
+typedef struct RtErasureKeys
+{
+	Oid			type;			/* the key's type, or its array type */
+	Datum		value;
+	bool		many;
+} RtErasureKeys;
+
+/* Returns the keys of one subject: its key value key, of kind k's key type. */
+extern RtErasureKeys rt_erasure_one_key(const struct RtSubjectKind *k, Datum key);
+
+/*
+ * Erases the subjects of keys from every table of kind k's graph, children
+ * before parents, as each table's owner; returns the steps taken
+ * (what was deleted, anonymized or kept where).  SPI must be connected.
+ */
+extern List *rt_erase_now(const struct RtSubjectKind *k, const RtErasureKeys *keys);
+
+/* Returns the rows deleted or anonymized by steps, and their JSON summary in *json. */
+extern int64 rt_erasure_steps_summary(List *steps, char **json);
+
+/*
+ * Derives the ledger's subkey of the pseudonymization key into subkey
+ * (RT_KEY_BYTES bytes, to be zeroed by the caller); false when no key is
+ * configured.
+ */
+extern bool rt_erasure_ledger_subkey(unsigned char *subkey);
+
+/* Computes the hash of a subject (kind, canonical id) keyed with the ledger's subkey into out. */
+extern void rt_erasure_subject_hash_keyed(const unsigned char *subkey, const char *kind,
+										  const char *canonical_id, unsigned char *out);
 
 /*
  * Returns the ledger token of a subject: hexadecimal keyed BLAKE2b of kind
@@ -15,12 +55,5 @@
  * This is how the ledger and the audit trail name a subject without its id.
  */
 extern char *rt_erasure_subject_token(const char *kind, const char *id);
-
-/*
- * Carries out the pending erasures whose legal holds have all ended (been
- * released or expired).  SPI must be connected.  Returns how many it
- * completed.
- */
-extern int	rt_erasure_complete_pending(void);
 
 #endif							/* RT_ERASURE_H */

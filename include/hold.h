@@ -1,8 +1,9 @@
 /*
  * hold.h
- *    Legal holds (SPEC section 6): a hold on one data subject or on a whole
- *    table pauses purges and erasure of the rows it covers until it is
- *    released or expires.
+ *    Legal holds as the engine reads them (docs/reference.md#legal-holds):
+ *    a hold on one data subject or on a whole table pauses purges and
+ *    erasure of the rows it covers until it is released or expires.
+ *    Placing and releasing holds is holdcmds.c's.
  */
 #ifndef RT_HOLD_H
 #define RT_HOLD_H
@@ -18,6 +19,9 @@
  * placed between a batch's look at the holds and its commit.
  */
 extern void rt_holds_lock_shared(void);
+
+/* Takes the hold lock exclusively until the end of the transaction: placing or releasing a hold. */
+extern void rt_holds_lock_exclusive(void);
 
 /* The SQL condition of an active hold on the hold catalog's columns, prefixed by alias ("" or "h."). */
 #define RT_HOLD_ACTIVE_OF(alias) \

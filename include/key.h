@@ -2,8 +2,8 @@
  * key.h
  *    The pseudonymization key: the setting retention.key_file, the key
  *    loaded from that file into libsodium guarded memory, and the subkeys
- *    derived from it (SPEC section 4).  Nothing here ever returns or logs
- *    the root key itself.
+ *    derived from it.  Nothing here ever returns or logs the root key
+ *    itself (docs/reference.md#masks-and-the-pseudonymization-key).
  */
 #ifndef RT_KEY_H
 #define RT_KEY_H

@@ -1,6 +1,7 @@
 /*
  * mask.h
- *    The masks of SQL-callable retention.* functions (SPEC section 4):
+ *    The masks of SQL-callable retention.* functions
+ *    (docs/reference.md#masks-and-the-pseudonymization-key):
  *    what the anonymize engine and the declaration-time checks need to
  *    know about their output.
  */

@@ -1,8 +1,8 @@
 /*
  * mask_spec.h
  *    Parsing and declaration-time checking of mask specifications, the
- *    text that says how a tagged column is anonymized (SPEC section 4):
- *    null, constant(TEXT), pseudonym, pseudonym(CONTEXT),
+ *    text that says how a tagged column is anonymized
+ *    (docs/reference.md#masks-and-the-pseudonymization-key): null, constant(TEXT), pseudonym, pseudonym(CONTEXT),
  *    partial(KEEP_START,KEEP_END), email, phone, national_id, card,
  *    generalize(ARG), function(SCHEMA.NAME).
  */

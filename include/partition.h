@@ -20,7 +20,7 @@
 #include "utils/palloc.h"
 
 #include "policy.h"
-#include "run.h"
+#include "run_options.h"
 #include "runlog.h"
 
 /*
@@ -38,5 +38,8 @@
 extern ErrorData *rt_partitions_remove(const RtPolicy *policy, TimestampTz cutoff, int64 run_id,
 									   const RtRunOptions *options, RtRunStats *stats,
 									   MemoryContext error_cxt);
+
+/* Defines the setting retention.partition_row_count (called by _PG_init). */
+extern void rt_partition_define_gucs(void);
 
 #endif							/* RT_PARTITION_H */

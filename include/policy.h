@@ -1,7 +1,9 @@
 /*
  * policy.h
- *    Retention policies: their in-memory form, their catalog table
- *    (retention.policy_catalog) and the checks that guard them.
+ *    Retention policies as the engine reads them: their in-memory form,
+ *    read from retention.policy_catalog, and what the engine asks of a
+ *    policy's table.  The commands that change policies are in
+ *    policycmds.c (policycmds.h).
  */
 #ifndef RT_POLICY_H
 #define RT_POLICY_H
@@ -48,11 +50,17 @@ typedef struct RtPolicy
 	char	   *detach_schema;	/* RT_PARTITION_DETACH: schema of kept partitions, NULL = their own */
 } RtPolicy;
 
+/* Defines the setting retention.batch_size (called by _PG_init). */
+extern void rt_policy_define_gucs(void);
+
 /* Returns the SQL name of an action. */
 extern const char *rt_action_name(RtAction action);
 
 /* Returns the SQL name of a partition action: drop, detach or rows. */
 extern const char *rt_partition_action_name(RtPartitionAction action);
+
+/* Parses a partition action; raises invalid_parameter_value (naming relid's table) for an unknown one. */
+extern RtPartitionAction rt_partition_action_parse(const char *name, Oid relid);
 
 /*
  * Returns the policies (RtPolicy *), enabled ones or all, every one or those declared
@@ -69,23 +77,31 @@ extern List *rt_policy_list(Oid relid, bool include_disabled);
  */
 extern RtPolicy *rt_policy_get(int64 policy_id, bool lock);
 
+/* Returns the policy with this id with its catalog row locked FOR UPDATE, or NULL. SPI must be connected. */
+extern RtPolicy *rt_policy_get_for_update(int64 policy_id);
+
 /*
  * Checks that the anchor column of policy still exists in rel with a date
  * or timestamp type and returns that type; raises an error otherwise.
  */
 extern RtAnchorType rt_policy_anchor_type(const RtPolicy *policy, Relation rel);
 
-/* Returns true when a valid, non-partial btree index of rel has attnum as its first key. */
-extern bool rt_has_anchor_index(Relation rel, AttrNumber attnum);
+/* Which indexes rt_anchor_index_exists() looks for. */
+typedef enum RtIndexKind
+{
+	RT_INDEX_ANY,				/* partial or not */
+	RT_INDEX_FULL,				/* without a WHERE clause: holds every row */
+	RT_INDEX_PARTIAL			/* with a WHERE clause (the rows still to anonymize) */
+} RtIndexKind;
+
+/* Returns true when a valid btree index of rel of the kind asked for has attnum as its first key. */
+extern bool rt_anchor_index_exists(Relation rel, AttrNumber attnum, RtIndexKind which);
 
 /* Returns true when two policies would act the same (used to notice changes mid-run). */
 extern bool rt_policy_same(const RtPolicy *a, const RtPolicy *b);
 
 /* Returns the details of a policy as JSON text, as the audit trail records them. */
 extern char *rt_policy_details(const RtPolicy *p);
-
-/* Returns the schema-qualified, quoted name of a relation ("s"."t"). */
-extern char *rt_relation_name(Oid relid);
 
 /* Returns the batch size a policy runs with. */
 extern int	rt_policy_batch_size(const RtPolicy *policy);

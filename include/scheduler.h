@@ -20,12 +20,11 @@
 
 #include "policy.h"
 
-/* Settings of the scheduler (documented in src/pg_retention.c and docs/operations.md). */
-extern bool rt_enabled;				/* retention.enabled */
-extern int	rt_naptime_s;			/* retention.naptime, seconds */
-extern int	rt_max_workers;			/* retention.max_workers */
-extern int	rt_max_run_time_ms;		/* retention.max_run_time, 0 = no limit */
-extern int	rt_run_history_keep;	/* retention.run_history_keep */
+/* Defines retention.max_workers (scheduler_launcher.c; called by _PG_init). */
+extern void rt_launcher_define_gucs(void);
+
+/* Defines retention.run_history_keep and retention.audit_anchor_interval (scheduler_worker.c; called by _PG_init). */
+extern void rt_worker_define_gucs(void);
 
 /* ---- shared registry (src/scheduler_registry.c) ---- */
 

@@ -1,6 +1,6 @@
 /*
  * subject.h
- *    Data subjects (SPEC section 5): a kind of subject is a table and its
+ *    Data subjects (docs/reference.md#data-subjects): a kind of subject is a table and its
  *    key column ('customer' = customer.customer_id); the rows that belong
  *    to one subject are found by following foreign keys from that table,
  *    and links declared by hand where there is no foreign key.
@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 
 /* Returns true when kind is a valid name of a kind of subject: 1 to 63 bytes, no blank at either end. */
@@ -71,5 +72,12 @@ extern RtSubjectTable *rt_subject_table_for(const RtSubjectKind *kind, Oid relid
 
 /* Returns the names of every declared kind (char *). SPI must be connected. */
 extern List *rt_subject_kind_names(void);
+
+/*
+ * Reads the kind and id arguments (0 and 1) of a SQL request about one
+ * subject, refusing NULLs, after checking that the caller may do what
+ * (superusers and members of retention_officer).
+ */
+extern void rt_subject_request_args(FunctionCallInfo fcinfo, const char *what, char **kind, char **id);
 
 #endif							/* RT_SUBJECT_H */

@@ -16,4 +16,11 @@
  */
 extern ErrorData *rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt);
 
+/*
+ * Like rt_in_subtransaction, but fn runs in the caller's SPI connection
+ * when own_spi is false (its prepared statements and results stay usable).
+ */
+extern ErrorData *rt_in_subtransaction_ext(void (*fn) (void *arg), void *arg, MemoryContext error_cxt,
+										   bool own_spi);
+
 #endif							/* RT_SUBXACT_H */

@@ -1,8 +1,9 @@
 /*
  * tag.h
- *    Tags on personal columns.  A tag is the security label of provider
- *    "retention" on a column, written "CATEGORY" or "CATEGORY:MASK", so
- *    PostgreSQL itself keeps it through renames, drops and pg_dump.
+ *    Tags on personal columns, as the engine reads them.  A tag is the
+ *    security label of provider "retention" on a column, written
+ *    "CATEGORY" or "CATEGORY:MASK", so PostgreSQL itself keeps it through
+ *    renames, drops and pg_dump.  Declaring tags is tagcmds.h's.
  */
 #ifndef RT_TAG_H
 #define RT_TAG_H
@@ -17,9 +18,6 @@
  */
 extern void rt_tag_label_split(const char *label, char **category, char **mask);
 
-/* Registers the "retention" security-label provider (called by _PG_init). */
-extern void rt_tag_register_label_provider(void);
-
 /*
  * Reads the tag of column attnum of relid.  Returns false when the column
  * has none; otherwise sets *category and *mask (*mask NULL when the tag
@@ -27,14 +25,6 @@ extern void rt_tag_register_label_provider(void);
  */
 extern bool rt_tag_lookup(Oid relid, AttrNumber attnum,
 						  char **category, char **mask);
-
-/*
- * Checks every tag of relid against its column again (after ALTER TABLE,
- * CREATE TABLE or CREATE INDEX), raising the error of the first tag that no
- * longer fits.  With inherited, columns without a tag of their own are
- * checked against the tag of the nearest tagged ancestor too.
- */
-extern void rt_tag_revalidate_relation(Oid relid, bool inherited);
 
 /*
  * Reads the tag of column colname of relid or, when it has none, of the
@@ -49,5 +39,13 @@ extern bool rt_tag_lookup_inherited(Oid relid, const char *colname, Oid skip_rel
 
 /* Returns the mask a tag applies: mask itself, or the default of category when mask is NULL. */
 extern const char *rt_tag_effective_mask(const char *category, const char *mask);
+
+/*
+ * Returns true when some column of relid is tagged: by a tag of its own or,
+ * with inherited, by the tag of its nearest tagged ancestor's same-named
+ * column.  The tag of column skip_col on skip_relid is left out (NULL and
+ * InvalidOid: none), to ask "what if it were untagged".
+ */
+extern bool rt_tag_any_column(Oid relid, bool inherited, const char *skip_col, Oid skip_relid);
 
 #endif							/* RT_TAG_H */

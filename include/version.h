@@ -1,13 +1,15 @@
 /*
  * version.h
  *    Which version of the extension's SQL objects this library was built
- *    for, and what the library does when a database holds other ones.
+ *    for, and how two versions compare.
  *
  * A library is installed for the whole cluster at once, while the SQL
  * objects of each database change only with ALTER EXTENSION ... UPDATE.
  * Until then the library keeps working with the older objects (it never
  * relies on an object a later script added without checking for it) and
- * says, once per session, what to run.
+ * says, once per session, what to run (extension.c).
+ *
+ * Ground floor: pure C, built alone by tests/fuzz.
  */
 #ifndef RT_VERSION_H
 #define RT_VERSION_H
@@ -24,19 +26,5 @@
  * Pure C, without the server, so that it can be fuzzed alone.
  */
 extern int	rt_version_compare(const char *a, const char *b, bool *valid);
-
-/*
- * Warns, once per session and version, when the SQL objects of the
- * extension in this database (extversion) are not the ones this library
- * was built for, with the command that fixes it.
- */
-extern void rt_version_check(const char *extversion);
-
-/*
- * True when the SQL objects of the extension in this database are of
- * version at least `version`: what the library asks before it relies on
- * an object a later script added (a column, a function).
- */
-extern bool rt_sql_objects_at_least(const char *version);
 
 #endif							/* RT_VERSION_H */

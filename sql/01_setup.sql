@@ -3,7 +3,7 @@ CREATE EXTENSION pg_retention;
 SELECT extversion, extrelocatable, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'pg_retention';
--- the vocabulary of SPEC section 1, with default masks and the sensitive flag
+-- the vocabulary of docs/reference.md#classification, with default masks and the sensitive flag
 SELECT category, default_mask, sensitive FROM retention.categories ORDER BY category;
 SELECT count(*) AS sensitive_categories FROM retention.categories WHERE sensitive;
 -- every public function and view is documented

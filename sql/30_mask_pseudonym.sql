@@ -57,7 +57,7 @@ SELECT retention.create_key('/tmp/pg_retention_regress_never.key');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS visible_key_settings FROM pg_settings WHERE name = 'retention.key_file';
 -- pseudonym is not open to all: whoever can compute pseudonyms can test guesses
--- against stored ones (SPEC section 4); the engine's form refuses outside the engine
+-- against stored ones (docs/reference.md#masks-and-the-pseudonymization-key); the engine's form refuses outside the engine
 SELECT retention.pseudonym('ps:0123456789abcdef01234567');
 \echo :LAST_ERROR_SQLSTATE
 SELECT retention.mask_pseudonym('alice@example.com');

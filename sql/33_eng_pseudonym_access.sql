@@ -1,6 +1,6 @@
 -- Who may compute pseudonyms.  Whoever can call retention.pseudonym() can test a
 -- guess against a stored pseudonym ("is ps:... the pseudonym of alice@example.com?"),
--- so it is not executable by PUBLIC (SPEC section 4: not reversible without the
+-- so it is not executable by PUBLIC (docs/reference.md#masks-and-the-pseudonymization-key: not reversible without the
 -- key).  Superusers, members of retention_officer and roles granted EXECUTE may;
 -- the anonymize engine masks through retention.mask_pseudonym(), which computes
 -- only while the engine acts as the table's owner.

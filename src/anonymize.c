@@ -50,12 +50,15 @@
 #include "utils/syscache.h"
 
 #include "anonymize.h"
+#include "extension.h"
 #include "key.h"
 #include "mask.h"
 #include "mask_spec.h"
+#include "policy.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "tag.h"
-#include "version.h"
 
 /* One column an anonymize policy masks on one table. */
 typedef struct RtAnonColumn
@@ -370,110 +373,6 @@ rt_anon_validate_policy(const RtPolicy *policy, Relation rel)
 				 errhint("Runs of the policy fail until retention.key_file names a key file; see retention.create_key().")));
 }
 
-/* Returns true when a valid btree index of rel (partial, or any) has attnum as its first key. */
-bool
-rt_anon_anchor_index_exists(Relation rel, AttrNumber attnum, bool partial_only)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	bool		found = false;
-
-	foreach(lc, indexes)
-	{
-		Relation	indexrel = index_open(lfirst_oid(lc), AccessShareLock);
-		Form_pg_index index = indexrel->rd_index;
-
-		if (index->indisvalid && index->indnkeyatts > 0 && index->indkey.values[0] == attnum &&
-			indexrel->rd_rel->relam == BTREE_AM_OID &&
-			(!partial_only || !heap_attisnull(indexrel->rd_indextuple, Anum_pg_index_indpred, NULL)))
-			found = true;
-		index_close(indexrel, AccessShareLock);
-	}
-	list_free(indexes);
-	return found;
-}
-
-/* Returns the CREATE INDEX statement that lets runs of a policy read only the rows they act on. */
-static char *
-rt_index_advice_sql(const RtPolicy *policy)
-{
-	char	   *relname = rt_relation_name(policy->relid);
-
-	if (policy->action == RT_ACTION_ANONYMIZE)
-		return psprintf("CREATE INDEX ON %s (%s) WHERE %s", relname, quote_identifier(policy->anchor),
-						rt_anon_sql(policy, policy->relid, NULL)->pending);
-	return psprintf("CREATE INDEX ON %s (%s)", relname, quote_identifier(policy->anchor));
-}
-
-/* Emits a NOTICE with the partial index that keeps runs proportional to new rows. */
-void
-rt_anon_advise_index(const RtPolicy *policy, Relation rel)
-{
-	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), policy->anchor);
-
-	if (rt_anon_anchor_index_exists(rel, attnum, true))
-		return;
-	ereport(NOTICE,
-			(errmsg("without a partial index, each run of this policy reads every expired row of %s, also those anonymized before",
-					rt_relation_name(RelationGetRelid(rel))),
-			 errhint("%s; holds only the rows still to anonymize, so runs read just those (retention.index_advice() repeats it).",
-					 rt_index_advice_sql(policy))));
-}
-
-PG_FUNCTION_INFO_V1(retention_index_advice);
-
-/*
- * SQL: retention.index_advice(policy_id bigint) returns the CREATE INDEX
- * statement with which runs of the policy read only the rows they act on.
- */
-Datum
-retention_index_advice(PG_FUNCTION_ARGS)
-{
-	int64		policy_id = PG_GETARG_INT64(0);
-	MemoryContext caller = CurrentMemoryContext;
-	RtPolicy   *policy;
-	char	   *sql;
-
-	SPI_connect();
-	policy = rt_policy_get(policy_id, false);
-	if (policy == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
-				 errhint("See retention.policies for the declared policies.")));
-	if (get_rel_name(policy->relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table of retention policy " INT64_FORMAT " no longer exists", policy_id)));
-	sql = MemoryContextStrdup(caller, rt_index_advice_sql(policy));
-	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(sql));
-}
-
-/* Returns true when table relid still has a tagged column once colname of skip_relid is untagged. */
-static bool
-rt_any_tag_left(Oid relid, const char *colname, Oid skip_relid)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		any = false;
-	char	   *category;
-	char	   *mask;
-
-	for (int i = 0; i < desc->natts && !any; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		any = rt_tag_lookup_inherited(relid, NameStr(att->attname),
-									  strcmp(NameStr(att->attname), colname) == 0 ? skip_relid : InvalidOid,
-									  &category, &mask);
-	}
-	relation_close(rel, NoLock);
-	return any;
-}
-
 /* Refuses to untag a column that an anonymize policy still needs. */
 void
 rt_anon_check_untag(Oid relid, const char *colname)
@@ -529,7 +428,7 @@ rt_anon_check_untag(Oid relid, const char *colname)
 							quote_identifier(colname), rt_relation_name(relid), ids[i]),
 					 errhint("Take the column out of the policy first with retention.alter_policy(" INT64_FORMAT ", columns => ...), or drop the policy with retention.drop_policy(" INT64_FORMAT ").",
 							 ids[i], ids[i])));
-		if (all[i] && !rt_any_tag_left(tables[i], colname, relid))
+		if (all[i] && !rt_tag_any_column(tables[i], true, colname, relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot untag column %s of table %s because it is the last tagged column of table %s, which retention policy " INT64_FORMAT " anonymizes",

@@ -43,8 +43,9 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
-#include "policy.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "srf.h"
 
 #define RT_AUDIT_HASH_BYTES crypto_generichash_BYTES	/* 32 */
@@ -83,17 +84,6 @@ rt_audit_hash(unsigned char *out, const unsigned char *prev_hash, int prev_len,
 	crypto_generichash(out, RT_AUDIT_HASH_BYTES, (const unsigned char *) buf.data,
 					   buf.len, NULL, 0);
 	pfree(buf.data);
-}
-
-/* Returns s as a JSON string literal, quoted and escaped. */
-char *
-rt_json_quote(const char *s)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	escape_json(&buf, s);
-	return buf.data;
 }
 
 /* Returns the canonical text of a JSON document (jsonb's own output form). */
@@ -188,20 +178,6 @@ rt_audit_append(const char *event, Oid relid, int64 rows, const char *details_js
 {
 	rt_audit_append_named(event, OidIsValid(relid) ? rt_relation_name(relid) : NULL,
 						  rows, details_json);
-}
-
-/* retention.audit_anchor_interval: least time between two anchors the worker logs */
-int			rt_audit_anchor_interval_s = 600;
-
-/* Defines the setting retention.audit_anchor_interval (called by _PG_init). */
-void
-rt_audit_define_gucs(void)
-{
-	DefineCustomIntVariable("retention.audit_anchor_interval",
-							"Least time between two audit anchors a pg_retention worker writes to the server log.",
-							"An anchor is the seq and hash of the newest audit entry, logged when the trail has grown; 0 turns the log lines off.",
-							&rt_audit_anchor_interval_s, 600, 0, INT_MAX,
-							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 /* Reads the newest audit entry: false when the trail is empty; the hash is copied into the caller's context. */

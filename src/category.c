@@ -2,7 +2,7 @@
  * category.c
  *    The fixed vocabulary of personal-data categories.
  *
- * The list follows SPEC section 1.  The sensitive flag marks the special
+ * The list is docs/reference.md#classification.  The sensitive flag marks the special
  * categories of personal data of GDPR art. 9 and of PIPL art. 28 /
  * GB/T 35273 ("sensitive personal information"): biometric data,
  * identification documents, financial accounts, precise location and

@@ -2,7 +2,7 @@
  * cutoff.c
  *    Retention arithmetic.
  *
- * SPEC section 2: the cutoff is computed in the time zone recorded with
+ * docs/reference.md#policies: the cutoff is computed in the time zone recorded with
  * the policy, never in whatever zone a worker or session happens to have,
  * so that "1 month" means the same calendar month on every run.  The
  * arithmetic is PostgreSQL's own (timestamp minus interval), done on the

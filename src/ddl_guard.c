@@ -36,11 +36,13 @@
 #include "utils/syscache.h"
 
 #include "audit.h"
+#include "compat.h"
 #include "cutoff.h"
-#include "policy.h"
 #include "mask_spec.h"
 #include "privilege.h"
-#include "tag.h"
+#include "quote.h"
+#include "safe_spi.h"
+#include "tagcmds.h"
 
 /* Returns an oid[] datum of relid and every relation that inherits from it. */
 static Datum
@@ -185,12 +187,7 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 
 		SPI_connect();
 		relids = rt_altered_tables(stmt->relation,
-#if PG_VERSION_NUM >= 140000
-								   stmt->objtype == OBJECT_TYPE
-#else
-								   stmt->relkind == OBJECT_TYPE
-#endif
-			);
+								   rt_alter_table_objtype(stmt) == OBJECT_TYPE);
 		foreach(lc, relids)
 			rt_check_anchors(lfirst_oid(lc));
 		foreach(lc, relids)

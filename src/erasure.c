@@ -1,6 +1,8 @@
 /*
  * erasure.c
- *    retention.erase_subject(kind, id), the erasure ledger, and its replay.
+ *    retention.erase_subject(kind, id): the erasure itself, and the entry
+ *    it writes to the erasure ledger (replaying the ledger is
+ *    erasure_ledger.c's).
  *
  * An erasure removes one data subject from every table of its graph (see
  * subject.c), in one transaction, children before parents:
@@ -16,13 +18,9 @@
  *
  * The ledger records every erasure by a keyed hash of the subject (BLAKE2b
  * keyed with a subkey of the pseudonymization key, over the kind and the
- * key's canonical text), never by the id itself.  After a restore from an
- * older backup, the ledger of the newer database is brought over
- * (export_erasures / import_erasures) and replay_erasures() finds the
- * subjects again by hashing the keys of the subject table.  A subject under
- * a legal hold is not erased: the erasure is recorded as pending and is
- * carried out when its holds have ended, by release() or by the next
- * replay.  Without a key, erasures still happen but cannot be replayed.
+ * key's canonical text), never by the id itself.  A subject under a legal
+ * hold is not erased: the erasure is recorded as pending, and
+ * erasure_ledger.c carries it out when its holds have ended.
  */
 #include "postgres.h"
 
@@ -47,22 +45,22 @@
 
 #include "anonymize.h"
 #include "audit.h"
+#include "cutoff.h"
 #include "erasure.h"
+#include "extension.h"
 #include "fk_guard.h"
 #include "hold.h"
 #include "key.h"
 #include "policy.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "srf.h"
 #include "subject.h"
-#include "subxact.h"
 #include "tag.h"
-#include "version.h"
 
-#define RT_OFFICER_ROLE "retention_officer"
 #define RT_LEDGER_KDF_CONTEXT "erasure_"	/* eight characters, for crypto_kdf */
 #define RT_LEDGER_SUBKEY_ID 1
-#define RT_SUBJECT_HASH_BYTES 32
 
 /* What an erasure did to one table. */
 typedef struct RtErasureStep
@@ -96,8 +94,8 @@ rt_holds_name_only(List *holds, const char *kind, const char *id)
 }
 
 /* Derives the ledger's subkey of the pseudonymization key into subkey; false when no key is configured. */
-static bool
-rt_ledger_subkey(unsigned char *subkey)
+bool
+rt_erasure_ledger_subkey(unsigned char *subkey)
 {
 	if (rt_key_problem() != NULL)
 		return false;
@@ -106,8 +104,8 @@ rt_ledger_subkey(unsigned char *subkey)
 }
 
 /* Computes the hash of a subject keyed with the ledger's subkey into out. */
-static void
-rt_subject_hash_keyed(const unsigned char *subkey, const char *kind, const char *canonical_id,
+void
+rt_erasure_subject_hash_keyed(const unsigned char *subkey, const char *kind, const char *canonical_id,
 					  unsigned char *out)
 {
 	crypto_generichash_state state;
@@ -126,21 +124,11 @@ rt_subject_hash(const char *kind, const char *canonical_id, unsigned char *out)
 {
 	unsigned char subkey[RT_KEY_BYTES];
 
-	if (!rt_ledger_subkey(subkey))
+	if (!rt_erasure_ledger_subkey(subkey))
 		return false;
-	rt_subject_hash_keyed(subkey, kind, canonical_id, out);
+	rt_erasure_subject_hash_keyed(subkey, kind, canonical_id, out);
 	sodium_memzero(subkey, sizeof(subkey));
 	return true;
-}
-
-/* Returns the hexadecimal text of len bytes. */
-static char *
-rt_hex(const unsigned char *bytes, int len)
-{
-	char	   *hex = palloc(len * 2 + 1);
-
-	sodium_bin2hex(hex, len * 2 + 1, bytes, len);
-	return hex;
 }
 
 /*
@@ -188,34 +176,9 @@ rt_table_has_policy(Oid relid, RtAction action)
 	return SPI_processed > 0;
 }
 
-/* Returns true when relid (or a table it belongs to) has a tagged column. */
-static bool
-rt_table_has_tags(Oid relid)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		found = false;
-	char	   *category;
-	char	   *mask;
-
-	for (int i = 0; i < desc->natts && !found; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped && rt_tag_lookup(relid, i + 1, &category, &mask))
-			found = true;
-	relation_close(rel, AccessShareLock);
-	return found;
-}
-
-/* Whom an erasure's statements are about: one subject's key ($1), or an array of keys. */
-typedef struct RtErasureKeys
-{
-	Oid			type;			/* the key's type, or its array type */
-	Datum		value;
-	bool		many;
-} RtErasureKeys;
-
 /* Returns keys of one subject. */
-static RtErasureKeys
-rt_one_key(const RtSubjectKind *k, Datum key)
+RtErasureKeys
+rt_erasure_one_key(const RtSubjectKind *k, Datum key)
 {
 	RtErasureKeys keys = {k->key_type, key, false};
 
@@ -293,7 +256,7 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, con
 	int64		deleted = 0;
 	int64		masked = 0;
 	int64		kept = 0;
-	bool		tagged = rt_table_has_tags(t->relid);
+	bool		tagged = rt_tag_any_column(t->relid, false, NULL, InvalidOid);
 
 	if (rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE))
 	{
@@ -431,7 +394,7 @@ rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
 }
 
 /* Erases one subject now, children first; returns the steps. */
-static List *
+List *
 rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 {
 	List	   *steps = NIL;
@@ -478,8 +441,8 @@ rt_count_subject(const RtSubjectKind *k, const RtErasureKeys *keys)
 }
 
 /* Returns the sum of rows of steps, and their JSON summary in *json. */
-static int64
-rt_steps_summary(List *steps, char **json)
+int64
+rt_erasure_steps_summary(List *steps, char **json)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -588,13 +551,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	char	   *erasure_id;
 	char	   *token;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("kind and id must not be null")));
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	rt_require_role(RT_OFFICER_ROLE, "erase a data subject");
+	rt_subject_request_args(fcinfo, "erase a data subject", &kind, &id);
 	rt_srf_begin(fcinfo, &srf);
 
 	SPI_connect();
@@ -618,11 +575,11 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 					 errhint("Set retention.key_file and create a key with retention.create_key(), or place a hold on the subject itself with retention.hold()%s.",
 							 rt_sql_objects_at_least("0.2.0") ? "" : ", or update the extension (ALTER EXTENSION pg_retention UPDATE)")));
 		{
-			RtErasureKeys one = rt_one_key(k, key);
+			RtErasureKeys one = rt_erasure_one_key(k, key);
 
 			steps = rt_count_subject(k, &one);
 		}
-		total = rt_steps_summary(steps, &summary);
+		total = rt_erasure_steps_summary(steps, &summary);
 		erasure_id = rt_ledger_insert(kind, hash, hashed, true, holds, 0, subject_hold);
 		rt_audit_append("erasure_pending", k->relid, 0,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"held\": %s}",
@@ -634,10 +591,10 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		RtErasureKeys one = rt_one_key(k, key);
+		RtErasureKeys one = rt_erasure_one_key(k, key);
 
 		steps = rt_erase_now(k, &one);
-		total = rt_steps_summary(steps, &summary);
+		total = rt_erasure_steps_summary(steps, &summary);
 		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total, 0);
 		rt_audit_append("erasure", k->relid, total,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
@@ -650,652 +607,4 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	rt_put_steps(&srf, steps);
 	SPI_finish();
 	return (Datum) 0;
-}
-
-/* A ledger entry waiting to be applied in this database. */
-typedef struct RtLedgerEntry
-{
-	char	   *erasure_id;
-	char	   *kind;
-	bool		hashed;
-	unsigned char hash[RT_SUBJECT_HASH_BYTES];
-	bool		pending;
-	bool		matched;
-	char	   *subject_id;		/* known when a subject hold kept the erasure pending */
-	char	   *key_fingerprint;	/* of the key it was hashed with; NULL: this database's key */
-	Datum		key;			/* the subject's key, once a replay found it */
-} RtLedgerEntry;
-
-/* Marks a ledger entry applied here with its outcome. */
-static void
-rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
-{
-	Oid			types[4] = {TEXTOID, BOOLOID, INT8OID, INT8ARRAYOID};
-	Datum		values[4];
-	char		nulls[4] = "    ";
-
-	values[0] = CStringGetTextDatum(e->erasure_id);
-	values[1] = BoolGetDatum(done);
-	values[2] = Int64GetDatum(rows);
-	values[3] = rt_int8_array(holds);
-	nulls[3] = done ? 'n' : ' ';
-	rt_catalog_exec("UPDATE retention.erasure_ledger SET"
-					" status = CASE WHEN $2 THEN 'done' ELSE 'pending' END,"
-					" rows = CASE WHEN $2 AND status OPERATOR(pg_catalog.=) 'pending' THEN $3 ELSE rows END,"
-					" completed_at = CASE WHEN $2 THEN COALESCE(completed_at, pg_catalog.now()) END,"
-					" applied_here = CASE WHEN $2 THEN pg_catalog.now() END, waiting_for = $4"
-					" WHERE erasure_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid",
-					4, types, values, nulls, false, SPI_OK_UPDATE);
-}
-
-/* Marks entries (RtLedgerEntry *, none pending) applied here now, in one statement. */
-static void
-rt_ledger_applied_together(List *entries)
-{
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
-	List	   *ids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, entries)
-		ids = lappend(ids, ((RtLedgerEntry *) lfirst(lc))->erasure_id);
-	values[0] = rt_text_array(ids);
-	rt_catalog_exec("UPDATE retention.erasure_ledger SET status = 'done',"
-					" completed_at = COALESCE(completed_at, pg_catalog.now()), applied_here = pg_catalog.now(),"
-					" waiting_for = NULL"
-					" WHERE erasure_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])",
-					1, types, values, NULL, false, SPI_OK_UPDATE);
-}
-
-/* Puts one row of replay_erasures' result: the entry, its kind, what became of it, rows changed. */
-static void
-rt_put_replay_result(RtSrf *srf, const RtLedgerEntry *e, const char *kind, const char *result, int64 rows)
-{
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
-
-	values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(e->erasure_id));
-	values[1] = CStringGetTextDatum(kind);
-	values[2] = CStringGetTextDatum(result);
-	values[3] = Int64GetDatum(rows);
-	nulls[3] = rows < 0;		/* erased together with others: no count of its own */
-	rt_srf_put(srf, values, nulls);
-}
-
-/* The ledger entries (RtLedgerEntry *) of one token, found by it in a hash table. */
-typedef struct RtTokenEntries
-{
-	unsigned char hash[RT_SUBJECT_HASH_BYTES];
-	List	   *entries;
-} RtTokenEntries;
-
-/* Erases one matched subject by itself (a pending entry, or while holds exist); puts its result. */
-static void
-rt_replay_one(const RtSubjectKind *k, RtLedgerEntry *e, RtSrf *srf)
-{
-	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, e->key);
-	RtErasureKeys one = rt_one_key(k, e->key);
-	List	   *steps;
-	char	   *summary;
-	int64		total = 0;
-	const char *result = "held";
-
-	if (holds != NIL)
-		rt_ledger_applied(e, false, 0, holds);
-	else
-	{
-		steps = rt_erase_now(k, &one);
-		total = rt_steps_summary(steps, &summary);
-		rt_ledger_applied(e, true, total, NIL);
-		rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", k->relid, total,
-						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
-								 e->erasure_id, rt_json_quote(k->kind),
-								 rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES)), summary));
-		result = "erased";
-	}
-	if (srf)
-		rt_put_replay_result(srf, e, k->kind, result, total);
-}
-
-/*
- * Erases the matched subjects of entries (no hold being active anywhere) in
- * one set-based pass: every statement takes the array of their keys.  One
- * audit entry names every erasure and subject token with the pass's steps;
- * each entry's result has no row count of its own (NULL).
- */
-static void
-rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(entries));
-	int			n = 0;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	RtErasureKeys many;
-	StringInfoData ids;
-	StringInfoData tokens;
-	List	   *steps;
-	char	   *summary;
-	int64		total;
-	ListCell   *lc;
-
-	get_typlenbyvalalign(k->key_type, &typlen, &typbyval, &typalign);
-	initStringInfo(&ids);
-	initStringInfo(&tokens);
-	foreach(lc, entries)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-
-		elems[n++] = e->key;	/* a subject twice in the ledger is harmless in ANY () */
-		appendStringInfo(&ids, "%s\"%s\"", ids.len > 0 ? ", " : "", e->erasure_id);
-		appendStringInfo(&tokens, "%s\"%s\"", tokens.len > 0 ? ", " : "",
-						 rt_hex(e->hash, RT_SUBJECT_HASH_BYTES));
-	}
-	many.type = get_array_type(k->key_type);
-	many.value = PointerGetDatum(construct_array(elems, n, k->key_type, typlen, typbyval, typalign));
-	many.many = true;
-	steps = rt_erase_now(k, &many);
-	total = rt_steps_summary(steps, &summary);
-	rt_ledger_applied_together(entries);
-	if (srf)
-		foreach(lc, entries)
-			rt_put_replay_result(srf, lfirst(lc), k->kind, "erased", -1);
-	rt_audit_append("erasures_replayed", k->relid, total,
-					psprintf("{\"erasure_ids\": [%s], \"kind\": %s, \"subjects\": [%s], \"steps\": %s}",
-							 ids.data, rt_json_quote(k->kind), tokens.data, summary));
-}
-
-/*
- * Applies the entries of one kind: hashes every key of the subject table
- * once and looks the token up among the entries' (a hash table), then
- * erases the subjects found -- together in one pass when no hold is active
- * (the hold lock keeps it so), else one by one, each checked for holds.
- */
-static void
-rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
-{
-	RtSubjectKind *k = rt_subject_kind(kind);
-	RtSavedUser saved;
-	SPITupleTable *keys;
-	uint64		nkeys;
-	ListCell   *lc;
-	HASHCTL		ctl;
-	HTAB	   *tokens;
-	List	   *matched = NIL;
-	List	   *together = NIL;
-	bool		held_somewhere;
-	unsigned char subkey[RT_KEY_BYTES];
-	int16		typlen;
-	bool		typbyval;
-
-	/* an entry hashed with another key can match no subject here: it must not pass for absent */
-	foreach(lc, entries)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-
-		if (e->hashed && e->key_fingerprint != NULL &&
-			strcmp(e->key_fingerprint, rt_key_fingerprint()) != 0)
-		{
-			e->matched = true;	/* leaves it unapplied */
-			ereport(WARNING,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("erasure %s was recorded with another pseudonymization key (fingerprint %s, this database's is %s) and was not applied",
-							e->erasure_id, e->key_fingerprint, rt_key_fingerprint()),
-					 errhint("Replay with the key file the erasure was recorded with (retention.key_file); the entry stays waiting.")));
-			if (srf)
-				rt_put_replay_result(srf, e, kind, "wrong_key", 0);
-		}
-	}
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = RT_SUBJECT_HASH_BYTES;
-	ctl.entrysize = sizeof(RtTokenEntries);
-	ctl.hcxt = CurrentMemoryContext;
-	tokens = hash_create("pg_retention erasure tokens", Max(16, list_length(entries)), &ctl,
-						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	foreach(lc, entries)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-		RtTokenEntries *te;
-		bool		found;
-
-		if (!e->hashed || e->matched)
-			continue;
-		te = hash_search(tokens, e->hash, HASH_ENTER, &found);
-		if (!found)
-			te->entries = NIL;
-		te->entries = lappend(te->entries, e);
-	}
-
-	rt_become_table_owner(k->relid, &saved);
-	if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
-					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the keys of %s", rt_relation_name(k->relid));
-	rt_restore_user(&saved);
-	keys = SPI_tuptable;
-	nkeys = SPI_processed;
-	get_typlenbyval(k->key_type, &typlen, &typbyval);
-	/* one derivation for all the keys (each would stat the key file again) */
-	if (!rt_ledger_subkey(subkey))
-		return;
-	for (uint64 i = 0; i < nkeys; i++)
-	{
-		bool		isnull;
-		Datum		key = SPI_getbinval(keys->vals[i], keys->tupdesc, 1, &isnull);
-		char	   *id;
-		unsigned char hash[RT_SUBJECT_HASH_BYTES];
-		RtTokenEntries *te;
-
-		if (isnull)
-			continue;
-		id = rt_subject_canonical_id(k, key);
-		rt_subject_hash_keyed(subkey, kind, id, hash);
-		te = hash_search(tokens, hash, HASH_FIND, NULL);
-		if (te == NULL)
-			continue;
-		foreach(lc, te->entries)
-		{
-			RtLedgerEntry *e = lfirst(lc);
-
-			e->matched = true;
-			e->subject_id = id;
-			e->key = datumCopy(key, typbyval, typlen);
-			matched = lappend(matched, e);
-		}
-	}
-	sodium_memzero(subkey, sizeof(subkey));
-
-	/* the pass takes an array of keys: a key type with no array type (an array) goes one by one */
-	held_somewhere = rt_holds_any_active() || !OidIsValid(get_array_type(k->key_type));
-	foreach(lc, matched)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-
-		if (held_somewhere || e->pending)
-			rt_replay_one(k, e, srf);
-		else
-			together = lappend(together, e);
-	}
-	if (together != NIL)
-		rt_replay_together(k, together, srf);
-
-	/* entries whose subject is not (or no longer) here: nothing left to erase */
-	foreach(lc, entries)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-
-		if (e->matched || !e->hashed)
-			continue;
-		rt_ledger_applied(e, true, 0, NIL);
-		if (srf)
-			rt_put_replay_result(srf, e, kind, "absent", 0);
-	}
-}
-
-/* Returns true when a kind of data subject named kind is declared in this database. */
-static bool
-rt_kind_declared(const char *kind)
-{
-	ListCell   *lc;
-
-	foreach(lc, rt_subject_kind_names())
-		if (strcmp(lfirst(lc), kind) == 0)
-			return true;
-	return false;
-}
-
-/* Applies the ledger entries not yet applied here and the pending ones whose holds ended; returns how many it looked at. */
-static int
-rt_replay(RtSrf *srf)
-{
-	List	   *entries = NIL;
-	List	   *kinds = NIL;
-	ListCell   *lc;
-	int			n = 0;
-
-	rt_holds_lock_shared();
-	/* a pending erasure is looked at once every hold it waited for has ended */
-	rt_catalog_exec("SELECT erasure_id::pg_catalog.text, kind, subject_hash, status OPERATOR(pg_catalog.=) 'pending',"
-					" key_fingerprint, status OPERATOR(pg_catalog.=) 'pending' AND waiting_for IS NULL"
-					" FROM retention.erasure_ledger l WHERE l.applied_here IS NULL"
-					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
-					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND " RT_HOLD_ACTIVE_OF("h.") ")"
-					" ORDER BY requested_at, erasure_id",
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		RtLedgerEntry *e = palloc0(sizeof(RtLedgerEntry));
-		bool		isnull;
-		Datum		h;
-
-		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
-		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
-		h = SPI_getbinval(t, d, 3, &isnull);
-		if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES)
-		{
-			memcpy(e->hash, VARDATA_ANY(DatumGetByteaPP(h)), RT_SUBJECT_HASH_BYTES);
-			e->hashed = true;
-		}
-		e->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-		h = SPI_getbinval(t, d, 5, &isnull);
-		e->key_fingerprint = isnull ? NULL : TextDatumGetCString(h);
-		if (DatumGetBool(SPI_getbinval(t, d, 6, &isnull)))
-		{
-			/* imported while a hold kept it pending where it was made: not erased there yet */
-			if (srf)
-				rt_put_replay_result(srf, e, e->kind, "pending_elsewhere", 0);
-			continue;
-		}
-		entries = lappend(entries, e);
-		if (!list_member(kinds, makeString(e->kind)))
-			kinds = lappend(kinds, makeString(e->kind));
-	}
-	foreach(lc, entries)
-	{
-		RtLedgerEntry *e = lfirst(lc);
-
-		if (!e->hashed)
-			ereport(WARNING,
-					(errmsg("erasure %s of kind \"%s\" was recorded without a key and cannot be replayed",
-							e->erasure_id, e->kind)));
-	}
-	if (entries != NIL && rt_key_problem() != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot replay erasures: %s", rt_key_problem()),
-				 errhint("Replaying needs the key the erasures were recorded with: bring the key file along with the backup.")));
-	foreach(lc, kinds)
-	{
-		List	   *of_kind = NIL;
-		ListCell   *ec;
-
-		foreach(ec, entries)
-			if (strcmp(((RtLedgerEntry *) lfirst(ec))->kind, strVal(lfirst(lc))) == 0)
-				of_kind = lappend(of_kind, lfirst(ec));
-		if (!rt_kind_declared(strVal(lfirst(lc))))
-		{
-			/* the kind is not declared here (yet): its entries wait, the others go on */
-			ereport(WARNING,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("%d ledger entries of kind \"%s\" were not applied: no such kind of data subject is declared here",
-							list_length(of_kind), strVal(lfirst(lc))),
-					 errhint("Declare it with retention.add_subject() as in the database the entries come from, then replay again.")));
-			foreach(ec, of_kind)
-				if (srf)
-					rt_put_replay_result(srf, lfirst(ec), strVal(lfirst(lc)), "unknown_kind", 0);
-			continue;
-		}
-		rt_replay_kind(strVal(lfirst(lc)), of_kind, srf);
-		n += list_length(of_kind);
-	}
-	return n;
-}
-
-/* Pending erasures to carry out together: one found by its hold, or those of one kind found by hash. */
-typedef struct RtPendingWork
-{
-	RtLedgerEntry *entry;
-	const char *kind;
-	List	   *of_kind;
-} RtPendingWork;
-
-/* Carries out one pending erasure whose subject a hold on it names (an RtPendingWork). */
-static void
-rt_complete_by_id(void *arg)
-{
-	RtLedgerEntry *e = ((RtPendingWork *) arg)->entry;
-	RtSubjectKind *k = rt_subject_kind(e->kind);
-	Datum		key = rt_subject_key_datum(k, e->subject_id);
-	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, key);
-	List	   *steps;
-	char	   *summary;
-	int64		total;
-	char	   *token;
-	RtErasureKeys one;
-
-	if (holds != NIL)
-	{
-		/* another hold came since: wait for it too */
-		rt_ledger_applied(e, false, 0, holds);
-		return;
-	}
-	one = rt_one_key(k, key);
-	steps = rt_erase_now(k, &one);
-	total = rt_steps_summary(steps, &summary);
-	rt_ledger_applied(e, true, total, NIL);
-	token = rt_erasure_subject_token(e->kind, e->subject_id);
-	rt_audit_append("erasure_completed", k->relid, total,
-					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
-							 e->erasure_id, rt_json_quote(e->kind),
-							 token ? rt_json_quote(token) : "null", summary));
-}
-
-/* Carries out the pending erasures of one kind found by their hash (an RtPendingWork). */
-static void
-rt_complete_by_hash(void *arg)
-{
-	RtPendingWork *w = arg;
-
-	rt_replay_kind(w->kind, w->of_kind, NULL);
-}
-
-/*
- * Runs fn on w in a subtransaction of its own; returns true when it went
- * through.  An erasure that cannot be carried out now (a key that is
- * missing, a row a constraint keeps) stays pending with a WARNING, and the
- * release of a hold, a replay or the worker's pass goes on with the others.
- */
-static bool
-rt_pending_try(void (*fn) (void *arg), RtPendingWork *w, const char *erasure_id)
-{
-	ErrorData  *edata = rt_in_subtransaction(fn, w, CurrentMemoryContext);
-
-	if (edata == NULL)
-		return true;
-	ereport(WARNING,
-			(errcode(edata->sqlerrcode),
-			 errmsg("pending erasure %s%s could not be carried out now: %s", erasure_id,
-					w->of_kind != NIL && list_length(w->of_kind) > 1 ? " and others of its kind" : "",
-					edata->message),
-			 errdetail("It stays pending; the next release, retention.replay_erasures() or the worker's next pass tries again."),
-			 edata->hint ? errhint("%s", edata->hint) : 0));
-	FreeErrorData(edata);
-	return false;
-}
-
-/*
- * Carries out the pending erasures whose legal holds have all ended.  The
- * subject is found through the hold it waited for (holds keep the key), so
- * no scan of the subject table is needed; an erasure that waited only for
- * table holds is found by its hash, as a replay would.
- */
-int
-rt_erasure_complete_pending(void)
-{
-	SPITupleTable *tuptable;
-	uint64		n;
-	List	   *by_id = NIL;
-	List	   *by_hash = NIL;
-	List	   *kinds = NIL;
-	ListCell   *lc;
-	int			done = 0;
-
-	/* a hold placed meanwhile waits for this transaction, or is seen (as by erase_subject) */
-	rt_holds_lock_shared();
-
-	/*
-	 * The subject is named by the hold on it the entry recorded, or (for an
-	 * entry of a 0.1.0 ledger, without a hash) by the one subject of its
-	 * kind among the holds it waited for; otherwise it is found by hash.
-	 */
-	rt_catalog_exec(psprintf("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
-					" COALESCE(%s, (SELECT pg_catalog.min(h.subject_id) FROM retention.hold_catalog h"
-					"   WHERE l.subject_hash IS NULL AND h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
-					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) = 1)),"
-					" l.key_fingerprint"
-					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
-					" AND l.waiting_for IS NOT NULL"	/* imported entries still pending elsewhere wait */
-					" AND NOT EXISTS (SELECT 1 FROM retention.hold_catalog h"
-					"   WHERE h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for) AND " RT_HOLD_ACTIVE_OF("h.") ")"
-					" ORDER BY l.requested_at, l.erasure_id",
-					rt_sql_objects_at_least("0.2.0") ?
-					"(SELECT h.subject_id FROM retention.hold_catalog h"
-					" WHERE h.hold_id OPERATOR(pg_catalog.=) l.subject_hold)" : "NULL::pg_catalog.text"),
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	tuptable = SPI_tuptable;
-	n = SPI_processed;
-	for (uint64 i = 0; i < n; i++)
-	{
-		HeapTuple	t = tuptable->vals[i];
-		TupleDesc	d = tuptable->tupdesc;
-		bool		isnull;
-		RtLedgerEntry *e = palloc0(sizeof(RtLedgerEntry));
-		Datum		h;
-		Datum		id;
-
-		e->erasure_id = TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
-		e->kind = TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull));
-		e->pending = true;
-		h = SPI_getbinval(t, d, 5, &isnull);
-		e->key_fingerprint = isnull ? NULL : TextDatumGetCString(h);
-		h = SPI_getbinval(t, d, 3, &isnull);
-		e->hashed = !isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == RT_SUBJECT_HASH_BYTES;
-		if (e->hashed)
-			memcpy(e->hash, VARDATA_ANY(DatumGetByteaPP(h)), RT_SUBJECT_HASH_BYTES);
-		id = SPI_getbinval(t, d, 4, &isnull);
-		if (isnull)
-		{
-			/* only table holds: find the subject by its hash */
-			if (e->hashed)
-			{
-				by_hash = lappend(by_hash, e);
-				if (!list_member(kinds, makeString(e->kind)))
-					kinds = lappend(kinds, makeString(e->kind));
-			}
-			continue;
-		}
-		e->subject_id = TextDatumGetCString(id);
-		by_id = lappend(by_id, e);
-	}
-
-	foreach(lc, by_id)
-	{
-		RtPendingWork w = {lfirst(lc), NULL, NIL};
-
-		if (rt_pending_try(rt_complete_by_id, &w, ((RtLedgerEntry *) lfirst(lc))->erasure_id))
-			done++;
-	}
-	foreach(lc, kinds)
-	{
-		RtPendingWork w = {NULL, strVal(lfirst(lc)), NIL};
-		ListCell   *ec;
-
-		foreach(ec, by_hash)
-		{
-			RtLedgerEntry *e = lfirst(ec);
-
-			if (strcmp(e->kind, w.kind) == 0)
-				w.of_kind = lappend(w.of_kind, e);
-		}
-		if (rt_key_problem() == NULL &&
-			rt_pending_try(rt_complete_by_hash, &w, ((RtLedgerEntry *) linitial(w.of_kind))->erasure_id))
-			done += list_length(w.of_kind);
-	}
-	/* the holds that ended keep no subject id once nothing waits on them */
-	(void) rt_holds_forget_ended();
-	return done;
-}
-
-PG_FUNCTION_INFO_V1(retention_replay_erasures);
-
-/* SQL: retention.replay_erasures() applies the ledger entries not applied in this database yet. */
-Datum
-retention_replay_erasures(PG_FUNCTION_ARGS)
-{
-	RtSrf		srf;
-
-	rt_require_role(RT_OFFICER_ROLE, "replay erasures");
-	rt_srf_begin(fcinfo, &srf);
-	SPI_connect();
-	(void) rt_erasure_complete_pending();
-	(void) rt_replay(&srf);
-	SPI_finish();
-	return (Datum) 0;
-}
-
-PG_FUNCTION_INFO_V1(retention_export_erasures);
-
-/* SQL: retention.export_erasures() returns the ledger as a jsonb array, to carry to a restored database. */
-Datum
-retention_export_erasures(PG_FUNCTION_ARGS)
-{
-	bool		isnull;
-	Datum		result;
-	MemoryContext caller = CurrentMemoryContext;
-
-	rt_require_role(RT_OFFICER_ROLE, "export the erasure ledger");
-	SPI_connect();
-	rt_catalog_exec("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-					"'erasure_id', erasure_id, 'kind', kind,"
-					" 'subject_hash', pg_catalog.encode(subject_hash, 'hex'), 'key_fingerprint', key_fingerprint,"
-					" 'requested_at', requested_at, 'requested_by', requested_by, 'status', status,"
-					" 'completed_at', completed_at, 'rows', rows) ORDER BY requested_at, erasure_id), '[]')"
-					" FROM retention.erasure_ledger",
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	{
-		MemoryContext old = MemoryContextSwitchTo(caller);
-
-		result = datumCopy(result, false, -1);
-		MemoryContextSwitchTo(old);
-	}
-	SPI_finish();
-	PG_RETURN_DATUM(result);
-}
-
-PG_FUNCTION_INFO_V1(retention_import_erasures);
-
-/* SQL: retention.import_erasures(entries jsonb) adds the entries this ledger lacks; returns how many. */
-Datum
-retention_import_erasures(PG_FUNCTION_ARGS)
-{
-	Oid			types[1] = {JSONBOID};
-	Datum		values[1];
-	int64		added;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("entries must not be null")));
-	rt_require_role(RT_OFFICER_ROLE, "import erasures");
-	values[0] = PG_GETARG_DATUM(0);
-	SPI_connect();
-	rt_catalog_exec("SELECT 1 WHERE pg_catalog.jsonb_typeof($1) OPERATOR(pg_catalog.=) 'array'",
-					1, types, values, NULL, false, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("entries must be a JSON array as returned by retention.export_erasures()")));
-	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
-					" requested_at, requested_by, status, completed_at, rows, applied_here)"
-					" SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
-					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'),"
-					" e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
-					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz,"
-					" (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
-					" e OPERATOR(pg_catalog.->>) 'status',"
-					" (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
-					" (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
-					" FROM pg_catalog.jsonb_array_elements($1) e"
-					/* an entry imported while pending where it was made takes on its later outcome */
-					" ON CONFLICT (erasure_id) DO UPDATE SET status = EXCLUDED.status,"
-					" completed_at = EXCLUDED.completed_at, rows = EXCLUDED.rows"
-					" WHERE erasure_ledger.status OPERATOR(pg_catalog.=) 'pending'"
-					" AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'",
-					1, types, values, NULL, false, SPI_OK_INSERT);
-	added = (int64) SPI_processed;
-	rt_audit_append("erasures_imported", InvalidOid, added, NULL);
-	SPI_finish();
-	PG_RETURN_INT64(added);
 }

@@ -41,26 +41,8 @@
 #include "utils/syscache.h"
 
 #include "fk_guard.h"
-#include "policy.h"
-#include "privilege.h"
-
-/* Returns "OPERATOR(schema.name)" for an operator OID, quoted. */
-static char *
-rt_operator_sql(Oid oproid)
-{
-	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(oproid));
-	Form_pg_operator op;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", oproid);
-	op = (Form_pg_operator) GETSTRUCT(tuple);
-	result = psprintf("OPERATOR(%s.%s)",
-					  quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tuple);
-	return result;
-}
+#include "quote.h"
+#include "safe_spi.h"
 
 /* Reads an int2[] or oid[] catalog array into a palloc'd array of Datums. */
 static Datum *

@@ -56,6 +56,7 @@
 #include "pgtime.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "mask.h"
 
 /* Returns true when unit is a unit retention.generalize() accepts. */
@@ -250,21 +251,14 @@ retention_generalize_numeric(PG_FUNCTION_ARGS)
 	Datum		quotient;
 	Datum		remainder;
 
-	if (numeric_is_nan(PG_GETARG_NUMERIC(1)) ||
-#if PG_VERSION_NUM >= 140000
-		numeric_is_inf(PG_GETARG_NUMERIC(1)) ||
-#endif
+	if (rt_numeric_is_special(PG_GETARG_NUMERIC(1)) ||
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, step, zero)) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step %s of retention.generalize must be a positive finite number",
 						DatumGetCString(DirectFunctionCall1(numeric_out, step))),
 				 errhint("Values are rounded down to a multiple of step, for example step 10 for age groups.")));
-	if (numeric_is_nan(PG_GETARG_NUMERIC(0))
-#if PG_VERSION_NUM >= 140000
-		|| numeric_is_inf(PG_GETARG_NUMERIC(0))
-#endif
-		)
+	if (rt_numeric_is_special(PG_GETARG_NUMERIC(0)))
 		PG_RETURN_DATUM(value);
 
 	quotient = DirectFunctionCall2(numeric_div_trunc, value, step);

@@ -43,9 +43,11 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "mask.h"
 #include "mask_spec.h"
 #include "privilege.h"
+#include "quote.h"
 
 #define RT_MASK_MAX_LEN 1024
 
@@ -282,11 +284,8 @@ rt_unique_index_on(Relation rel, AttrNumber attnum, bool null_collides_only)
 	{
 		Relation	indexrel = index_open(lfirst_oid(lc), AccessShareLock);
 		Form_pg_index index = indexrel->rd_index;
-		bool		nulls_collide = false;
+		bool		nulls_collide = rt_index_nulls_not_distinct(index);
 
-#if PG_VERSION_NUM >= 150000
-		nulls_collide = index->indnullsnotdistinct;
-#endif
 		/* an exclusion constraint refuses equal values as a unique index does */
 		if ((index->indisunique || (index->indisexclusion && !null_collides_only)) &&
 			(!null_collides_only || nulls_collide) &&
@@ -334,23 +333,6 @@ rt_check_constant(const RtMaskSpec *spec, Form_pg_attribute att, const char *mas
 	value = OidInputFunctionCall(infunc, spec->arg, ioparam, att->atttypmod);
 	error_context_stack = callback.previous;
 	return value;
-}
-
-/* Returns "OPERATOR(schema.name)" for an operator, quoted. */
-static char *
-rt_operator_sql(Oid oproid)
-{
-	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(oproid));
-	Form_pg_operator op;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", oproid);
-	op = (Form_pg_operator) GETSTRUCT(tuple);
-	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tuple);
-	return result;
 }
 
 /* Returns the equality operator of a type (looking through domains), or InvalidOid. */

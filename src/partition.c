@@ -76,13 +76,46 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "compat.h"
 #include "cutoff.h"
+#include "guc.h"
 #include "hold.h"
 #include "partition.h"
-#include "pg_retention.h"
+#include "policy.h"
 #include "privilege.h"
-#include "scheduler.h"
+#include "quote.h"
+#include "run_options.h"
+#include "runlog.h"
+#include "safe_spi.h"
 #include "subxact.h"
+
+/* Values of retention.partition_row_count. */
+typedef enum RtRowCount
+{
+	RT_ROW_COUNT_EXACT,			/* count(*) of the detached partition */
+	RT_ROW_COUNT_ESTIMATE		/* pg_class.reltuples, when the partition has been analyzed */
+} RtRowCount;
+
+static const struct config_enum_entry rt_row_count_options[] = {
+	{"exact", RT_ROW_COUNT_EXACT, false},
+	{"estimate", RT_ROW_COUNT_ESTIMATE, false},
+	{NULL, 0, false}
+};
+
+/* retention.partition_row_count: count the rows of a partition removed whole, or estimate them */
+static int	rt_partition_row_count = RT_ROW_COUNT_EXACT;
+
+/* Defines the setting retention.partition_row_count (called by _PG_init). */
+void
+rt_partition_define_gucs(void)
+{
+	DefineCustomEnumVariable("retention.partition_row_count",
+							 "How the rows of a partition removed whole are counted for the run record and the audit trail.",
+							 "exact counts them (a scan of the partition); estimate takes pg_class.reltuples "
+							 "when the partition has been vacuumed or analyzed, and counts otherwise.",
+							 &rt_partition_row_count, RT_ROW_COUNT_EXACT, rt_row_count_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+}
 
 /* A leaf partition that lies wholly before the cutoff. */
 typedef struct RtPartCandidate
@@ -168,11 +201,7 @@ rt_anchor_upper_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type,
 
 	while (get_rel_relispartition(child))
 	{
-#if PG_VERSION_NUM >= 140000
-		Oid			parent = get_partition_parent(child, true);
-#else
-		Oid			parent = get_partition_parent(child);
-#endif
+		Oid			parent = rt_partition_parent(child);
 		Relation	prel = relation_open(parent, AccessShareLock);
 		PartitionKey key = RelationGetPartitionKey(prel);
 
@@ -439,24 +468,6 @@ rt_why(RtPartRun *r, const ErrorData *edata)
 	return edata->message;
 }
 
-/* Applies the settings a partition step runs with, at a new GUC nesting level. */
-static int
-rt_part_settings(void)
-{
-	int			nest = NewGUCNestLevel();
-	char		buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
-	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	/* bounds are printed for the audit trail and read back to attach: ISO reads the same everywhere */
-	(void) set_config_option("datestyle", "ISO, YMD", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest;
-}
-
 /* Runs one step on a partition in an internal subtransaction; returns its error or NULL. */
 static ErrorData *
 rt_part_protected(void (*fn) (void *), RtPartRun *r)
@@ -489,7 +500,7 @@ rt_step_find(void *arg)
 {
 	RtPartRun *r = (RtPartRun *) arg;
 	RtSavedUser saved;
-	int			nest = rt_part_settings();
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 	Oid			types[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(r->policy->relid)};
 	SPITupleTable *tuptable;
@@ -501,12 +512,7 @@ rt_step_find(void *arg)
 					   " SELECT $1 UNION ALL"
 					   " SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree"
 					   "   ON i.inhparent OPERATOR(pg_catalog.=) tree.relid)"
-					   " SELECT i.inhrelid, i.inhparent,"
-#if PG_VERSION_NUM >= 140000
-					   " i.inhdetachpending,"
-#else
-					   " false,"
-#endif
+					   " SELECT i.inhrelid, i.inhparent, " RT_SQL_INHDETACHPENDING("i") ","
 					   " pg_catalog.pg_get_expr(c.relpartbound, c.oid)"
 					   " FROM pg_catalog.pg_inherits i JOIN tree ON i.inhrelid OPERATOR(pg_catalog.=) tree.relid"
 					   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid"
@@ -549,7 +555,7 @@ rt_step_find(void *arg)
 		c->relname = get_rel_name(leaf);
 		c->bound = pstrdup(bound ? bound : "");
 		c->detach_pending = pending;
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_DETACH_CONCURRENTLY
 		c->concurrent = r->options->at_top_level != NULL && !pending &&
 			!OidIsValid(get_default_partition_oid(parent));
 #endif
@@ -557,7 +563,7 @@ rt_step_find(void *arg)
 		MemoryContextSwitchTo(old);
 	}
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 }
 
 /*
@@ -583,7 +589,7 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 			reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
 			ReleaseSysCache(tuple);
 		}
-#if PG_VERSION_NUM < 140000
+#if !RT_HAS_RELTUPLES_UNKNOWN
 		/* before 14, 0 also meant "never vacuumed or analyzed" */
 		if (reltuples == 0)
 			reltuples = -1;
@@ -666,7 +672,7 @@ rt_step_remove(void *arg)
 	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
-	int			nest = rt_part_settings();
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	if (!r->detached)
@@ -676,7 +682,7 @@ rt_step_remove(void *arg)
 									 c->detach_pending ? " FINALIZE" : ""));
 	}
 	rt_finish_detached(r, &saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 }
 
 /* Step: locks the current partition and its parent for a concurrent detach and checks it again. */
@@ -686,7 +692,7 @@ rt_step_prepare_concurrent(void *arg)
 	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
-	int			nest = rt_part_settings();
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 	bool		held;
 	char	   *why;
 
@@ -704,7 +710,7 @@ rt_step_prepare_concurrent(void *arg)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s", why)));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 }
 
 /* Step: attaches the current partition back after its removal failed. */
@@ -714,15 +720,15 @@ rt_step_reattach(void *arg)
 	RtPartRun *r = (RtPartRun *) arg;
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
-	int			nest = rt_part_settings();
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	rt_part_utility_spi(psprintf("ALTER TABLE %s ATTACH PARTITION %s %s", c->parent_name, c->name, c->bound));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 }
 
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_DETACH_CONCURRENTLY
 /*
  * Runs ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY on the current
  * partition at the top level (see RtRunOptions.at_top_level).  Its first
@@ -821,7 +827,7 @@ rt_remove_one(RtPartRun *r)
 
 	r->detached = false;
 	r->detach_error = NULL;
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_DETACH_CONCURRENTLY
 	if (c->concurrent)
 	{
 		bool		pending;

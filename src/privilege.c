@@ -10,18 +10,14 @@
  * VIEW do).  A (sub)transaction abort restores the previous identity, so an
  * error can never leave a session running as another role.
  *
- * Every statement the extension runs through SPI goes through the wrappers
- * here, which run it with search_path "pg_catalog, pg_temp" in a GUC level
- * of its own: a name the statement leaves unqualified cannot resolve to a
- * function or operator someone planted in a schema of the caller's
- * search_path (which, run as the extension owner, would be a privilege
- * escalation), and a SET made by user code the statement reaches ends with
- * the statement.
+ * Both switches open the safe-settings level of safe_spi.c, so that the
+ * statements run meanwhile resolve names in pg_catalog only and a SET
+ * made by user code they reach ends with the switch.
  *
  * The table-owner switches in effect are also kept on a small stack, with
  * the subtransaction that made each, so that a mask only the engine may
  * apply (retention.mask_pseudonym: computing pseudonyms is not for
- * everyone, SPEC section 4) can tell the engine's statements from the same
+ * everyone, docs/reference.md#masks-and-the-pseudonymization-key) can tell the engine's statements from the same
  * role calling it on its own.  Subtransaction and transaction callbacks
  * drop the entries of what an error rolled back.
  */
@@ -48,64 +44,11 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "pg_retention.h"
+#include "compat.h"
+#include "extension.h"
 #include "privilege.h"
-#include "version.h"
-
-/* Returns the qualified name of a relation for messages. */
-static char *
-rt_system_relation_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
-
-/*
- * Returns the role that owns the pg_retention extension in this database,
- * and warns (once per session) when its SQL objects are not the version
- * this library was built for: nearly every function comes here first.
- */
-Oid
-rt_extension_owner(void)
-{
-	Oid			extoid = get_extension_oid(RT_EXTENSION_NAME, true);
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			owner = InvalidOid;
-	char	   *extversion = NULL;
-
-	if (!OidIsValid(extoid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("extension \"%s\" is not installed in this database",
-						RT_EXTENSION_NAME),
-				 errhint("Run CREATE EXTENSION %s.", RT_EXTENSION_NAME)));
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
-									 RelationGetDescr(rel), &isnull);
-
-		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
-		if (!isnull)
-			extversion = TextDatumGetCString(d);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	if (!OidIsValid(owner))
-		elog(ERROR, "could not find the owner of extension %s", RT_EXTENSION_NAME);
-	if (extversion != NULL)
-		rt_version_check(extversion);
-	return owner;
-}
+#include "quote.h"
+#include "safe_spi.h"
 
 /* deepest nesting of table-owner switches (engine inside erasure inside a trigger ...) */
 #define RT_ENGINE_MAX_DEPTH 64
@@ -169,7 +112,7 @@ rt_become_catalog_owner(RtSavedUser *saved)
 	Oid			owner = rt_extension_owner();
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	saved->guc_nest = rt_safe_path_begin();
+	saved->guc_nest = rt_safe_settings_begin(0);
 	saved->engine_depth = -1;
 	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
@@ -200,7 +143,7 @@ rt_become_table_owner(Oid relid, RtSavedUser *saved)
 	}
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	saved->guc_nest = rt_safe_path_begin();
+	saved->guc_nest = rt_safe_settings_begin(0);
 	saved->engine_depth = rt_engine_depth;
 	rt_engine_stack[rt_engine_depth].owner = owner;
 	rt_engine_stack[rt_engine_depth].sec_context =
@@ -218,7 +161,7 @@ rt_restore_user(const RtSavedUser *saved)
 		rt_engine_depth = saved->engine_depth;
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 	/* a set_config() of user code run meanwhile must not outlive the switch */
-	rt_safe_path_end(saved->guc_nest);
+	rt_safe_settings_end(saved->guc_nest);
 }
 
 /* Returns true when roleid has the privileges of relid's owner. */
@@ -243,87 +186,6 @@ rt_require_table_owner(Oid relid, const char *what)
 						quote_qualified_identifier(nspname, relname), what),
 				 errhint("Ask the owner of the table, or a member of its owning role, to do it.")));
 	}
-}
-
-/* Opens a GUC nesting level with search_path "pg_catalog, pg_temp"; returns the level. */
-int
-rt_safe_path_begin(void)
-{
-	int			nest = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest;
-}
-
-/* Closes a level of rt_safe_path_begin, undoing every setting changed inside it. */
-void
-rt_safe_path_end(int nest)
-{
-	/* false: a SET by user code inside must not outlive the statement */
-	AtEOXact_GUC(false, nest);
-}
-
-/* SPI_execute_with_args under a safe search_path, leaving CurrentMemoryContext as it was. */
-int
-rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			   const char *nulls, bool read_only, long count)
-{
-	MemoryContext old = CurrentMemoryContext;
-	int			nest = rt_safe_path_begin();
-	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
-
-	rt_safe_path_end(nest);
-	MemoryContextSwitchTo(old);
-	return rc;
-}
-
-/* SPI_execute_plan under a safe search_path, leaving CurrentMemoryContext as it was. */
-int
-rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
-{
-	MemoryContext old = CurrentMemoryContext;
-	int			nest = rt_safe_path_begin();
-	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
-
-	rt_safe_path_end(nest);
-	MemoryContextSwitchTo(old);
-	return rc;
-}
-
-/* SPI_prepare_cursor under a safe search_path, leaving CurrentMemoryContext as it was. */
-SPIPlanPtr
-rt_spi_prepare_cursor(const char *sql, int nargs, Oid *argtypes, int cursor_options)
-{
-	MemoryContext old = CurrentMemoryContext;
-	int			nest = rt_safe_path_begin();
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
-
-	rt_safe_path_end(nest);
-	MemoryContextSwitchTo(old);
-	return plan;
-}
-
-/* SPI_prepare under a safe search_path, leaving CurrentMemoryContext as it was. */
-SPIPlanPtr
-rt_spi_prepare(const char *sql, int nargs, Oid *argtypes)
-{
-	return rt_spi_prepare_cursor(sql, nargs, argtypes, 0);
-}
-
-/* SPI_cursor_open_with_args under a safe search_path. */
-Portal
-rt_spi_cursor_open(const char *sql, int nargs, Oid *argtypes, Datum *values,
-				   const char *nulls, bool read_only)
-{
-	MemoryContext old = CurrentMemoryContext;
-	int			nest = rt_safe_path_begin();
-	Portal		portal = SPI_cursor_open_with_args(NULL, sql, nargs, argtypes, values, nulls,
-												   read_only, 0);
-
-	rt_safe_path_end(nest);
-	MemoryContextSwitchTo(old);
-	return portal;
 }
 
 /* Runs one statement on the extension's own tables as the extension owner. */
@@ -374,45 +236,6 @@ rt_refuse_system_relation(Oid relid, const char *what)
 		(nspname && strcmp(nspname, "information_schema") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s: %s is a system catalog", what, rt_system_relation_name(relid)),
+				 errmsg("permission denied to %s: %s is a system catalog", what, rt_relation_name(relid)),
 				 errhint("Retention applies to user tables; the system catalogs are PostgreSQL's own.")));
-}
-
-/* Returns an oid[] Datum of a list of Oids. */
-Datum
-rt_oid_array(List *oids)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(oids)));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, oids)
-		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-}
-
-/* Returns a text[] Datum of a list of C strings. */
-Datum
-rt_text_array(List *strings)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(strings)));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, strings)
-		elems[n++] = CStringGetTextDatum(lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/* Returns an int8[] Datum of a list of int64 pointers. */
-Datum
-rt_int8_array(List *values)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(1, list_length(values)));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, values)
-		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

@@ -16,10 +16,11 @@
  * genuine value of exactly that form is taken for a pseudonym.
  *
  * Who may compute pseudonyms.  Anyone who can compute pseudonym(x) can
- * test a guess against a stored pseudonym, which SPEC section 4 rules
- * out ("not reversible without the key"), so retention.pseudonym() is not
- * executable by PUBLIC: superusers, members of retention_officer and roles
- * a DBA grants it to may call it.  The anonymize engine applies the mask
+ * test a guess against a stored pseudonym, which the reference rules out
+ * ("not reversible without the key",
+ * docs/reference.md#masks-and-the-pseudonymization-key), so
+ * retention.pseudonym() is not executable by PUBLIC: superusers, members
+ * of retention_officer and roles a DBA grants it to may call it.  The anonymize engine applies the mask
  * through retention.mask_pseudonym(), which any role may name in SQL (a
  * batch runs as the table's owner, whoever that is) but which computes
  * only while the engine acts as that owner, or for a caller that may
@@ -44,9 +45,9 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "extension.h"
 #include "key.h"
 #include "mask.h"
-#include "pg_retention.h"
 #include "privilege.h"
 
 /* Returns true when the len bytes at s have the exact form of a pseudonym. */

@@ -68,10 +68,14 @@
 #include "utils/syscache.h"
 
 #include "anonymize.h"
+#include "cutoff.h"
 #include "fk_guard.h"
 #include "hold.h"
-#include "privilege.h"
+#include "policy.h"
 #include "purge.h"
+#include "quote.h"
+#include "safe_spi.h"
+#include "subxact.h"
 
 /* the window never holds more than this many batches' worth of rows */
 #define RT_WINDOW_BATCHES 4
@@ -329,9 +333,9 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachabl
 		}
 		attnum = get_attnum(relid, policy->anchor);
 		/* an anonymize run may walk a partial index holding only the rows still to mask */
-		t->anchor_order = (policy->action == RT_ACTION_ANONYMIZE ?
-						   rt_anon_anchor_index_exists(rel, attnum, false) :
-						   rt_has_anchor_index(rel, attnum)) &&
+		t->anchor_order = rt_anchor_index_exists(rel, attnum,
+												 policy->action == RT_ACTION_ANONYMIZE ?
+												 RT_INDEX_ANY : RT_INDEX_FULL) &&
 			rt_planner_prefers_index(t);
 		ItemPointerSet(&t->pos.tid, 0, 0);
 		t->pos.window_end = 0;
@@ -605,6 +609,25 @@ rt_refusal_text(const ErrorData *edata)
 	return pstrdup("refused by an error that names no constraint or table");
 }
 
+/* A group of rows rt_delete_careful tries in one subtransaction. */
+typedef struct RtCarefulGroup
+{
+	RtTarget   *t;
+	ItemPointerData *tids;
+	int			n;
+	bool		use_held;
+	RtBatchResult *result;
+} RtCarefulGroup;
+
+/* Deletes (or masks) the rows of an RtCarefulGroup, stepping around locked ones. */
+static void
+rt_delete_group(void *arg)
+{
+	RtCarefulGroup *g = arg;
+
+	rt_delete_skip_locked(g->t, rt_tid_array(g->tids, g->n), g->n, g->use_held, g->result);
+}
+
 /*
  * Deletes (or masks) rows one subtransaction per group, splitting a group
  * in halves when a foreign key, another constraint or a trigger refuses
@@ -615,31 +638,12 @@ rt_refusal_text(const ErrorData *edata)
 static void
 rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBatchResult *result)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	RtCarefulGroup group = {t, tids, n, use_held, result};
+	ErrorData  *edata;
 
 	if (n == 0)
 		return;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		rt_delete_skip_locked(t, rt_tid_array(tids, n), n, use_held, result);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
+	edata = rt_in_subtransaction_ext(rt_delete_group, &group, CurrentMemoryContext, false);
 
 	if (edata == NULL)
 		return;

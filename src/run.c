@@ -48,12 +48,32 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "cutoff.h"
 #include "partition.h"
-#include "pg_retention.h"
+#include "policy.h"
 #include "privilege.h"
-#include "subxact.h"
 #include "purge.h"
+#include "quote.h"
 #include "run.h"
+#include "run_options.h"
+#include "runlog.h"
+#include "safe_spi.h"
+#include "subxact.h"
+
+/* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
+static int	rt_batch_pause_ms = 0;
+
+/* Defines the setting retention.batch_pause (called by _PG_init). */
+void
+rt_run_define_gucs(void)
+{
+	DefineCustomIntVariable("retention.batch_pause",
+							"Pause between two batches of a retention run.",
+							"Leaves CPU and I/O to other sessions during long runs; 0 runs batches back to back. "
+							"Applies between batches that commit separately.",
+							&rt_batch_pause_ms, 0, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+}
 
 /* the advisory lock space of pg_retention: field4 of the lock tag ("RT") */
 #define RT_LOCK_FIELD4 0x5254
@@ -98,21 +118,6 @@ rt_protected(void (*fn) (void *), RtRunState *state)
 	return rt_in_subtransaction(fn, state, state->error_cxt);
 }
 
-/* Applies the settings every batch runs with, at a new GUC nesting level. */
-static int
-rt_batch_settings(void)
-{
-	int			nest = NewGUCNestLevel();
-	char		buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
-	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest;
-}
-
 /* Step: computes the cutoff, marks runs a crash left behind, records the new run. */
 static void
 rt_step_start(void *arg)
@@ -131,7 +136,7 @@ rt_step_prepare(void *arg)
 {
 	RtRunState *s = (RtRunState *) arg;
 	RtSavedUser saved;
-	int			nest = rt_batch_settings();
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	MemoryContext old;
 	ListCell   *lc;
 
@@ -148,7 +153,7 @@ rt_step_prepare(void *arg)
 	foreach(lc, s->targets)
 		s->stats.undated += rt_target_count_undated(lfirst(lc));
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 	s->prepared = true;
 	s->current = list_head(s->targets);
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -171,9 +176,9 @@ rt_step_batch(void *arg)
 	 * table and then change the policy row from their event trigger, so the
 	 * other order could deadlock with them.  lock_timeout bounds the wait.
 	 */
-	nest = rt_batch_settings();
+	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	LockRelationOid(s->policy->relid, AccessShareLock);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 
 	now = rt_policy_get(s->policy->policy_id, true);
 	if (now == NULL || !rt_policy_same(now, s->policy))
@@ -187,11 +192,11 @@ rt_step_batch(void *arg)
 		return;
 	t = lfirst(s->current);
 
-	nest = rt_batch_settings();
+	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	rt_become_table_owner(s->policy->relid, &saved);
 	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
 	rt_restore_user(&saved);
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;

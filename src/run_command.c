@@ -21,19 +21,19 @@
 #include "utils/timestamp.h"
 #include "access/xact.h"
 
-#include "pg_retention.h"
+#include "compat.h"
 #include "policy.h"
 #include "privilege.h"
+#include "quote.h"
 #include "run.h"
+#include "run_options.h"
+#include "runlog.h"
 
 /* Ends the procedure's transaction and starts the next one. */
 static void
 rt_procedure_next_transaction(void)
 {
-	SPI_commit();
-#if PG_VERSION_NUM < 150000
-	SPI_start_transaction();
-#endif
+	rt_spi_commit_and_start();
 }
 
 /*
@@ -51,7 +51,7 @@ rt_procedure_at_top_level(void (*fn) (void *), void *arg)
 	/* SPI_finish returns to where the connection was opened: open the new one from there */
 	connected_from = CurrentMemoryContext;
 	MemoryContextSwitchTo(cxt);
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_FORGET_PORTAL_SNAPSHOTS
 	/* the snapshot SPI took for the procedure's portal must not outlive a commit in fn */
 	ForgetPortalSnapshots();
 #endif

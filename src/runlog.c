@@ -19,10 +19,12 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "extension.h"
 #include "key.h"
+#include "policy.h"
 #include "privilege.h"
+#include "quote.h"
 #include "runlog.h"
-#include "version.h"
 
 /* Appends the audit entry of a run that ended: its counts, status, error and key fingerprint (anonymize). */
 static void

@@ -55,8 +55,8 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "pg_retention.h"
-#include "privilege.h"
+#include "compat.h"
+#include "extension.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
 
@@ -266,11 +266,7 @@ rt_is_restore_session(void)
 
 	if (application_name == NULL || strcmp(application_name, "pg_restore") != 0)
 		return false;
-#if PG_VERSION_NUM >= 160000
-	return superuser_arg(userid) || object_ownercheck(DatabaseRelationId, MyDatabaseId, userid);
-#else
-	return superuser_arg(userid) || pg_database_ownercheck(MyDatabaseId, userid);
-#endif
+	return superuser_arg(userid) || rt_database_ownercheck(MyDatabaseId, userid);
 }
 
 /* Ends the hold of a restore session when its backend exits, and wakes the launcher. */
@@ -340,7 +336,7 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 /* ProcessUtility hook: clears the way for DDL that needs a database without workers. */
 static void
 rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_READONLY_TREE
 						 bool readOnlyTree,
 #endif
 						 ProcessUtilityContext context, ParamListInfo params,
@@ -363,13 +359,13 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 	if (rt_prev_process_utility)
 		rt_prev_process_utility(pstmt, queryString,
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_READONLY_TREE
 								readOnlyTree,
 #endif
 								context, params, queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString,
-#if PG_VERSION_NUM >= 140000
+#if RT_HAS_READONLY_TREE
 								readOnlyTree,
 #endif
 								context, params, queryEnv, dest, qc);

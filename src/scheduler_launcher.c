@@ -47,9 +47,23 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "pg_retention.h"
+#include "guc.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
+
+/* retention.max_workers: database workers running at once */
+static int	rt_max_workers = 2;
+
+/* Defines the setting retention.max_workers (called by _PG_init); reloaded on SIGHUP. */
+void
+rt_launcher_define_gucs(void)
+{
+	DefineCustomIntVariable("retention.max_workers",
+							"Most pg_retention database workers running at once.",
+							"Taken from max_worker_processes; with more databases than workers, databases take turns.",
+							&rt_max_workers, 2, 1, 1024,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
 
 /* longest pause before a database whose worker keeps failing is tried again */
 #define RT_MAX_DB_BACKOFF_S 600

@@ -21,6 +21,7 @@
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 
+#include "compat.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
 
@@ -30,7 +31,7 @@ RtRegistry *rt_registry = NULL;
 
 static shmem_startup_hook_type rt_prev_shmem_startup_hook = NULL;
 
-#if PG_VERSION_NUM >= 150000
+#if RT_HAS_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type rt_prev_shmem_request_hook = NULL;
 #endif
 
@@ -38,7 +39,7 @@ static shmem_request_hook_type rt_prev_shmem_request_hook = NULL;
 static int
 rt_registry_nbackends(void)
 {
-#if PG_VERSION_NUM >= 150000
+#if RT_HAS_SHMEM_REQUEST_HOOK
 	return MaxBackends;
 #else
 	/* before 15, _PG_init runs before MaxBackends is computed: same formula */
@@ -66,7 +67,7 @@ rt_registry_request(void)
 	RequestNamedLWLockTranche(RT_REGISTRY_NAME, 1);
 }
 
-#if PG_VERSION_NUM >= 150000
+#if RT_HAS_SHMEM_REQUEST_HOOK
 /* shmem_request_hook: from 15 on, shared memory is requested here. */
 static void
 rt_registry_shmem_request(void)
@@ -102,7 +103,7 @@ rt_registry_shmem_startup(void)
 void
 rt_registry_install_hooks(void)
 {
-#if PG_VERSION_NUM >= 150000
+#if RT_HAS_SHMEM_REQUEST_HOOK
 	rt_prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = rt_registry_shmem_request;
 #else
@@ -138,11 +139,7 @@ rt_registry_my_entry(void)
 
 	if (rt_registry == NULL)
 		return NULL;
-#if PG_VERSION_NUM >= 170000
-	index = MyProcNumber;
-#else
-	index = MyBackendId - 1;
-#endif
+	index = rt_my_backend_index();
 	if (index < 0 || index >= rt_registry->nbackends)
 		return NULL;
 	return &rt_registry_backends()[index];

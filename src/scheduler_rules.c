@@ -28,13 +28,15 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "cutoff.h"
 #include "anonymize.h"
+#include "cutoff.h"
 #include "fk_guard.h"
+#include "guc.h"
 #include "hold.h"
-#include "pg_retention.h"
 #include "policy.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
 #include "subject.h"
@@ -127,7 +129,6 @@ rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of)
 {
 	TimestampTz cutoff = rt_cutoff(as_of, &policy->keep, policy->time_zone);
 	int			nest;
-	char		buf[32];
 	List	   *relids;
 	ListCell   *lc;
 	RtSavedUser saved;
@@ -137,10 +138,7 @@ rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of)
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)))
 		return true;
 
-	nest = NewGUCNestLevel();
-	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
-	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
 	rt_become_table_owner(policy->relid, &saved);
 	foreach(lc, relids)
@@ -155,7 +153,7 @@ rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of)
 	}
 	rt_restore_user(&saved);
 	/* false: a SET made by the owner's code (row security, a function) must not stay */
-	AtEOXact_GUC(false, nest);
+	rt_safe_settings_end(nest);
 	return due;
 }
 

@@ -65,15 +65,41 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
-#include "pg_retention.h"
+#include "compat.h"
+#include "erasure_ledger.h"
+#include "extension.h"
+#include "guc.h"
 #include "policy.h"
 #include "privilege.h"
+#include "quote.h"
 #include "run.h"
-#include "erasure.h"
+#include "run_options.h"
 #include "runlog.h"
 #include "scheduler.h"
-#include "subxact.h"
 #include "scheduler_registry.h"
+#include "subxact.h"
+
+/* retention.run_history_keep: finished run records kept per policy */
+static int	rt_run_history_keep = 100;
+
+/* retention.audit_anchor_interval: least time between two anchors the worker logs */
+static int	rt_audit_anchor_interval_s = 600;
+
+/* Defines the settings only the database worker reads (called by _PG_init); reloaded on SIGHUP. */
+void
+rt_worker_define_gucs(void)
+{
+	DefineCustomIntVariable("retention.run_history_keep",
+							"Finished run records the scheduler keeps per policy in retention.runs.",
+							"Older records are deleted after each pass that ran a policy.",
+							&rt_run_history_keep, 100, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.audit_anchor_interval",
+							"Least time between two audit anchors a pg_retention worker writes to the server log.",
+							"An anchor is the seq and hash of the newest audit entry, logged when the trail has grown; 0 turns the log lines off.",
+							&rt_audit_anchor_interval_s, 600, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
 
 /* What the launcher tells a worker through bgw_extra. */
 typedef struct RtWorkerExtra
@@ -220,10 +246,7 @@ rt_worker_next_transaction(void)
 	/* SPI_commit refuses to commit with snapshots no portal accounts for */
 	while (ActiveSnapshotSet())
 		PopActiveSnapshot();
-	SPI_commit();
-#if PG_VERSION_NUM < 150000
-	SPI_start_transaction();
-#endif
+	rt_spi_commit_and_start();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	CHECK_FOR_INTERRUPTS();
 	if (rt_worker_must_stop() || ConfigReloadPending)

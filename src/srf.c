@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "srf.h"
 
 /* Prepares fcinfo's result set to receive rows in materialize mode. */
@@ -20,7 +21,7 @@ rt_srf_begin(FunctionCallInfo fcinfo, RtSrf *srf)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-#if PG_VERSION_NUM >= 150000
+#if RT_HAS_INIT_MATERIALIZED_SRF
 	InitMaterializedSRF(fcinfo, 0);
 	srf->store = rsinfo->setResult;
 	srf->desc = rsinfo->setDesc;

@@ -27,12 +27,12 @@
 
 #include "audit.h"
 #include "erasure.h"
-#include "policy.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "subject.h"
 #include "tag.h"
 
-#define RT_OFFICER_ROLE "retention_officer"
 
 /* Appends {"column": "category", ...} for the tagged columns of relid. */
 static void
@@ -111,13 +111,7 @@ retention_subject_data(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("kind and id must not be null")));
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	rt_require_role(RT_OFFICER_ROLE, "read the data of a data subject");
+	rt_subject_request_args(fcinfo, "read the data of a data subject", &kind, &id);
 
 	SPI_connect();
 	k = rt_subject_kind(kind);

@@ -11,9 +11,9 @@
 
 #include "subxact.h"
 
-/* Runs fn(arg) in an internal subtransaction; returns the error it raised, or NULL. */
+/* Runs fn(arg) in an internal subtransaction, with an SPI connection of its own or not; returns its error or NULL. */
 ErrorData *
-rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt)
+rt_in_subtransaction_ext(void (*fn) (void *arg), void *arg, MemoryContext error_cxt, bool own_spi)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -24,9 +24,11 @@ rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt)
 	PG_TRY();
 	{
 		/* a connection of its own: the step's results go with it, not with the run */
-		SPI_connect();
+		if (own_spi)
+			SPI_connect();
 		fn(arg);
-		SPI_finish();
+		if (own_spi)
+			SPI_finish();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -42,4 +44,11 @@ rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt)
 	}
 	PG_END_TRY();
 	return edata;
+}
+
+/* Runs fn(arg) in an internal subtransaction with an SPI connection of its own; see subxact.h. */
+ErrorData *
+rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt)
+{
+	return rt_in_subtransaction_ext(fn, arg, error_cxt, true);
 }
