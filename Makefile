@@ -27,6 +27,7 @@ OBJS = \
 	src/subject.o \
 	src/hold.o \
 	src/anonymize.o \
+	src/diagnose.o \
 	src/purge.o \
 	src/partition.o \
 	src/runlog.o \
@@ -49,7 +50,7 @@ OBJS = \
 	src/pg_retention.o
 
 # 0.1.0 as first installed, then one script per version after it
-DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql
+DATA = pg_retention--0.1.0.sql pg_retention--0.1.0--0.2.0.sql pg_retention--0.2.0--0.3.0.sql
 DOCS = docs/reference.md docs/operations.md docs/security.md
 
 # the server headers are system headers: -Wextra reports our code, not theirs

@@ -36,7 +36,15 @@ extern void rt_become_catalog_owner(RtSavedUser *saved);
  */
 extern void rt_become_table_owner(Oid relid, RtSavedUser *saved);
 
-/* Restores the identity and search_path saved by one of the two functions above. */
+/*
+ * Switches to the bootstrap superuser in a restricted security context, so
+ * that a count sees the rows row-level security hides from the table
+ * owner.  Only for read-only statements of built-in functions and
+ * operators named in pg_catalog: the postconditions of runs and erasures.
+ */
+extern void rt_become_all_seeing(RtSavedUser *saved);
+
+/* Restores the identity and search_path saved by one of the functions above. */
 extern void rt_restore_user(const RtSavedUser *saved);
 
 /*

@@ -17,7 +17,7 @@
 #include "c.h"
 
 /* The version of the SQL objects this library was built for (pg_retention.control). */
-#define RT_LIBRARY_VERSION "0.2.0"
+#define RT_LIBRARY_VERSION "0.3.0"
 
 /*
  * Compares two versions written MAJOR[.MINOR[.PATCH]] (decimal numbers of

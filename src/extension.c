@@ -88,6 +88,9 @@ rt_version_check(const char *extversion)
 	}
 	if (strcmp(extversion, RT_LIBRARY_VERSION) == 0)
 		return;
+	/* CREATE EXTENSION and ALTER EXTENSION ... UPDATE pass through the older versions on their way */
+	if (creating_extension)
+		return;
 	if (rt_warned_version != NULL && strcmp(rt_warned_version, extversion) == 0)
 		return;
 	if (rt_warned_version != NULL)

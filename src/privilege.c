@@ -30,6 +30,7 @@
 #include "catalog/catalog.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
@@ -151,6 +152,23 @@ rt_become_table_owner(Oid relid, RtSavedUser *saved)
 	rt_engine_stack[rt_engine_depth].subid = GetCurrentSubTransactionId();
 	rt_engine_depth++;
 	SetUserIdAndSecContext(owner, rt_engine_stack[rt_engine_depth - 1].sec_context);
+}
+
+/*
+ * Switches to the bootstrap superuser in a restricted security context, to
+ * count rows that row-level security hides from the table owner.  Only for
+ * read-only statements whose every function and operator is a built-in one
+ * named in pg_catalog (a count of rows past a date), so no user code runs
+ * with these rights.
+ */
+void
+rt_become_all_seeing(RtSavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	saved->guc_nest = rt_safe_settings_begin(0);
+	saved->engine_depth = -1;
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 }
 
 /* Restores the identity and search_path saved by rt_become_catalog_owner or rt_become_table_owner. */

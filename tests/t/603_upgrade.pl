@@ -26,7 +26,14 @@ my ($meta_provides) = $meta =~ /"provides".*?"version": "([^"]+)"/s;
 my ($library) = slurp_file("$repo/include/version.h") =~ /#define RT_LIBRARY_VERSION "([^"]+)"/;
 is(join(',', $meta_version, $meta_provides, $library), join(',', ($control) x 3),
 	"control file, META.json and the library all say $control");
-ok(-f "$repo/pg_retention--0.1.0--$control.sql", "an update script from 0.1.0 to $control exists");
+# the chain of update scripts leads from 0.1.0 to the current version, one step a version
+my $from = '0.1.0';
+for my $script (sort glob("$repo/pg_retention--*--*.sql"))
+{
+	my ($a, $b) = $script =~ /pg_retention--([\d.]+)--([\d.]+)\.sql$/;
+	$from = $b if $a eq $from;
+}
+is($from, $control, "the update scripts lead from 0.1.0 to $control");
 
 # a database at 0.1.0, used through the current library
 my $setup = q{

@@ -1,0 +1,77 @@
+/*
+ * diagnose.h
+ *    Why rows a statement of the engine was given are still there: the
+ *    triggers, rules and row-level security policies of a table that can
+ *    suppress, redirect or hide a DELETE or an UPDATE, named the way a DBA
+ *    reads them (docs/operations.md#what-pg_retention-checks-after-each-run-and-erasure).
+ */
+#ifndef RT_DIAGNOSE_H
+#define RT_DIAGNOSE_H
+
+#include "postgres.h"
+
+#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
+
+/*
+ * Returns the names (char *) of the enabled BEFORE ROW triggers of relid
+ * for cmd (CMD_DELETE or CMD_UPDATE), those that fire when
+ * session_replication_role is origin; internal (foreign-key) triggers are
+ * left out.  Any of them may return NULL and so suppress the change.
+ */
+extern List *rt_before_row_triggers(Oid relid, CmdType cmd);
+
+/*
+ * Returns the names (char *) of the enabled user triggers of relid that
+ * fire on cmd at all (BEFORE or AFTER, row or statement): those that can
+ * copy the rows a statement removes into another table.
+ */
+extern List *rt_user_triggers(Oid relid, CmdType cmd);
+
+/* Returns the names (char *) of the enabled DO INSTEAD rules of relid on cmd. */
+extern List *rt_instead_rules(Oid relid, CmdType cmd);
+
+/*
+ * Returns the names (char *) of the row-level security policies that
+ * restrict what the owner of relid sees and changes, or NIL when row-level
+ * security does not apply to the owner (it is not enabled, or not forced).
+ */
+extern List *rt_row_security_for_owner(Oid relid);
+
+/*
+ * Returns "trigger t on s.r" or "triggers a, b on s.r" for names of
+ * triggers (or, with what "rule", rules) on relid.
+ */
+extern char *rt_describe_named(const char *what, List *names, Oid relid);
+
+/*
+ * Returns the cause of rows a DELETE (cmd CMD_DELETE) or UPDATE left
+ * although it was given them, as one sentence naming the object: an
+ * INSTEAD rule, a BEFORE ROW trigger that returned NULL, row-level security
+ * that hides rows from the owner; NULL when nothing of the table explains
+ * it.  n is how many rows were left.
+ */
+extern char *rt_diagnose_left(Oid relid, CmdType cmd, int64 n);
+
+/* Rows inserted into one table in the current transaction, as counted by rt_inserts_now(). */
+typedef struct RtInsertCount
+{
+	Oid			relid;
+	int64		inserted;
+} RtInsertCount;
+
+/*
+ * Returns the user tables with rows inserted in the current transaction and
+ * how many (RtInsertCount *), from pg_stat_xact_user_tables.  Taken before
+ * and after a statement, rt_inserts_between() tells where a trigger or rule
+ * copied the rows the statement removed.  SPI must be connected.
+ */
+extern List *rt_inserts_now(void);
+
+/*
+ * Returns the tables (RtInsertCount *, with the difference) whose inserts
+ * grew from before to after, leaving out pg_retention's own tables.
+ */
+extern List *rt_inserts_between(List *before, List *after);
+
+#endif							/* RT_DIAGNOSE_H */

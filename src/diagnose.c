@@ -1,0 +1,263 @@
+/*
+ * diagnose.c
+ *    Why rows a statement of the engine was given are still there: the
+ *    triggers, rules and row-level security policies of a table, read
+ *    from the relation cache and the catalogs, named as a DBA reads them.
+ *
+ * The engine never trusts its own view of a table: after a run or an
+ * erasure it counts what is left (docs/operations.md "What pg_retention
+ * checks after each run and erasure").  What is left without a reason the
+ * run itself knows (a foreign key, a hold, a lock, a refusal) is explained
+ * here when the table itself explains it:
+ *  - a DO INSTEAD rule turns the DELETE or UPDATE into something else;
+ *  - a BEFORE ROW trigger returned NULL (a soft delete);
+ *  - row-level security forced on the owner hides rows from the engine.
+ * Where rows went instead (an audit or history table a trigger or rule
+ * copies them into) is told by the transaction's insert counts before and
+ * after the statement (rt_inserts_now, rt_inserts_between).
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "diagnose.h"
+#include "extension.h"
+#include "quote.h"
+#include "safe_spi.h"
+
+/* Returns the tgtype bit of a DML command. */
+static int16
+rt_trigger_event_bit(CmdType cmd)
+{
+	switch (cmd)
+	{
+		case CMD_DELETE:
+			return TRIGGER_TYPE_DELETE;
+		case CMD_UPDATE:
+			return TRIGGER_TYPE_UPDATE;
+		case CMD_INSERT:
+			return TRIGGER_TYPE_INSERT;
+		default:
+			return 0;
+	}
+}
+
+/* Returns true when a trigger fires with session_replication_role = origin (the engine's). */
+static bool
+rt_trigger_fires(const Trigger *trigger)
+{
+	return !trigger->tgisinternal &&
+		(trigger->tgenabled == TRIGGER_FIRES_ON_ORIGIN || trigger->tgenabled == TRIGGER_FIRES_ALWAYS);
+}
+
+/* Returns the names of relid's user triggers on cmd; before_row_only keeps BEFORE ROW ones. */
+static List *
+rt_triggers_on(Oid relid, CmdType cmd, bool before_row_only)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	List	   *names = NIL;
+	int16		event = rt_trigger_event_bit(cmd);
+
+	if (rel == NULL)
+		return NIL;
+	if (rel->trigdesc != NULL)
+	{
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			const Trigger *trigger = &rel->trigdesc->triggers[i];
+
+			if (!rt_trigger_fires(trigger) || (trigger->tgtype & event) == 0)
+				continue;
+			if (before_row_only &&
+				!(TRIGGER_FOR_ROW(trigger->tgtype) && TRIGGER_FOR_BEFORE(trigger->tgtype)))
+				continue;
+			names = lappend(names, pstrdup(trigger->tgname));
+		}
+	}
+	relation_close(rel, AccessShareLock);
+	return names;
+}
+
+/* Returns the enabled BEFORE ROW triggers of relid on cmd; see diagnose.h. */
+List *
+rt_before_row_triggers(Oid relid, CmdType cmd)
+{
+	return rt_triggers_on(relid, cmd, true);
+}
+
+/* Returns the enabled user triggers of relid on cmd; see diagnose.h. */
+List *
+rt_user_triggers(Oid relid, CmdType cmd)
+{
+	return rt_triggers_on(relid, cmd, false);
+}
+
+/* Runs a catalog query returning one name column for relid; returns the names. */
+static List *
+rt_catalog_names(const char *sql, Oid relid, const char *arg)
+{
+	Oid			types[2] = {OIDOID, CHAROID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), CharGetDatum(arg ? arg[0] : ' ')};
+	List	   *names = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	/* a connection of its own: callers need not have one, and their results stay as they were */
+	SPI_connect();
+	if (rt_spi_execute(sql, arg ? 2 : 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the catalog of relation %u", relid);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		if (!isnull)
+			names = lappend(names, pstrdup(NameStr(*DatumGetName(d))));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return names;
+}
+
+/* Returns the enabled DO INSTEAD rules of relid on cmd; see diagnose.h. */
+List *
+rt_instead_rules(Oid relid, CmdType cmd)
+{
+	const char *ev_type = cmd == CMD_DELETE ? "4" : cmd == CMD_UPDATE ? "2" : "3";
+
+	return rt_catalog_names("SELECT r.rulename FROM pg_catalog.pg_rewrite r"
+							" WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
+							" AND r.ev_type OPERATOR(pg_catalog.=) $2 AND r.is_instead"
+							" AND r.ev_enabled OPERATOR(pg_catalog.<>) 'D'"
+							" AND r.ev_enabled OPERATOR(pg_catalog.<>) 'R'"
+							" ORDER BY r.rulename",
+							relid, ev_type);
+}
+
+/* Returns the row-level security policies that bind the owner of relid; see diagnose.h. */
+List *
+rt_row_security_for_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		applies = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+
+		applies = form->relrowsecurity && form->relforcerowsecurity;
+		ReleaseSysCache(tuple);
+	}
+	if (!applies)
+		return NIL;
+	return rt_catalog_names("SELECT p.polname FROM pg_catalog.pg_policy p"
+							" WHERE p.polrelid OPERATOR(pg_catalog.=) $1 ORDER BY p.polname",
+							relid, NULL);
+}
+
+/* Returns "trigger t on s.r" or "triggers a, b on s.r"; see diagnose.h. */
+char *
+rt_describe_named(const char *what, List *names, Oid relid)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s%s ", what, list_length(names) == 1 ? "" : "s");
+	foreach(lc, names)
+	{
+		if (lc != list_head(names))
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(lfirst(lc)));
+	}
+	appendStringInfo(&buf, " on %s", rt_relation_name(relid));
+	return buf.data;
+}
+
+/* Returns the cause of rows a statement left although it was given them; see diagnose.h. */
+char *
+rt_diagnose_left(Oid relid, CmdType cmd, int64 n)
+{
+	const char *verb = cmd == CMD_DELETE ? "DELETE" : "UPDATE";
+	List	   *names;
+
+	names = rt_instead_rules(relid, cmd);
+	if (names != NIL)
+		return psprintf("%s turns the %s into other statements (DO INSTEAD); " INT64_FORMAT " row%s left",
+						rt_describe_named("rule", names, relid), verb, n, n == 1 ? "" : "s");
+	names = rt_row_security_for_owner(relid);
+	if (names != NIL)
+		return psprintf("row-level security %s hides " INT64_FORMAT " row%s from the table owner",
+						rt_describe_named("policy", names, relid), n, n == 1 ? "" : "s");
+	names = rt_before_row_triggers(relid, cmd);
+	if (names != NIL)
+		return psprintf("%s returned NULL for " INT64_FORMAT " row%s (BEFORE %s ROW trigger)",
+						rt_describe_named("trigger", names, relid), n, n == 1 ? "" : "s", verb);
+	return NULL;
+}
+
+/* Returns the tables with rows inserted in this transaction; see diagnose.h. */
+List *
+rt_inserts_now(void)
+{
+	List	   *result = NIL;
+
+	if (rt_spi_execute("SELECT s.relid, s.n_tup_ins FROM pg_catalog.pg_stat_xact_user_tables s"
+					   " WHERE s.n_tup_ins OPERATOR(pg_catalog.>) 0",
+					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the insert counts of this transaction");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		RtInsertCount *c = palloc(sizeof(RtInsertCount));
+		bool		isnull;
+
+		c->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		c->inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		result = lappend(result, c);
+	}
+	return result;
+}
+
+/* Returns the tables whose inserts grew between two counts; see diagnose.h. */
+List *
+rt_inserts_between(List *before, List *after)
+{
+	List	   *grown = NIL;
+	Oid			own = get_namespace_oid(RT_SCHEMA_NAME, true);
+	ListCell   *la;
+
+	foreach(la, after)
+	{
+		RtInsertCount *a = lfirst(la);
+		int64		earlier = 0;
+		ListCell   *lb;
+
+		foreach(lb, before)
+		{
+			RtInsertCount *b = lfirst(lb);
+
+			if (b->relid == a->relid)
+				earlier = b->inserted;
+		}
+		if (a->inserted > earlier && get_rel_namespace(a->relid) != own)
+		{
+			RtInsertCount *g = palloc(sizeof(RtInsertCount));
+
+			g->relid = a->relid;
+			g->inserted = a->inserted - earlier;
+			grown = lappend(grown, g);
+		}
+	}
+	return grown;
+}
