@@ -198,6 +198,7 @@ rt_step_batch(void *arg)
 	RtSavedUser saved;
 	RtBatchResult result;
 	int			nest;
+	int			rewrites;
 	RtBatchMode mode = (s->careful_once || s->careful) ? RT_BATCH_CAREFUL : s->mode;
 
 	/*
@@ -221,11 +222,15 @@ rt_step_batch(void *arg)
 		return;
 	t = lfirst(s->current);
 
+	rewrites = t->rewrites;
 	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	rt_become_table_owner(s->policy->relid, &saved);
 	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
+	if (t->rewrites > rewrites)
+		rt_runlog_note(s->run_id, psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE): its scan started over",
+										   t->relname));
 
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;
