@@ -196,10 +196,12 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 	{
 		/* the expiry and the need to mask are checked again on the row's current version */
 		resetStringInfo(&sql);
+		/* the count of rows masked is read off the new versions: a trigger may give a row back unmasked */
 		appendStringInfo(&sql,
-						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
-						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s",
-						 t->relname, t->set_list, t->anchor, filter, not_held);
+						 "WITH d AS (UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s RETURNING %s AS pending)"
+						 " SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT d.pending) FROM d",
+						 t->relname, t->set_list, t->anchor, filter, not_held, t->pending);
 		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 		resetStringInfo(&sql);
@@ -209,9 +211,11 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " FOR UPDATE SKIP LOCKED),"
 						 " d AS (UPDATE ONLY %s t SET %s"
 						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.ctid FROM l))"
-						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
-						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
-						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter);
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING %s AS pending)"
+						 " SELECT (SELECT pg_catalog.count(*) FROM l),"
+						 " (SELECT pg_catalog.count(*) FROM d WHERE NOT d.pending)",
+						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter,
+						 t->pending);
 		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 		return;
 	}
@@ -877,11 +881,19 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 			if (rt_spi_execute_plan(c.use_held ? t->delete_held_plan : t->delete_plan,
 								 rt_apply_args(t, rt_tid_array(c.tids, c.nfree), c.use_held),
 								 NULL, false, 0) !=
-				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))
+				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_SELECT : SPI_OK_DELETE))
 				elog(ERROR, "could not delete or anonymize expired rows of %s", t->relname);
-			result->deleted = SPI_processed;
+			if (t->action == RT_ACTION_ANONYMIZE)
+			{
+				bool		isnull;
+
+				/* rows the UPDATE left still to mask were not anonymized */
+				result->deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			}
+			else
+				result->deleted = SPI_processed;
 			/* given, and not acted on: a trigger returned NULL, or the row changed meanwhile */
-			t->shortfall += c.nfree - (int64) SPI_processed;
+			t->shortfall += c.nfree - result->deleted;
 			break;
 		case RT_BATCH_SKIP_LOCKED:
 			rt_delete_skip_locked(t, rt_tid_array(c.tids, c.nfree), c.nfree, c.use_held, result);

@@ -435,13 +435,12 @@ rt_explain_target(RtRunState *s, RtTarget *t, int64 *budget)
 	{
 		List	   *triggers = rt_before_row_triggers(t->relid, cmd);
 
+		/* t->shortfall: rows its statements were given and did not delete or mask */
+
 		if (t->refused_by != NULL)
 			rt_add_refusal(s, rest, t->refused_by, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
-		else if (triggers != NIL)
+		else if (triggers != NIL && t->shortfall > 0)
 		{
-			/* an UPDATE counts a row its trigger gave back unmasked as processed: it was not anonymized */
-			if (cmd == CMD_UPDATE)
-				s->stats.rows -= Min(rest, s->stats.rows - s->rows_before_pass);
 			rt_add_refusal(s, rest,
 						   psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
 									rt_describe_named("trigger", triggers, t->relid),
