@@ -8,3 +8,54 @@
 -- database lacks.  Every SQL change after 0.2.0 goes here, so that a database
 -- created with 0.1.0 or 0.2.0 reaches the same objects as a new one
 -- (tests/t/603_upgrade.pl compares them).
+
+------------------------------------------------------------------------
+-- Runs check their own result: the status incomplete, the rows left and why
+------------------------------------------------------------------------
+
+-- After its batches a run counts what is still due in the table as it is
+-- then (docs/operations.md "What pg_retention checks after each run and
+-- erasure").  Rows nothing explains (row-level security hides them from the
+-- owner, they came back, a trigger copied them where no policy reaches) end
+-- the run as incomplete, with their count and the cause.
+ALTER TABLE retention.run_history DROP CONSTRAINT run_history_status_check;
+ALTER TABLE retention.run_history ADD CONSTRAINT run_history_status_check
+    CHECK (status IN ('running', 'success', 'failed', 'interrupted', 'incomplete'));
+ALTER TABLE retention.run_history
+    ADD COLUMN rows_left bigint NOT NULL DEFAULT 0,
+    ADD COLUMN cause text;
+
+DROP VIEW retention.runs;
+
+-- a run's error can quote its table's data: each role sees the runs of tables it may read
+CREATE VIEW retention.runs AS
+    SELECT run_id, policy_id, tbl, action, as_of, cutoff, started_at, finished_at,
+           rows, batches, blocked, skipped_locked, undated, held, refused, status, error, run_by, trigger,
+           partitions, notes, rows_left, cause
+      FROM retention.run_history h
+     WHERE COALESCE(pg_catalog.has_table_privilege(h.relid, 'SELECT'), false)
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'retention_auditor'
+                      AND pg_catalog.pg_has_role(r.oid, 'MEMBER'))
+        OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+
+COMMENT ON VIEW retention.runs IS
+'One row per policy run: cutoff, start and end, rows deleted or anonymized, batches, rows blocked by foreign keys, rows skipped because other sessions locked them, rows with a NULL anchor, rows a legal hold kept, rows refused (a constraint, a trigger that returned NULL or a DO INSTEAD rule would not let them be deleted or masked; the run is then failed), status (running, success, failed, interrupted, incomplete), the error of a failed run; partitions removed whole and notes; rows_left, the expired rows still in the table after the run that nothing above explains, and cause, why (row-level security, a rewrite, a trigger copying rows where no policy reaches): such a run is incomplete.';
+
+GRANT SELECT ON retention.runs TO PUBLIC;
+
+-- preview says what it cannot see: expired rows row-level security hides from the owner
+DROP FUNCTION retention.preview(timestamptz);
+
+CREATE FUNCTION retention.preview(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (policy_id bigint, tbl regclass, action text, cutoff timestamptz,
+               rows_due bigint, rows_on_hold bigint, rows_undated bigint, rows_blocked bigint,
+               rows_hidden bigint)
+AS 'MODULE_PATHNAME', 'retention_preview'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.preview(timestamptz) IS
+'What each enabled policy would do as of as_of, changing nothing: cutoff, rows past it (rows_due), rows held by a legal hold, rows with a NULL anchor (never expire), rows_blocked, the part of rows_due that foreign keys still need, and rows_hidden, expired rows that row-level security forced on the table owner hides from the engine (a run cannot remove them; not part of rows_due). Lists policies on tables the caller may SELECT from. Errors: 22004 as_of NULL.';
+
+COMMENT ON PROCEDURE retention.run(regclass, timestamptz) IS
+'Applies the enabled policies of tbl (NULL: of every table the caller owns) as of as_of, in batches of retention.batch_size rows, one transaction per batch (outside a transaction block), then checks each run against the table as it is afterwards, and reports counts as NOTICEs. Errors: 42501 not the owner of tbl, 42704 tbl has no enabled policy, 22004 as_of NULL; a failed policy (refused rows: 09000 a trigger returned NULL, 55000 a DO INSTEAD rule, or the refusal''s own SQLSTATE) is recorded in retention.runs and re-raised at the end; an incomplete one (expired rows nothing explains are left: row-level security, copies, concurrent changes) is re-raised with 55000.';

@@ -28,15 +28,31 @@ extern List *rt_before_row_triggers(Oid relid, CmdType cmd);
  */
 extern List *rt_user_triggers(Oid relid, CmdType cmd);
 
+/* Returns true when relid has rules of any kind (an ALSO rule can copy rows elsewhere). */
+extern bool rt_table_has_rules(Oid relid);
+
 /* Returns the names (char *) of the enabled DO INSTEAD rules of relid on cmd. */
 extern List *rt_instead_rules(Oid relid, CmdType cmd);
 
 /*
- * Returns the names (char *) of the row-level security policies that
- * restrict what the owner of relid sees and changes, or NIL when row-level
- * security does not apply to the owner (it is not enabled, or not forced).
+ * Returns true when row-level security binds the owner of relid (it is
+ * enabled and forced): the engine, acting as the owner, then sees and
+ * changes only what the policies allow (nothing, without a policy).
  */
-extern List *rt_row_security_for_owner(Oid relid);
+extern bool rt_row_security_binds_owner(Oid relid);
+
+/*
+ * Returns how many rows of relid whose anchor (a quoted column) is before
+ * cutoff (of type cutoff_type) row-level security hides from its owner, the
+ * current user: the owner's count against a count with full visibility
+ * (rt_become_all_seeing), of the anchor alone, so that no user function
+ * runs with those rights; 0 when row-level security does not bind the
+ * owner.  SPI must be connected.
+ */
+extern int64 rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff);
+
+/* Returns the names (char *) of the row-level security policies of relid. */
+extern List *rt_row_security_policies(Oid relid);
 
 /*
  * Returns "trigger t on s.r" or "triggers a, b on s.r" for names of

@@ -14,12 +14,27 @@
 #include "nodes/pg_list.h"
 
 /*
+ * A policy's own table referencing itself (a reply thread, an org chart):
+ * a referencing row that the same statement deletes (its anchor is past
+ * the cutoff too) does not keep the row it references.
+ */
+typedef struct RtFkSelf
+{
+	Oid			policy_relid;	/* the policy's table (relid or its partitioned ancestor) */
+	const char *anchor;			/* its anchor column, quoted */
+	const char *cutoff_ref;		/* the cutoff in the statement: a parameter such as "$3" */
+} RtFkSelf;
+
+/*
  * Returns an SQL boolean expression, true when the row of relid aliased
  * alias is still referenced through a RESTRICT or NO ACTION foreign key,
- * or NULL when no such foreign key references relid.  Identifiers are
- * quoted and operators schema-qualified.  SPI must be connected.
+ * or NULL when no such foreign key references relid.  With self, rows of
+ * the policy's own table that are past the cutoff too do not count (they
+ * go in the same statement), and live rows of it count through a key of
+ * any ON DELETE action (a cascade must not take a live reply along).  Identifiers are quoted and operators
+ * schema-qualified.  SPI must be connected.
  */
-extern char *rt_fk_blocked_expr(Oid relid, const char *alias);
+extern char *rt_fk_blocked_expr(Oid relid, const char *alias, const RtFkSelf *self);
 
 /* ON DELETE actions (pg_constraint.confdeltype) as an array literal, for rt_fk_referenced_expr */
 #define RT_FK_RESTRICTING "{a,r}"	/* the delete itself would fail */

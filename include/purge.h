@@ -73,7 +73,23 @@ typedef struct RtTarget
 	SPIPlanPtr	select_held_plan;
 	SPIPlanPtr	delete_held_plan;
 	SPIPlanPtr	delete_skip_locked_held_plan;
+	/* what the run checks of its own work (docs/operations.md "What pg_retention checks ...") */
+	Oid			relfilenode;	/* the heap the positions refer to; another one means a rewrite */
+	int			rewrites;		/* rewrites noticed during the run (the scan started over) */
+	char	   *refused_by;		/* a DO INSTEAD rule turns the statement into another: not run; why, for the run */
+	bool		watch_copies;	/* user triggers or rules fire on the statement: see where rows go */
+	int64		shortfall;		/* rows given to the statement that it did not act on */
+	List	   *copies;			/* RtInsertCount *: rows the statement's triggers put elsewhere */
 } RtTarget;
+
+/* What is still due in a target after a run, and why (rt_target_leftover). */
+typedef struct RtLeftover
+{
+	int64		due;			/* expired rows (still to mask, for anonymize) the owner sees */
+	int64		held;			/* of those, under a legal hold */
+	int64		blocked;		/* of those, needed by a foreign key (and not held) */
+	int64		hidden;			/* expired rows row-level security hides from the owner */
+} RtLeftover;
 
 /* What one batch did. */
 typedef struct RtBatchResult
@@ -115,5 +131,15 @@ extern int64 rt_target_count_undated(RtTarget *target);
  */
 extern void rt_purge_batch(RtTarget *target, int batch_size, RtBatchMode mode,
 						   RtBatchResult *result);
+
+/*
+ * Counts what is still due in a target now, as its owner (the current
+ * user) sees the table, and the rows row-level security forced on the
+ * owner hides, counted with full visibility.  SPI must be connected.
+ */
+extern void rt_target_leftover(RtTarget *target, RtLeftover *out);
+
+/* Sets a target back to its first row, for another pass of the run. */
+extern void rt_target_restart(RtTarget *target);
 
 #endif							/* RT_PURGE_H */

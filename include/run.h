@@ -22,13 +22,15 @@ typedef enum RtRunOutcome
 	RT_RUN_SUCCESS,				/* every expired row handled (or left: blocked, locked) */
 	RT_RUN_PARTIAL,				/* stopped at the deadline; the next run continues */
 	RT_RUN_STOPPED,				/* the policy was altered or dropped during the run */
-	RT_RUN_FAILED,				/* an error ended the run; see the run record */
+	RT_RUN_FAILED,				/* an error ended the run, or rows were refused; see the run record */
+	RT_RUN_INCOMPLETE,			/* expired rows nothing explains are still there; see the run record */
 	RT_RUN_BUSY					/* another session is running this policy */
 } RtRunOutcome;
 
 /*
  * Runs one policy as of a time.  Fills *stats; on failure sets *error to
- * the error that ended the run (in the current memory context).  A
+ * the error that ended the run (in the current memory context), and for an
+ * incomplete run to an error saying what is left and why.  A
  * cancel or shutdown request is recorded as "interrupted" and re-raised.
  * SPI must be connected (non-atomic unless next_transaction is NULL), and
  * CurrentMemoryContext must survive transaction ends.

@@ -24,6 +24,7 @@ typedef struct RtRunStats
 	int64		held;			/* expired rows a legal hold keeps */
 	int64		refused;		/* expired rows a constraint or trigger refused to delete or mask */
 	int64		partitions;		/* partitions removed whole (their rows are in rows) */
+	int64		left;			/* expired rows still there after the run that nothing above explains */
 } RtRunStats;
 
 /* Marks the runs of a policy still recorded as running as interrupted (the caller holds the policy's run lock). */
@@ -40,9 +41,14 @@ extern void rt_runlog_start_failed(const RtPolicy *policy, TimestampTz as_of, co
 /* Stores the counters of a run so far (in the transaction of the batch that produced them). */
 extern void rt_runlog_progress(int64 run_id, const RtRunStats *stats);
 
-/* Records the end of a run: status success, failed or interrupted, and the error if any. */
+/*
+ * Records the end of a run: status success, failed, interrupted or
+ * incomplete, the error if any, and for an incomplete run the cause of the
+ * rows left (stats->left).  On SQL objects older than 0.3.0, which know no
+ * incomplete run, it is recorded as failed with the cause as its error.
+ */
 extern void rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
-							 const RtRunStats *stats, const char *error);
+							 const RtRunStats *stats, const char *error, const char *cause);
 
 /* Returns the rows the last finished run of a policy left because they were refused (0 if none or no run). */
 extern int64 rt_runlog_last_refused(int64 policy_id);

@@ -63,6 +63,20 @@ extern void rt_sched_ddl_install(void);
 extern bool rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of);
 
 /*
+ * SQL: the number of the policy's (policy_ref: SQL naming its id) runs in a
+ * row, newest first, that failed or were incomplete: what the back-off of
+ * rt_sched_retry_at() counts.  An incomplete run left rows nothing
+ * explains; running it again at once would only say so again.
+ */
+#define RT_SQL_FAILURES_IN_A_ROW(policy_ref) \
+	"(SELECT pg_catalog.count(*) FROM retention.run_history f" \
+	" WHERE f.policy_id OPERATOR(pg_catalog.=) " policy_ref \
+	" AND f.status OPERATOR(pg_catalog.=) ANY ('{failed,incomplete}'::pg_catalog.text[])" \
+	" AND f.run_id OPERATOR(pg_catalog.>) COALESCE((SELECT pg_catalog.max(o.run_id)" \
+	"   FROM retention.run_history o WHERE o.policy_id OPERATOR(pg_catalog.=) " policy_ref \
+	"   AND o.status OPERATOR(pg_catalog.<>) ALL ('{failed,incomplete}'::pg_catalog.text[])), 0))"
+
+/*
  * Returns the earliest time a worker retries a policy whose last
  * `failures` runs failed, the last of them started at last_start:
  * naptime doubled per failure, capped at one hour.  0 when failures is 0.

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "nodes/pg_list.h"
 
 /*
  * Splits a label "CATEGORY" or "CATEGORY:MASK" at its first colon into
@@ -47,5 +48,12 @@ extern const char *rt_tag_effective_mask(const char *category, const char *mask)
  * InvalidOid: none), to ask "what if it were untagged".
  */
 extern bool rt_tag_any_column(Oid relid, bool inherited, const char *skip_col, Oid skip_relid);
+
+/*
+ * Returns the names (char *) of the columns of dest that are tagged, or
+ * are named like a tagged column of src: where rows of src copied into
+ * dest (by a history or audit trigger) carry personal data.
+ */
+extern List *rt_tag_personal_columns_like(Oid src, Oid dest);
 
 #endif							/* RT_TAG_H */

@@ -33,6 +33,7 @@
 
 #include "diagnose.h"
 #include "extension.h"
+#include "privilege.h"
 #include "quote.h"
 #include "safe_spi.h"
 
@@ -130,6 +131,21 @@ rt_catalog_names(const char *sql, Oid relid, const char *arg)
 	return names;
 }
 
+/* Returns true when relid has rules of any kind (an ALSO rule can copy rows elsewhere). */
+bool
+rt_table_has_rules(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		has = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		has = ((Form_pg_class) GETSTRUCT(tuple))->relhasrules;
+		ReleaseSysCache(tuple);
+	}
+	return has;
+}
+
 /* Returns the enabled DO INSTEAD rules of relid on cmd; see diagnose.h. */
 List *
 rt_instead_rules(Oid relid, CmdType cmd)
@@ -145,25 +161,56 @@ rt_instead_rules(Oid relid, CmdType cmd)
 							relid, ev_type);
 }
 
-/* Returns the row-level security policies that bind the owner of relid; see diagnose.h. */
-List *
-rt_row_security_for_owner(Oid relid)
+/* Returns true when row-level security binds the owner of relid; see diagnose.h. */
+bool
+rt_row_security_binds_owner(Oid relid)
 {
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		applies = false;
+	bool		binds = false;
 
 	if (HeapTupleIsValid(tuple))
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 
-		applies = form->relrowsecurity && form->relforcerowsecurity;
+		binds = form->relrowsecurity && form->relforcerowsecurity;
 		ReleaseSysCache(tuple);
 	}
-	if (!applies)
-		return NIL;
+	return binds;
+}
+
+/* Returns the names of the row-level security policies of relid; see diagnose.h. */
+List *
+rt_row_security_policies(Oid relid)
+{
 	return rt_catalog_names("SELECT p.polname FROM pg_catalog.pg_policy p"
 							" WHERE p.polrelid OPERATOR(pg_catalog.=) $1 ORDER BY p.polname",
 							relid, NULL);
+}
+
+/* Returns how many rows past the cutoff row-level security hides from the owner; see diagnose.h. */
+int64
+rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff)
+{
+	char	   *sql;
+	int64		seen;
+	int64		all;
+	bool		isnull;
+	RtSavedUser saved;
+
+	if (!rt_row_security_binds_owner(relid))
+		return 0;
+	sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1",
+				   rt_relation_name(relid), anchor);
+	/* not read-only: a fresh snapshot that sees what this transaction did (CALL in a block) */
+	if (rt_spi_execute(sql, 1, &cutoff_type, &cutoff, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the expired rows of %s", rt_relation_name(relid));
+	seen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rt_become_all_seeing(&saved);
+	if (rt_spi_execute(sql, 1, &cutoff_type, &cutoff, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the expired rows of %s", rt_relation_name(relid));
+	all = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rt_restore_user(&saved);
+	return Max(all - seen, 0);
 }
 
 /* Returns "trigger t on s.r" or "triggers a, b on s.r"; see diagnose.h. */
@@ -196,10 +243,15 @@ rt_diagnose_left(Oid relid, CmdType cmd, int64 n)
 	if (names != NIL)
 		return psprintf("%s turns the %s into other statements (DO INSTEAD); " INT64_FORMAT " row%s left",
 						rt_describe_named("rule", names, relid), verb, n, n == 1 ? "" : "s");
-	names = rt_row_security_for_owner(relid);
-	if (names != NIL)
+	if (rt_row_security_binds_owner(relid))
+	{
+		names = rt_row_security_policies(relid);
+		if (names == NIL)
+			return psprintf("row-level security forced on %s without any policy hides " INT64_FORMAT " row%s from the table owner",
+							rt_relation_name(relid), n, n == 1 ? "" : "s");
 		return psprintf("row-level security %s hides " INT64_FORMAT " row%s from the table owner",
 						rt_describe_named("policy", names, relid), n, n == 1 ? "" : "s");
+	}
 	names = rt_before_row_triggers(relid, cmd);
 	if (names != NIL)
 		return psprintf("%s returned NULL for " INT64_FORMAT " row%s (BEFORE %s ROW trigger)",
@@ -214,7 +266,7 @@ rt_inserts_now(void)
 	List	   *result = NIL;
 
 	if (rt_spi_execute("SELECT s.relid, s.n_tup_ins FROM pg_catalog.pg_stat_xact_user_tables s"
-					   " WHERE s.n_tup_ins OPERATOR(pg_catalog.>) 0",
+					   " WHERE s.n_tup_ins OPERATOR(pg_catalog.>) 0 ORDER BY s.relid",
 					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the insert counts of this transaction");
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -99,19 +99,12 @@ rt_partition_key_conflicts(Oid owner, Oid part, Oid referenced, List *cols)
 	return SPI_processed > 0;
 }
 
-/* Returns the blocked-row expression for relid aliased alias, or NULL. */
-char *
-rt_fk_blocked_expr(Oid relid, const char *alias)
-{
-	return rt_fk_referenced_expr(relid, alias, RT_FK_RESTRICTING);
-}
-
-/* Returns the expression: the row is referenced through a foreign key whose ON DELETE action is in actions. */
-char *
-rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
+/* Returns the referenced-row expression, with referencing rows of the same table that go too left out when self is set. */
+static char *
+rt_fk_expr(Oid relid, const char *alias, const char *actions, const RtFkSelf *self)
 {
 	Oid			argtypes[2] = {OIDOID, TEXTOID};
-	Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(actions)};
+	Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(self != NULL ? RT_FK_ANY : actions)};
 	StringInfoData buf;
 	int			rc;
 	List	   *seen = NIL;
@@ -119,7 +112,7 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 	uint64		nkeys_found;
 
 	rc = rt_spi_execute(
-							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop"
+							   "SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop, c.confdeltype"
 							   " FROM pg_catalog.pg_constraint c"
 							   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 							   " AND c.confdeltype OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.\"char\"[])"
@@ -172,6 +165,15 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 		}
 		if (pg_class_aclcheck(refrelid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
+		/*
+		 * With self, a live reply keeps the row it references whatever the
+		 * key's ON DELETE action: a cascade or SET NULL would delete or
+		 * change a row that has not expired.  Keys from other tables count
+		 * only for the actions asked for.
+		 */
+		if (self != NULL && !(refrelid == relid || refrelid == self->policy_relid) &&
+			strchr(actions, DatumGetChar(SPI_getbinval(t, d, 5, &isnull))) == NULL)
+			continue;
 
 		/* the partitions of one table give the same test: keep one */
 		key = psprintf("%u", refrelid);
@@ -206,8 +208,26 @@ rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
 		/* a row that references only itself goes away with itself */
 		if (refrelid == relid)
 			appendStringInfo(&buf, " AND %s.ctid OPERATOR(pg_catalog.<>) %s.ctid", refalias, alias);
+		/* a reply that expired too goes in the same statement: only a live (or undated) one keeps the row */
+		if (self != NULL && (refrelid == relid || refrelid == self->policy_relid))
+			appendStringInfo(&buf, " AND (%s.%s OPERATOR(pg_catalog.<) %s) IS NOT TRUE",
+							 refalias, self->anchor, self->cutoff_ref);
 		appendStringInfoChar(&buf, ')');
 	}
 	appendStringInfoChar(&buf, ')');
 	return seen == NIL ? NULL : buf.data;
+}
+
+/* Returns the blocked-row expression for relid aliased alias, or NULL; see fk_guard.h. */
+char *
+rt_fk_blocked_expr(Oid relid, const char *alias, const RtFkSelf *self)
+{
+	return rt_fk_expr(relid, alias, RT_FK_RESTRICTING, self);
+}
+
+/* Returns the expression: the row is referenced through a foreign key whose ON DELETE action is in actions. */
+char *
+rt_fk_referenced_expr(Oid relid, const char *alias, const char *actions)
+{
+	return rt_fk_expr(relid, alias, actions, NULL);
 }

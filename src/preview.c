@@ -31,6 +31,7 @@
 #include "anonymize.h"
 #include "compat.h"
 #include "cutoff.h"
+#include "diagnose.h"
 #include "fk_guard.h"
 #include "hold.h"
 #include "policy.h"
@@ -49,6 +50,7 @@ typedef struct RtCounts
 	int64		undated;
 	int64		blocked;		/* due, needed by a foreign key, not held */
 	int64		held;			/* due, kept by a legal hold */
+	int64		hidden;			/* past the cutoff, hidden from the owner by row-level security */
 	bool		have_oldest;
 	TimestampTz oldest;			/* oldest expired anchor of a row nothing keeps */
 } RtCounts;
@@ -78,7 +80,11 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	if (policy->action == RT_ACTION_ANONYMIZE)
 		pending = rt_anon_sql(policy, relid, "t")->pending;
 	else
-		blocked = rt_fk_blocked_expr(relid, "t");
+	{
+		RtFkSelf	self = {policy->relid, anchor, "$1"};
+
+		blocked = rt_fk_blocked_expr(relid, "t", &self);
+	}
 	/* rows of held subjects, or every row of a held table */
 	if (rt_table_on_hold(relid))
 		held = "true";
@@ -118,6 +124,7 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	counts->blocked += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	counts->held += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 	oldest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+	counts->hidden += rt_rows_hidden_from_owner(relid, anchor, argtypes[0], values[0]);
 	if (!isnull)
 	{
 		TimestampTz ts = rt_anchor_to_timestamptz(oldest, anchor_type, policy->time_zone);
@@ -244,8 +251,8 @@ retention_preview(PG_FUNCTION_ARGS)
 		RtPolicy   *p = lfirst(lc);
 		TimestampTz cutoff = 0;
 		RtCounts	counts;
-		Datum		values[8];
-		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 
 		if (!rt_count_policy_safely(p, as_of, &cutoff, &counts))
 			continue;
@@ -257,6 +264,8 @@ retention_preview(PG_FUNCTION_ARGS)
 		values[5] = Int64GetDatum(counts.held);
 		values[6] = Int64GetDatum(counts.undated);
 		values[7] = Int64GetDatum(counts.blocked);
+		/* rows_hidden came with the 0.3.0 objects: the 0.2.0 function has eight columns */
+		values[8] = Int64GetDatum(counts.hidden);
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

@@ -69,6 +69,7 @@
 
 #include "anonymize.h"
 #include "cutoff.h"
+#include "diagnose.h"
 #include "fk_guard.h"
 #include "hold.h"
 #include "policy.h"
@@ -153,7 +154,8 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 	Oid			anchor_oid = rt_anchor_type_oid(t->anchor_type);
 	Oid		   *select_types = palloc(sizeof(Oid) * (5 + nheld));
 	Oid		   *apply_types = palloc(sizeof(Oid) * (2 + nheld));
-	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t");
+	RtFkSelf	self = {t->policy_relid, t->anchor, "$3"};
+	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t", &self);
 	char	   *filter = t->pending ? psprintf(" AND %s", t->pending) : "";
 	char	   *not_held = held_apply ? psprintf(" AND NOT %s", held_apply) : "";
 	const char *held = held_select ? held_select : "false";
@@ -194,10 +196,12 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 	{
 		/* the expiry and the need to mask are checked again on the row's current version */
 		resetStringInfo(&sql);
+		/* the count of rows masked is read off the new versions: a trigger may give a row back unmasked */
 		appendStringInfo(&sql,
-						 "UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
-						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s",
-						 t->relname, t->set_list, t->anchor, filter, not_held);
+						 "WITH d AS (UPDATE ONLY %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)"
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s%s RETURNING %s AS pending)"
+						 " SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT d.pending) FROM d",
+						 t->relname, t->set_list, t->anchor, filter, not_held, t->pending);
 		*apply_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 
 		resetStringInfo(&sql);
@@ -207,9 +211,11 @@ rt_build_statements(RtTarget *t, const char *held_select, const char *held_apply
 						 " FOR UPDATE SKIP LOCKED),"
 						 " d AS (UPDATE ONLY %s t SET %s"
 						 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.ctid FROM l))"
-						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING 1)"
-						 " SELECT (SELECT pg_catalog.count(*) FROM l), (SELECT pg_catalog.count(*) FROM d)",
-						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter);
+						 " AND t.%s OPERATOR(pg_catalog.<) $2%s RETURNING %s AS pending)"
+						 " SELECT (SELECT pg_catalog.count(*) FROM l),"
+						 " (SELECT pg_catalog.count(*) FROM d WHERE NOT d.pending)",
+						 t->relname, t->anchor, filter, not_held, t->relname, t->set_list, t->anchor, filter,
+						 t->pending);
 		*skip_locked_plan = rt_prepare_kept(sql.data, 2 + nheld, apply_types, true);
 		return;
 	}
@@ -271,6 +277,32 @@ rt_anchor_minus_infinity(RtAnchorType anchor_type)
 		TIMESTAMP_NOBEGIN(ts);
 		return TimestampGetDatum(ts);
 	}
+}
+
+/* Returns the command a target's statement is: DELETE, or UPDATE for anonymize. */
+static CmdType
+rt_target_cmd(const RtTarget *t)
+{
+	return t->action == RT_ACTION_ANONYMIZE ? CMD_UPDATE : CMD_DELETE;
+}
+
+/*
+ * Reads what of a target's own definition can keep its statement from
+ * doing what it says: a DO INSTEAD rule (the statement is then not run at
+ * all: the rule would do something else with the rows), and triggers or
+ * ALSO rules that fire on it (the run then watches where rows go).
+ */
+static void
+rt_target_watch(RtTarget *t)
+{
+	CmdType		cmd = rt_target_cmd(t);
+	List	   *rules = rt_instead_rules(t->relid, cmd);
+
+	t->refused_by = rules == NIL ? NULL :
+		psprintf("refused by %s, which turns the %s into other statements (DO INSTEAD)",
+				 rt_describe_named("rule", rules, t->relid), cmd == CMD_DELETE ? "DELETE" : "UPDATE");
+	t->watch_copies = rt_user_triggers(t->relid, cmd) != NIL ||
+		rt_table_has_rules(t->relid);
 }
 
 /* Returns the leaf relations of a policy's table, statements prepared. */
@@ -341,9 +373,13 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachabl
 		t->pos.window_end = 0;
 		t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
 		t->pos.done = !t->anchor_order && t->nblocks == 0;
+		t->relfilenode = rel->rd_rel->relfilenode;
 		relation_close(rel, NoLock);
+		rt_target_watch(t);
 
-		rt_target_prepare_statements(t);
+		/* a DO INSTEAD rule would even refuse the statements' preparation (0A000 for RETURNING) */
+		if (t->refused_by == NULL)
+			rt_target_prepare_statements(t);
 		targets = lappend(targets, t);
 	}
 	return targets;
@@ -547,13 +583,17 @@ rt_delete_skip_locked(RtTarget *t, Datum tids, int n, bool use_held, RtBatchResu
 {
 	bool		isnull;
 	int64		locked;
+	int64		done;
 
 	if (rt_spi_execute_plan(use_held ? t->delete_skip_locked_held_plan : t->delete_skip_locked_plan,
 						 rt_apply_args(t, tids, use_held), NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not delete expired rows of %s", t->relname);
 	locked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	result->deleted += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	result->deleted += done;
 	result->skipped_locked += n - locked;
+	/* locked for us, and still not deleted or masked: a trigger returned NULL, or the row changed */
+	t->shortfall += locked - done;
 }
 
 /* Builds a tid[] datum of n row identifiers. */
@@ -671,6 +711,40 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBa
 	rt_delete_careful(t, tids + n / 2, n - n / 2, use_held, result);
 }
 
+/* Returns the relfilenode of a relation as the catalog has it now. */
+static Oid
+rt_relfilenode_of(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			filenode = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		filenode = ((Form_pg_class) GETSTRUCT(tuple))->relfilenode;
+		ReleaseSysCache(tuple);
+	}
+	return filenode;
+}
+
+/* Sets a target back to its first row; see purge.h. */
+void
+rt_target_restart(RtTarget *t)
+{
+	Relation	rel = relation_open(t->relid, AccessShareLock);
+	int16		typlen;
+	bool		typbyval;
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+	get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
+	t->nblocks = RelationGetNumberOfBlocks(rel);
+	ItemPointerSet(&t->pos.tid, 0, 0);
+	t->pos.window_end = 0;
+	t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
+	t->pos.done = !t->anchor_order && t->nblocks == 0;
+	MemoryContextSwitchTo(old);
+	relation_close(rel, AccessShareLock);
+}
+
 /*
  * Locks a target for the batch and checks that it is still the table (or a
  * partition of the table) the policy is on: the statements name it by text,
@@ -694,8 +768,21 @@ rt_target_still_ours(RtTarget *t)
 
 		rt_targets_free(list_make1(t));
 		t->relname = rt_relation_name(t->relid);
-		rt_target_prepare_statements(t);
+		if (t->refused_by == NULL)
+			rt_target_prepare_statements(t);
 		MemoryContextSwitchTo(old);
+	}
+	if (rt_relfilenode_of(t->relid) != t->relfilenode)
+	{
+		/*
+		 * CLUSTER, VACUUM FULL or a rewriting ALTER TABLE moved every row:
+		 * the position (a ctid, or an anchor and a ctid) means nothing in
+		 * the new heap, and going on from it would silently leave the rows
+		 * that moved before it.  The scan starts over.
+		 */
+		t->relfilenode = rt_relfilenode_of(t->relid);
+		t->rewrites++;
+		rt_target_restart(t);
 	}
 	return true;
 }
@@ -715,15 +802,51 @@ rt_count_due(RtTarget *t)
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* Adds the rows a batch's triggers or rules inserted into other tables to the target's account. */
+static void
+rt_target_note_copies(RtTarget *t, List *grown)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	ListCell   *lc;
+
+	foreach(lc, grown)
+	{
+		RtInsertCount *g = lfirst(lc);
+		RtInsertCount *known = NULL;
+		ListCell   *kc;
+
+		if (g->relid == t->relid)
+			continue;			/* rows put back into the table itself: the leftover count sees them */
+		foreach(kc, t->copies)
+			if (((RtInsertCount *) lfirst(kc))->relid == g->relid)
+				known = lfirst(kc);
+		if (known == NULL)
+		{
+			known = palloc0(sizeof(RtInsertCount));
+			known->relid = g->relid;
+			t->copies = lappend(t->copies, known);
+		}
+		known->inserted += g->inserted;
+	}
+	MemoryContextSwitchTo(old);
+}
+
 /* Runs one batch on a target in the current transaction. */
 void
 rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *result)
 {
 	RtCandidates c;
+	List	   *inserts_before;
 
 	memset(result, 0, sizeof(*result));
 	if (t->pos.done || !rt_target_still_ours(t))
 		return;
+	if (t->refused_by != NULL)
+	{
+		/* a DO INSTEAD rule would do something else with the rows: the run counts them as refused */
+		t->pos.done = true;
+		return;
+	}
 	rt_holds_lock_shared();
 	if (rt_table_on_hold(t->relid))
 	{
@@ -751,15 +874,26 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	if (c.nfree == 0)
 		return;
 
+	inserts_before = t->watch_copies ? rt_inserts_now() : NIL;
 	switch (mode)
 	{
 		case RT_BATCH_FAST:
 			if (rt_spi_execute_plan(c.use_held ? t->delete_held_plan : t->delete_plan,
 								 rt_apply_args(t, rt_tid_array(c.tids, c.nfree), c.use_held),
 								 NULL, false, 0) !=
-				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_UPDATE : SPI_OK_DELETE))
+				(t->action == RT_ACTION_ANONYMIZE ? SPI_OK_SELECT : SPI_OK_DELETE))
 				elog(ERROR, "could not delete or anonymize expired rows of %s", t->relname);
-			result->deleted = SPI_processed;
+			if (t->action == RT_ACTION_ANONYMIZE)
+			{
+				bool		isnull;
+
+				/* rows the UPDATE left still to mask were not anonymized */
+				result->deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			}
+			else
+				result->deleted = SPI_processed;
+			/* given, and not acted on: a trigger returned NULL, or the row changed meanwhile */
+			t->shortfall += c.nfree - result->deleted;
 			break;
 		case RT_BATCH_SKIP_LOCKED:
 			rt_delete_skip_locked(t, rt_tid_array(c.tids, c.nfree), c.nfree, c.use_held, result);
@@ -768,4 +902,57 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 			rt_delete_careful(t, c.tids, c.nfree, c.use_held, result);
 			break;
 	}
+	if (t->watch_copies)
+		rt_target_note_copies(t, rt_inserts_between(inserts_before, rt_inserts_now()));
+}
+
+/* Counts what is still due in a target, and what row-level security hides; see purge.h. */
+void
+rt_target_leftover(RtTarget *t, RtLeftover *out)
+{
+	RtFkSelf	self = {t->policy_relid, t->anchor, "$1"};
+	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t", &self);
+	const char *held = "false";
+	List	   *kinds = NIL;
+	int			nargs = 1;
+	Oid		   *types;
+	Datum	   *values;
+	ListCell   *lc;
+	bool		isnull;
+	char	   *sql;
+
+	memset(out, 0, sizeof(*out));
+	if (rt_table_on_hold(t->relid))
+		held = "true";
+	else if (t->held_kinds != NIL)
+	{
+		char	   *pred = rt_held_predicate(t->relid, "t", 2, &kinds);
+
+		if (pred != NULL)
+			held = pred;
+	}
+	types = palloc(sizeof(Oid) * (1 + list_length(kinds)));
+	values = palloc(sizeof(Datum) * (1 + list_length(kinds)));
+	types[0] = rt_anchor_type_oid(t->anchor_type);
+	values[0] = t->cutoff;
+	foreach(lc, kinds)
+	{
+		Datum		keys = rt_held_keys(lfirst(lc));
+
+		types[nargs] = TEXTARRAYOID;
+		values[nargs++] = keys != (Datum) 0 ? keys : PointerGetDatum(construct_empty_array(TEXTOID));
+	}
+	sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE %s),"
+				   " pg_catalog.count(*) FILTER (WHERE NOT %s AND %s)"
+				   " FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s",
+				   held, held, blocked ? blocked : "false", t->relname, t->anchor,
+				   t->pending ? psprintf(" AND %s", t->pending) : "");
+	/* not read-only: a fresh snapshot that sees what this transaction's batches did (CALL in a block) */
+	if (rt_spi_execute(sql, nargs, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the expired rows left in %s", t->relname);
+	out->due = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	out->held = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	out->blocked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+
+	out->hidden = rt_rows_hidden_from_owner(t->relid, t->anchor, types[0], values[0]);
 }

@@ -31,6 +31,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -49,6 +51,8 @@
 #include "utils/timestamp.h"
 
 #include "cutoff.h"
+#include "diagnose.h"
+#include "hold.h"
 #include "partition.h"
 #include "policy.h"
 #include "privilege.h"
@@ -59,6 +63,7 @@
 #include "runlog.h"
 #include "safe_spi.h"
 #include "subxact.h"
+#include "tag.h"
 
 /* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
 static int	rt_batch_pause_ms = 0;
@@ -106,6 +111,11 @@ typedef struct RtRunState
 	List	   *unreachable;	/* partitions the table owner may not change */
 	char	   *first_row_error;	/* the first refusal (no row data); stats.refused counts them */
 	int			first_row_errcode;	/* its SQLSTATE */
+	int			passes;			/* passes over the targets so far (see rt_run_locked) */
+	int64		rows_before_pass;	/* stats.rows when the current pass began */
+	bool		self_referencing;	/* the table's foreign keys reference the table itself */
+	bool		again;			/* the check asks for another pass */
+	char	   *cause;			/* why stats.left rows are still there */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -116,6 +126,24 @@ static ErrorData *
 rt_protected(void (*fn) (void *), RtRunState *state)
 {
 	return rt_in_subtransaction(fn, state, state->error_cxt);
+}
+
+/* Returns true when relid (or a partition of it) has a foreign key to itself or one of its partitions. */
+static bool
+rt_self_referencing(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	if (rt_spi_execute("WITH tree AS (SELECT $1 AS relid"
+					   "   UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) p)"
+					   " SELECT 1 FROM pg_catalog.pg_constraint c"
+					   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+					   " AND c.conrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT relid FROM tree))"
+					   " AND c.confrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT relid FROM tree)) LIMIT 1",
+					   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys of relation %u", relid);
+	return SPI_processed > 0;
 }
 
 /* Step: computes the cutoff, marks runs a crash left behind, records the new run. */
@@ -154,6 +182,7 @@ rt_step_prepare(void *arg)
 		s->stats.undated += rt_target_count_undated(lfirst(lc));
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
+	s->self_referencing = rt_self_referencing(s->policy->relid);
 	s->prepared = true;
 	s->current = list_head(s->targets);
 	rt_runlog_progress(s->run_id, &s->stats);
@@ -169,6 +198,7 @@ rt_step_batch(void *arg)
 	RtSavedUser saved;
 	RtBatchResult result;
 	int			nest;
+	int			rewrites;
 	RtBatchMode mode = (s->careful_once || s->careful) ? RT_BATCH_CAREFUL : s->mode;
 
 	/*
@@ -192,11 +222,15 @@ rt_step_batch(void *arg)
 		return;
 	t = lfirst(s->current);
 
+	rewrites = t->rewrites;
 	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	rt_become_table_owner(s->policy->relid, &saved);
 	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
+	if (t->rewrites > rewrites)
+		rt_runlog_note(s->run_id, psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE): its scan started over",
+										   t->relname));
 
 	s->stats.rows += result.deleted;
 	s->stats.blocked += result.blocked;
@@ -318,6 +352,220 @@ rt_batch_pause(int ms)
 	}
 }
 
+/* the passes a run makes over its targets at most: more than one only while each frees rows */
+#define RT_MAX_PASSES 8
+
+/* Appends a sentence to the cause of the rows a run leaves. */
+static void
+rt_add_cause(RtRunState *s, const char *sentence)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
+
+	s->cause = s->cause ? psprintf("%s; %s", s->cause, sentence) : pstrdup(sentence);
+	MemoryContextSwitchTo(old);
+}
+
+/* Counts rows that a table's own definition refused (a trigger returning NULL, a DO INSTEAD rule). */
+static void
+rt_add_refusal(RtRunState *s, int64 n, const char *why, int sqlerrcode)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
+
+	s->stats.refused += n;
+	if (s->first_row_error == NULL)
+	{
+		s->first_row_error = pstrdup(why);
+		s->first_row_errcode = sqlerrcode;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Returns names as "a, b, c", each quoted as an identifier. */
+static char *
+rt_name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", lc == list_head(names) ? "" : ", ", quote_identifier(lfirst(lc)));
+	return buf.data;
+}
+
+/* Returns true when an enabled policy covers relid (on it or on a table it is a partition of). */
+static bool
+rt_covered_by_policy(Oid relid)
+{
+	List	   *tables = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (get_rel_relispartition(relid))
+		tables = list_concat(tables, get_partition_ancestors(relid));
+	foreach(lc, tables)
+		if (rt_policy_list(lfirst_oid(lc), false) != NIL)
+			return true;
+	return false;
+}
+
+/*
+ * Explains the expired rows still in one target after a pass: held and
+ * blocked rows, rows the pass left because they were locked or refused
+ * (budget, shared by the targets), rows the table's own definition
+ * refused, rows row-level security hides, rows its triggers copied where
+ * no policy reaches; what nothing explains is counted in stats.left.
+ */
+static void
+rt_explain_target(RtRunState *s, RtTarget *t, int64 *budget)
+{
+	CmdType		cmd = t->action == RT_ACTION_ANONYMIZE ? CMD_UPDATE : CMD_DELETE;
+	RtLeftover	left;
+	int64		rest;
+	int64		explained;
+	ListCell   *lc;
+
+	rt_target_leftover(t, &left);
+	s->stats.blocked += left.blocked;
+	s->stats.held += left.held;
+	rest = left.due - left.held - left.blocked;
+	explained = Min(Max(rest, 0), *budget);
+	*budget -= explained;
+	rest -= explained;
+	if (rest > 0)
+	{
+		List	   *triggers = rt_before_row_triggers(t->relid, cmd);
+
+		/* t->shortfall: rows its statements were given and did not delete or mask */
+
+		if (t->refused_by != NULL)
+			rt_add_refusal(s, rest, t->refused_by, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+		else if (triggers != NIL && t->shortfall > 0)
+		{
+			rt_add_refusal(s, rest,
+						   psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
+									rt_describe_named("trigger", triggers, t->relid),
+									cmd == CMD_DELETE ? "" : " or gave it back unmasked",
+									cmd == CMD_DELETE ? "DELETE" : "UPDATE"),
+						   ERRCODE_TRIGGERED_ACTION_EXCEPTION);
+		}
+		else
+		{
+			s->stats.left += rest;
+			s->again = true;
+			rt_add_cause(s, t->rewrites > 0 ?
+						 psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE) and "
+								  INT64_FORMAT " expired row%s %s still there", t->relname, rest,
+								  rest == 1 ? "" : "s", rest == 1 ? "is" : "are") :
+						 psprintf(INT64_FORMAT " expired row%s of %s %s still there that the run did not act on"
+								  " (inserted or changed while it ran, or put back by a trigger)",
+								  rest, rest == 1 ? "" : "s", t->relname, rest == 1 ? "is" : "are"));
+		}
+	}
+	if (left.hidden > 0)
+	{
+		s->stats.left += left.hidden;
+		rt_add_cause(s, rt_diagnose_left(t->relid, cmd, left.hidden));
+	}
+	foreach(lc, t->copies)
+	{
+		RtInsertCount *c = lfirst(lc);
+		List	   *by = rt_user_triggers(t->relid, cmd);
+		char	   *who = by != NIL ? rt_describe_named("trigger", by, t->relid) :
+			psprintf("a rule on %s", t->relname);
+
+		List	   *personal = rt_tag_personal_columns_like(t->relid, c->relid);
+		char	   *what = psprintf("%s copied " INT64_FORMAT " row%s into %s", who, c->inserted,
+									c->inserted == 1 ? "" : "s", rt_relation_name(c->relid));
+
+		if (personal == NIL)
+			rt_runlog_note(s->run_id, psprintf("%s, which has no personal column (none tagged, none named like a tagged column of %s)",
+											   what, t->relname));
+		else if (rt_covered_by_policy(c->relid))
+			rt_runlog_note(s->run_id, psprintf("%s, whose own retention policy applies there", what));
+		else
+		{
+			s->stats.left += c->inserted;
+			rt_add_cause(s, psprintf("%s, which no retention policy covers (its column%s %s hold%s personal data)",
+									 what, list_length(personal) == 1 ? "" : "s",
+									 rt_name_list(personal), list_length(personal) == 1 ? "s" : ""));
+		}
+	}
+	if (left.blocked > 0 && s->self_referencing)
+		s->again = true;		/* replies removed in this pass may have freed what they referenced */
+}
+
+/*
+ * Step: checks a pass against the table as it is now (the postcondition of
+ * docs/operations.md "What pg_retention checks after each run and erasure"):
+ * counts what is still due in every target as its owner sees it, and what
+ * row-level security hides, and explains each row or counts it as left.
+ * The counters of blocked and held rows become those of the table now.
+ */
+static void
+rt_step_verify(void *arg)
+{
+	RtRunState *s = (RtRunState *) arg;
+	RtSavedUser saved;
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
+	int64		budget = s->stats.skipped_locked + s->stats.refused;
+	List	   *leaves = find_all_inheritors(s->policy->relid, AccessShareLock, NULL);
+	ListCell   *lc;
+
+	rt_become_table_owner(s->policy->relid, &saved);
+	s->again = false;
+	s->cause = NULL;
+	s->stats.left = 0;
+	s->stats.blocked = 0;
+	s->stats.held = 0;
+	rt_holds_lock_shared();
+	foreach(lc, s->targets)
+	{
+		RtTarget   *t = lfirst(lc);
+
+		/* a partition detached or dropped since the run began is no longer the policy's */
+		if (list_member_oid(leaves, t->relid))
+			rt_explain_target(s, t, &budget);
+	}
+	rt_restore_user(&saved);
+	rt_safe_settings_end(nest);
+	rt_runlog_progress(s->run_id, &s->stats);
+}
+
+/* Sets every target back to its first row and the per-pass counters to zero, for another pass. */
+static void
+rt_start_pass(RtRunState *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, s->targets)
+		rt_target_restart(lfirst(lc));
+	s->current = list_head(s->targets);
+	s->passes++;
+	s->rows_before_pass = s->stats.rows;
+	s->stats.blocked = 0;
+	s->stats.held = 0;
+	s->stats.skipped_locked = 0;
+	s->stats.refused = 0;
+	s->stats.left = 0;
+	s->first_row_error = NULL;
+}
+
+/* Returns the error an incomplete run reports: what is left and why. */
+static ErrorData *
+rt_incomplete_error(RtRunState *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->error_cxt);
+	ErrorData  *e = palloc0(sizeof(ErrorData));
+
+	e->sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+	e->message = psprintf("retention policy " INT64_FORMAT " on %s is incomplete: " INT64_FORMAT
+						  " expired row%s left: %s", s->policy->policy_id, rt_relation_name(s->policy->relid),
+						  s->stats.left, s->stats.left == 1 ? "" : "s",
+						  s->cause ? s->cause : "nothing the run knows of explains them");
+	MemoryContextSwitchTo(old);
+	return e;
+}
+
 /* Runs the batches of a policy whose run lock is held; see rt_run_policy. */
 static RtRunOutcome
 rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
@@ -345,74 +593,92 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	edata = rt_partitions_remove(policy, s->cutoff, s->run_id, options, &s->stats, s->error_cxt);
 	if (edata == NULL)
 		edata = rt_protected(rt_step_prepare, s);
-	while (edata == NULL && !s->policy_changed)
+	s->passes = 1;
+	s->rows_before_pass = s->stats.rows;
+	for (;;)
 	{
-		RtTarget   *t;
+		while (edata == NULL && !s->policy_changed)
+		{
+			RtTarget   *t;
 
-		/*
-		 * The batch goes to the first target not done yet, so that is the one
-		 * whose position a retry must restore: saving the position of a
-		 * finished partition and retrying the next one from where the failed
-		 * attempt left it skipped that partition's rows without a count.
-		 */
-		while (s->current != NULL && ((RtTarget *) lfirst(s->current))->pos.done)
-			s->current = lnext(s->targets, s->current);
-		if (s->current == NULL)
+			/*
+			 * The batch goes to the first target not done yet, so that is the one
+			 * whose position a retry must restore: saving the position of a
+			 * finished partition and retrying the next one from where the failed
+			 * attempt left it skipped that partition's rows without a count.
+			 */
+			while (s->current != NULL && ((RtTarget *) lfirst(s->current))->pos.done)
+				s->current = lnext(s->targets, s->current);
+			if (s->current == NULL)
+				break;
+			t = lfirst(s->current);
+			saved_pos = t->pos;
+			saved_mode = s->mode;
+			MemoryContextReset(s->batch_cxt);
+			MemoryContextSwitchTo(s->batch_cxt);
+			edata = rt_protected(rt_step_batch, s);
+			MemoryContextSwitchTo(s->run_cxt);
+			if (edata != NULL && !rt_is_interrupt(edata) &&
+				(edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+				 edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED) &&
+				saved_mode == RT_BATCH_FAST)
+			{
+				/* someone holds rows we wanted: from now on, step around them */
+				t->pos = saved_pos;
+				s->mode = RT_BATCH_SKIP_LOCKED;
+				FreeErrorData(edata);
+				edata = rt_protected(rt_step_batch, s);
+			}
+			if (edata != NULL && rt_is_row_error(edata->sqlerrcode) && !s->careful_once && !s->careful)
+			{
+				/* a row refused to go or to be masked (a deeper foreign key, a constraint, a trigger): isolate it */
+				int64		refused_before = s->stats.refused;
+
+				t->pos = saved_pos;
+				s->careful_once = true;
+				FreeErrorData(edata);
+				edata = rt_protected(rt_step_batch, s);
+				s->careful_once = false;
+				/* refusals tend to come back: no more whole batches rolled back in this run */
+				if (s->stats.refused > refused_before)
+					s->careful = true;
+			}
+			if (edata != NULL)
+				break;
+			rt_next(options, s);
+			if (options->deadline != 0 && GetCurrentTimestamp() >= options->deadline &&
+				s->current != NULL)
+			{
+				/* a run that left refused rows is a failure, also when it stops early */
+				if (s->stats.refused > 0)
+					break;
+				rt_runlog_note(s->run_id, "stopped at its time budget (retention.max_run_time); the next run goes on");
+				rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL, NULL);
+				rt_next(options, s);
+				return RT_RUN_PARTIAL;
+			}
+			/* between batches that commit apart, leave the machine to others for a moment */
+			if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL)
+				rt_batch_pause(rt_batch_pause_ms);
+		}
+		if (edata != NULL || s->policy_changed || s->unreachable != NIL ||
+			(s->stats.refused > 0 && s->current != NULL))
 			break;
-		t = lfirst(s->current);
-		saved_pos = t->pos;
-		saved_mode = s->mode;
-		MemoryContextReset(s->batch_cxt);
-		MemoryContextSwitchTo(s->batch_cxt);
-		edata = rt_protected(rt_step_batch, s);
-		MemoryContextSwitchTo(s->run_cxt);
-		if (edata != NULL && !rt_is_interrupt(edata) &&
-			(edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
-			 edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED) &&
-			saved_mode == RT_BATCH_FAST)
-		{
-			/* someone holds rows we wanted: from now on, step around them */
-			t->pos = saved_pos;
-			s->mode = RT_BATCH_SKIP_LOCKED;
-			FreeErrorData(edata);
-			edata = rt_protected(rt_step_batch, s);
-		}
-		if (edata != NULL && rt_is_row_error(edata->sqlerrcode) && !s->careful_once && !s->careful)
-		{
-			/* a row refused to go or to be masked (a deeper foreign key, a constraint, a trigger): isolate it */
-			int64		refused_before = s->stats.refused;
 
-			t->pos = saved_pos;
-			s->careful_once = true;
-			FreeErrorData(edata);
-			edata = rt_protected(rt_step_batch, s);
-			s->careful_once = false;
-			/* refusals tend to come back: no more whole batches rolled back in this run */
-			if (s->stats.refused > refused_before)
-				s->careful = true;
-		}
+		/* the pass is over: check it against the table as it is now */
+		edata = rt_protected(rt_step_verify, s);
 		if (edata != NULL)
 			break;
 		rt_next(options, s);
-		if (options->deadline != 0 && GetCurrentTimestamp() >= options->deadline &&
-			s->current != NULL)
-		{
-			/* a run that left refused rows is a failure, also when it stops early */
-			if (s->stats.refused > 0)
-				break;
-			rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
-			rt_next(options, s);
-			return RT_RUN_PARTIAL;
-		}
-		/* between batches that commit apart, leave the machine to others for a moment */
-		if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL)
-			rt_batch_pause(rt_batch_pause_ms);
+		if (!s->again || s->stats.rows == s->rows_before_pass || s->passes >= RT_MAX_PASSES)
+			break;
+		rt_start_pass(s);
 	}
 
 	if (edata != NULL)
 	{
 		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",
-						 &s->stats, rt_error_text(edata));
+						 &s->stats, rt_error_text(edata), NULL);
 		rt_next(options, s);
 		if (rt_is_interrupt(edata))
 			ReThrowError(edata);
@@ -422,7 +688,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	if (s->policy_changed)
 	{
 		rt_runlog_finish(s->run_id, policy, "interrupted", &s->stats,
-						 "the policy was altered or dropped during the run");
+						 "the policy was altered or dropped during the run", NULL);
 		rt_next(options, s);
 		return RT_RUN_STOPPED;
 	}
@@ -454,12 +720,20 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		}
 		MemoryContextSwitchTo(old);
 		rt_runlog_finish(s->run_id, policy, "failed", &s->stats,
-						 psprintf("%s (SQLSTATE %s)", e->message, unpack_sql_state(e->sqlerrcode)));
+						 psprintf("%s (SQLSTATE %s)", e->message, unpack_sql_state(e->sqlerrcode)),
+						 s->stats.left > 0 ? s->cause : NULL);
 		rt_next(options, s);
 		*error = e;
 		return RT_RUN_FAILED;
 	}
-	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL);
+	if (s->stats.left > 0)
+	{
+		*error = rt_incomplete_error(s);
+		rt_runlog_finish(s->run_id, policy, "incomplete", &s->stats, NULL, s->cause);
+		rt_next(options, s);
+		return RT_RUN_INCOMPLETE;
+	}
+	rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL, NULL);
 	rt_next(options, s);
 	return RT_RUN_SUCCESS;
 }

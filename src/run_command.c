@@ -89,6 +89,8 @@ rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *st
 					stats->refused > 0 ? psprintf(INT64_FORMAT " refused, ", stats->refused) : "",
 					stats->undated,
 					outcome == RT_RUN_FAILED ? "; FAILED" :
+					outcome == RT_RUN_INCOMPLETE ? psprintf("; INCOMPLETE: " INT64_FORMAT " expired row%s left",
+															 stats->left, stats->left == 1 ? "" : "s") :
 					outcome == RT_RUN_STOPPED ? "; STOPPED: the policy was altered or dropped during the run" : "")));
 }
 
@@ -97,6 +99,7 @@ typedef struct RtRunSummary
 {
 	ErrorData  *first_error;	/* error of the first policy that failed */
 	const RtPolicy *first_failed;
+	bool		first_incomplete;	/* the first was incomplete, not failed */
 	int			failed;
 	int			ran;
 } RtRunSummary;
@@ -146,13 +149,14 @@ rt_run_requested(Oid relid, TimestampTz as_of, const RtRunOptions *options,
 		outcome = rt_run_policy(policy, as_of, options, &stats, &error);
 		summary->ran++;
 		rt_report_run(policy, outcome, &stats);
-		if (outcome == RT_RUN_FAILED)
+		if (outcome == RT_RUN_FAILED || outcome == RT_RUN_INCOMPLETE)
 		{
 			summary->failed++;
 			if (summary->first_error == NULL)
 			{
 				summary->first_error = error;
 				summary->first_failed = policy;
+				summary->first_incomplete = outcome == RT_RUN_INCOMPLETE;
 			}
 		}
 	}
@@ -230,8 +234,10 @@ retention_run(PG_FUNCTION_ARGS)
 		char	   *relname = rt_relation_name(summary.first_failed->relid);
 
 		MemoryContextDelete(cxt);
+		/* an incomplete run's message names its policy and says what is left itself */
 		ereport(ERROR,
 				(errcode(code),
+				 summary.first_incomplete ? errmsg("%s", message) :
 				 errmsg("retention policy " INT64_FORMAT " on %s failed: %s",
 						policy_id, relname, message),
 				 detail ? errdetail("%s", detail) : 0,

@@ -26,11 +26,11 @@
 #include "quote.h"
 #include "runlog.h"
 
-/* Appends the audit entry of a run that ended: its counts, status, error and key fingerprint (anonymize). */
+/* Appends the audit entry of a run that ended: its counts, status, error, cause and key fingerprint (anonymize). */
 static void
 rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *action,
 				const char *status, const RtRunStats *stats, const char *error,
-				const char *key_fingerprint)
+				const char *cause, const char *key_fingerprint)
 {
 	StringInfoData details;
 
@@ -48,6 +48,14 @@ rt_runlog_audit(int64 run_id, int64 policy_id, const char *tbl, const char *acti
 		escape_json(&details, error);
 	else
 		appendStringInfoString(&details, "null");
+	if (stats->left > 0 || cause != NULL)
+	{
+		appendStringInfo(&details, ", \"rows_left\": " INT64_FORMAT ", \"cause\": ", stats->left);
+		if (cause)
+			escape_json(&details, cause);
+		else
+			appendStringInfoString(&details, "null");
+	}
 	/* which key made the pseudonyms of an anonymize run (never the key itself) */
 	if (key_fingerprint != NULL)
 	{
@@ -109,7 +117,7 @@ rt_runlog_mark_stale(int64 policy_id)
 		rt_runlog_audit(DatumGetInt64(SPI_getbinval(t, d, 1, &isnull)), policy_id,
 						TextDatumGetCString(SPI_getbinval(t, d, 2, &isnull)),
 						TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull)),
-						"interrupted", &stats, TextDatumGetCString(SPI_getbinval(t, d, 9, &isnull)), NULL);
+						"interrupted", &stats, TextDatumGetCString(SPI_getbinval(t, d, 9, &isnull)), NULL, NULL);
 	}
 }
 
@@ -170,7 +178,7 @@ rt_runlog_start_failed(const RtPolicy *policy, TimestampTz as_of, const char *tr
 		int64		run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 		rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
-						rt_action_name(policy->action), "failed", &none, error, NULL);
+						rt_action_name(policy->action), "failed", &none, error, NULL, NULL);
 	}
 }
 
@@ -205,30 +213,42 @@ rt_runlog_progress(int64 run_id, const RtRunStats *stats)
 					9, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
-/* Records the end of a run and appends it to the audit trail. */
+/* Records the end of a run and appends it to the audit trail; see runlog.h. */
 void
 rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
-				 const RtRunStats *stats, const char *error)
+				 const RtRunStats *stats, const char *error, const char *cause)
 {
-	Oid			types[11] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	INT8OID, TEXTOID, TEXTOID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			types[13] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[13];
+	char		nulls[13] = "             ";
+	bool		v3 = rt_sql_objects_at_least("0.3.0");
 
+	if (!v3 && strcmp(status, "incomplete") == 0)
+	{
+		/* the 0.2.0 objects know no incomplete run: the next best truth is a failure with its cause */
+		status = "failed";
+		error = cause;
+	}
 	rt_runlog_counters(values, run_id, stats);
 	values[9] = CStringGetTextDatum(status);
 	values[10] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	if (error == NULL)
 		nulls[10] = 'n';
+	values[11] = Int64GetDatum(stats->left);
+	values[12] = cause ? CStringGetTextDatum(cause) : (Datum) 0;
+	if (cause == NULL)
+		nulls[12] = 'n';
 	rt_catalog_exec(psprintf("UPDATE retention.run_history SET rows = $2, batches = $3, blocked = $4,"
-							 " skipped_locked = $5, undated = $6, held = $7%s, status = $10, error = $11,"
+							 " skipped_locked = $5, undated = $6, held = $7%s%s, status = $10, error = $11,"
 							 " finished_at = pg_catalog.clock_timestamp()"
 							 " WHERE run_id OPERATOR(pg_catalog.=) $1",
-							 rt_runlog_has_v2_columns() ? ", refused = $8, partitions = $9" : ""),
-					11, types, values, nulls, false, SPI_OK_UPDATE);
+							 rt_runlog_has_v2_columns() ? ", refused = $8, partitions = $9" : "",
+							 v3 ? ", rows_left = $12, cause = $13" : ""),
+					13, types, values, nulls, false, SPI_OK_UPDATE);
 
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
-					rt_action_name(policy->action), status, stats, error,
+					rt_action_name(policy->action), status, stats, error, cause,
 					policy->action == RT_ACTION_ANONYMIZE ? rt_key_loaded_fingerprint() : NULL);
 }
 

@@ -30,6 +30,7 @@
 
 #include "anonymize.h"
 #include "cutoff.h"
+#include "diagnose.h"
 #include "fk_guard.h"
 #include "guc.h"
 #include "hold.h"
@@ -94,7 +95,10 @@ rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 	relation_close(rel, NoLock);
 	/* the common idle case, nothing expired, costs one query */
 	if (!rt_leaf_has_expired(relid, policy->anchor, type_oid, value, NULL, 0, NULL))
-		return false;
+	{
+		/* rows row-level security hides from the owner: a run must say they are there */
+		return rt_rows_hidden_from_owner(relid, quote_identifier(policy->anchor), type_oid, value) > 0;
+	}
 	if (rt_table_on_hold(relid))
 		return false;
 
@@ -105,7 +109,8 @@ rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 	else
 	{
 		/* rows a foreign key still needs would only be counted as blocked again */
-		char	   *blocked = rt_fk_blocked_expr(relid, "t");
+		RtFkSelf	self = {policy->relid, quote_identifier(policy->anchor), "$1"};
+		char	   *blocked = rt_fk_blocked_expr(relid, "t", &self);
 
 		if (blocked)
 			appendStringInfo(&filter, " AND NOT %s", blocked);
@@ -226,11 +231,7 @@ rt_sched_next_run(int64 policy_id, bool policy_enabled, bool *isnull)
 
 	rt_catalog_exec("SELECT (SELECT h.started_at FROM retention.run_history h"
 					"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY h.run_id DESC LIMIT 1),"
-					" (SELECT pg_catalog.count(*) FROM retention.run_history f"
-					"   WHERE f.policy_id OPERATOR(pg_catalog.=) $1 AND f.status OPERATOR(pg_catalog.=) 'failed'"
-					"   AND f.run_id OPERATOR(pg_catalog.>) COALESCE((SELECT pg_catalog.max(o.run_id)"
-					"     FROM retention.run_history o WHERE o.policy_id OPERATOR(pg_catalog.=) $1"
-					"     AND o.status OPERATOR(pg_catalog.<>) 'failed'), 0))",
+					" " RT_SQL_FAILURES_IN_A_ROW("$1"),
 					1, argtypes, args, NULL, true, SPI_OK_SELECT);
 	start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null_start);
 	failures = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_failures);

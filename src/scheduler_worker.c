@@ -333,12 +333,7 @@ rt_worker_read_schedule(MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 
 	rt_catalog_exec("SELECT p.policy_id, last.status OPERATOR(pg_catalog.=) 'running',"
-					" (SELECT pg_catalog.count(*) FROM retention.run_history f"
-					"   WHERE f.policy_id OPERATOR(pg_catalog.=) p.policy_id"
-					"   AND f.status OPERATOR(pg_catalog.=) 'failed'"
-					"   AND f.run_id OPERATOR(pg_catalog.>) COALESCE((SELECT pg_catalog.max(o.run_id)"
-					"     FROM retention.run_history o WHERE o.policy_id OPERATOR(pg_catalog.=) p.policy_id"
-					"     AND o.status OPERATOR(pg_catalog.<>) 'failed'), 0)),"
+					" " RT_SQL_FAILURES_IN_A_ROW("p.policy_id") ","
 					" last.started_at"
 					" FROM retention.policy_catalog p"
 					" LEFT JOIN LATERAL (SELECT h.status, h.started_at FROM retention.run_history h"
@@ -511,6 +506,10 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 						(errmsg("retention policy " INT64_FORMAT " on %s failed: %s",
 								policy->policy_id, relname, error->message),
 						 errhint("The run is recorded in retention.runs; the worker retries it with a growing pause.")));
+			else if (outcome == RT_RUN_INCOMPLETE)
+				ereport(LOG,
+						(errmsg("%s", error->message),
+						 errhint("The run is recorded in retention.runs as incomplete; the worker retries it with a growing pause.")));
 		}
 		rt_worker_commit();
 	}

@@ -158,4 +158,32 @@ rt_tag_any_column(Oid relid, bool inherited, const char *skip_col, Oid skip_reli
 	return found;
 }
 
+/* Returns the columns of dest that hold personal data by declaration or by name; see tag.h. */
+List *
+rt_tag_personal_columns_like(Oid src, Oid dest)
+{
+	Relation	rel = try_relation_open(dest, AccessShareLock);
+	TupleDesc	desc;
+	List	   *names = NIL;
+	char	   *category;
+	char	   *mask;
+
+	if (rel == NULL)
+		return NIL;
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+
+		if (att->attisdropped)
+			continue;
+		if (rt_tag_lookup_inherited(dest, name, InvalidOid, &category, &mask) ||
+			rt_tag_lookup_inherited(src, name, InvalidOid, &category, &mask))
+			names = lappend(names, pstrdup(name));
+	}
+	relation_close(rel, AccessShareLock);
+	return names;
+}
+
 #endif							/* RT_FUZZ_STANDALONE */
