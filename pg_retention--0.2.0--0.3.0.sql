@@ -59,3 +59,44 @@ COMMENT ON FUNCTION retention.preview(timestamptz) IS
 
 COMMENT ON PROCEDURE retention.run(regclass, timestamptz) IS
 'Applies the enabled policies of tbl (NULL: of every table the caller owns) as of as_of, in batches of retention.batch_size rows, one transaction per batch (outside a transaction block), then checks each run against the table as it is afterwards, and reports counts as NOTICEs. Errors: 42501 not the owner of tbl, 42704 tbl has no enabled policy, 22004 as_of NULL; a failed policy (refused rows: 09000 a trigger returned NULL, 55000 a DO INSTEAD rule, or the refusal''s own SQLSTATE) is recorded in retention.runs and re-raised at the end; an incomplete one (expired rows nothing explains are left: row-level security, copies, concurrent changes) is re-raised with 55000.';
+
+-- ---------------------------------------------------------------------------
+-- 0.3.0: the text masks see the decimal digits of every script
+-- (docs/reference.md#masks-and-the-pseudonymization-key).  An index whose
+-- expressions or predicate call one of them -- above all the partial index
+-- retention.index_advice() gives for an anonymize policy, which holds the rows
+-- still to anonymize -- was built by the library before, which took a value in
+-- full-width or other non-ASCII digits for masked already and left such rows
+-- out of it.  Each is rebuilt here (REINDEX locks its table against writes
+-- while it runs); one the updating role does not own is named in a WARNING
+-- with the statement to run (docs/operations.md#masks).
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    idx record;
+BEGIN
+    FOR idx IN
+        SELECT DISTINCT i.oid::pg_catalog.regclass AS name, i.relowner
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_class i ON i.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND i.relkind OPERATOR(pg_catalog.=) 'i'
+           AND d.refobjid OPERATOR(pg_catalog.=) ANY (ARRAY[
+                 'retention.mask_phone(pg_catalog.text)'::pg_catalog.regprocedure,
+                 'retention.mask_card(pg_catalog.text)'::pg_catalog.regprocedure,
+                 'retention.mask_national_id(pg_catalog.text)'::pg_catalog.regprocedure,
+                 'retention.mask_email(pg_catalog.text)'::pg_catalog.regprocedure,
+                 'retention.mask_partial(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text)'::pg_catalog.regprocedure
+               ]::pg_catalog.oid[])
+    LOOP
+        IF pg_catalog.pg_has_role(idx.relowner, 'USAGE') THEN
+            EXECUTE pg_catalog.format('REINDEX INDEX %s', idx.name);
+        ELSE
+            RAISE WARNING 'index % calls a text mask of pg_retention and was built by an older library', idx.name
+                USING DETAIL = 'It may leave out rows whose digits are not ASCII, which runs would then not anonymize.',
+                      HINT = pg_catalog.format('Its owner should run: REINDEX INDEX CONCURRENTLY %s;', idx.name);
+        END IF;
+    END LOOP;
+END
+$$;

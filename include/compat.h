@@ -48,6 +48,9 @@
 /* SPI_commit() starts the next transaction by itself (15). */
 #define RT_SPI_COMMIT_STARTS_XACT (PG_VERSION_NUM >= 150000)
 
+/* pg_do_encoding_conversion_buf(), a conversion into a buffer that can stop instead of failing (14). */
+#define RT_HAS_CONVERSION_BUF (PG_VERSION_NUM >= 140000)
+
 /* UNIQUE NULLS NOT DISTINCT indexes, pg_index.indnullsnotdistinct (15). */
 #define RT_HAS_NULLS_NOT_DISTINCT (PG_VERSION_NUM >= 150000)
 

@@ -11,9 +11,10 @@
  *  - refuses ALTER COLUMN ... TYPE that would leave an anchor column
  *    without a date or timestamp type;
  *  - checks tags again after ALTER TABLE, CREATE INDEX and CREATE TABLE
- *    ... PARTITION OF / INHERITS, so that a type change, SET NOT NULL or a
- *    new unique index cannot leave a tag whose mask no longer fits its
- *    column; a partition (or child) is checked against the tags it
+ *    ... PARTITION OF / INHERITS, so that a type change, SET NOT NULL, a
+ *    new unique index, or a generated column computed from a tagged column
+ *    with a unique index of its own, cannot leave a tag whose mask no
+ *    longer fits its column; a partition (or child) is checked against the tags it
  *    inherits as well as its own, since runs apply those to it;
  *  - refuses DROP COLUMN of a column a policy uses (the policy must be
  *    dropped first: silently ending a retention rule would be worse);

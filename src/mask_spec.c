@@ -7,7 +7,9 @@
  * not discover at three in the morning that its mask cannot be stored:
  * the data type must fit, a null mask cannot go into a NOT NULL column,
  * and a mask that loses information cannot go into a column covered by a
- * unique index or primary key, where two masked values would collide.
+ * unique index or primary key, where two masked values would collide --
+ * also through an index expression or a stored generated column computed
+ * from the column, which PostgreSQL computes again from the masked value.
  * The parsers (the mask itself, and the numbers and steps of its
  * arguments) never raise an error and call nothing of the server but
  * palloc, so that tests/fuzz can build them alone with RT_FUZZ_STANDALONE,
@@ -33,6 +35,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
@@ -252,45 +255,182 @@ rt_mask_is_lossy(RtMaskKind kind)
 		kind != RT_MASK_NULL;
 }
 
-/* Returns true when index key column i of an index is column attnum or an expression using it. */
-static bool
-rt_index_uses_column(Relation indexrel, Form_pg_index index, AttrNumber attnum)
+/*
+ * The columns a mask changes when it masks one column: the column itself
+ * and every stored generated column computed from it (which PostgreSQL
+ * computes again from the masked value), each with whether its value is
+ * surely NULL once the column is NULL.
+ */
+typedef struct RtMaskedColumns
 {
-	List	   *exprs = NIL;
-	Bitmapset  *attrs = NULL;
+	AttrNumber	attnum;			/* the masked column */
+	Bitmapset  *generated;		/* generated columns computed from it */
+	Bitmapset  *nonstrict;		/* those whose expression may turn NULL into a value */
+} RtMaskedColumns;
 
-	for (int i = 0; i < index->indnkeyatts; i++)
-		if (index->indkey.values[i] == attnum)
-			return true;
+/* Collects the stored generated columns of rel computed from column attnum. */
+static void
+rt_masked_columns(Relation rel, AttrNumber attnum, RtMaskedColumns *cols)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+
+	cols->attnum = attnum;
+	cols->generated = NULL;
+	cols->nonstrict = NULL;
+	if (constr == NULL || !constr->has_generated_stored)
+		return;
+	/* the expression of a generated column is stored as its default */
+	for (int i = 0; i < constr->num_defval; i++)
+	{
+		AttrNumber	genattnum = constr->defval[i].adnum;
+		Node	   *expr;
+		Bitmapset  *attrs = NULL;
+
+		if (TupleDescAttr(RelationGetDescr(rel), genattnum - 1)->attgenerated != ATTRIBUTE_GENERATED_STORED)
+			continue;
+		expr = stringToNode(constr->defval[i].adbin);
+		pull_varattnos(expr, 1, &attrs);
+		if (!bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			continue;
+		cols->generated = bms_add_member(cols->generated, genattnum);
+		if (contain_nonstrict_functions(expr))
+			cols->nonstrict = bms_add_member(cols->nonstrict, genattnum);
+	}
+}
+
+/* How an index meets the masked column: through which key, and what a NULL makes of its keys. */
+typedef struct RtIndexUse
+{
+	bool		uses;			/* some key is, or is computed from, a masked column */
+	AttrNumber	via_generated;	/* the generated column it goes through, or 0 */
+	bool		null_key;		/* some such key is surely NULL once the column is NULL */
+	bool		nonstrict_key;	/* some such key may be a value, the same in every row */
+} RtIndexUse;
+
+/*
+ * Notes in *use how one key of an index (column k, or expression expr when
+ * k is 0) depends on the masked columns.
+ */
+static void
+rt_index_key_use(const RtMaskedColumns *cols, AttrNumber k, Node *expr, RtIndexUse *use)
+{
+	if (k != 0)
+	{
+		if (k == cols->attnum)
+		{
+			use->uses = true;
+			use->null_key = true;
+		}
+		else if (bms_is_member(k, cols->generated))
+		{
+			use->uses = true;
+			if (use->via_generated == 0)
+				use->via_generated = k;
+			if (bms_is_member(k, cols->nonstrict))
+				use->nonstrict_key = true;
+			else
+				use->null_key = true;
+		}
+		return;
+	}
+	{
+		Bitmapset  *attrs = NULL;
+		bool		nonstrict = contain_nonstrict_functions(expr);
+		bool		found = false;
+		int			x = -1;
+
+		pull_varattnos(expr, 1, &attrs);
+		while ((x = bms_next_member(attrs, x)) >= 0)
+		{
+			AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+
+			if (a == cols->attnum)
+				found = true;
+			else if (bms_is_member(a, cols->generated))
+			{
+				found = true;
+				if (use->via_generated == 0)
+					use->via_generated = a;
+				if (bms_is_member(a, cols->nonstrict))
+					nonstrict = true;
+			}
+		}
+		if (!found)
+			return;
+		use->uses = true;
+		if (nonstrict)
+			use->nonstrict_key = true;
+		else
+			use->null_key = true;
+	}
+}
+
+/* Returns how the keys of an index (not its INCLUDE columns) meet the masked columns. */
+static RtIndexUse
+rt_index_use(Relation indexrel, Form_pg_index index, const RtMaskedColumns *cols)
+{
+	RtIndexUse	use = {false, 0, false, false};
+	List	   *exprs = NIL;
+	ListCell   *next;
+
 	if (!heap_attisnull(indexrel->rd_indextuple, Anum_pg_index_indexprs, NULL))
 		exprs = RelationGetIndexExpressions(indexrel);
-	pull_varattnos((Node *) exprs, 1, &attrs);
-	return bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs);
+	next = list_head(exprs);
+	for (int i = 0; i < index->indnkeyatts; i++)
+	{
+		AttrNumber	k = index->indkey.values[i];
+		Node	   *expr = NULL;
+
+		if (k == 0 && next != NULL)
+		{
+			expr = (Node *) lfirst(next);
+			next = lnext(exprs, next);
+		}
+		if (k != 0 || expr != NULL)
+			rt_index_key_use(cols, k, expr, &use);
+	}
+	return use;
 }
 
 /*
- * Returns the first unique index or primary key whose key includes attnum,
- * directly or in an expression, or InvalidOid.  With null_collides_only,
- * only indexes where NULLs collide (NULLS NOT DISTINCT) count.
+ * Returns the first unique index, primary key or exclusion constraint of
+ * rel that masking column attnum can make refuse rows, or InvalidOid; sets
+ * *via_generated to the generated column (computed from attnum) its key
+ * goes through, or 0.  Its keys include attnum, directly, in an expression
+ * or through a stored generated column (docs/reference.md#classification).
+ * With for_null (the null mask, which keeps the keys of distinct values
+ * NULL and so distinct), only an index where NULLs collide (NULLS NOT
+ * DISTINCT) counts, or one whose keys turn the NULL into a value that is
+ * the same in every masked row (coalesce(), a CASE, a non-strict function).
  */
 static Oid
-rt_unique_index_on(Relation rel, AttrNumber attnum, bool null_collides_only)
+rt_unique_index_on(Relation rel, AttrNumber attnum, bool for_null, AttrNumber *via_generated)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
 	Oid			found = InvalidOid;
+	RtMaskedColumns cols;
 
+	rt_masked_columns(rel, attnum, &cols);
+	*via_generated = 0;
 	foreach(lc, indexes)
 	{
 		Relation	indexrel = index_open(lfirst_oid(lc), AccessShareLock);
 		Form_pg_index index = indexrel->rd_index;
-		bool		nulls_collide = rt_index_nulls_not_distinct(index);
 
 		/* an exclusion constraint refuses equal values as a unique index does */
-		if ((index->indisunique || (index->indisexclusion && !null_collides_only)) &&
-			(!null_collides_only || nulls_collide) &&
-			rt_index_uses_column(indexrel, index, attnum))
-			found = RelationGetRelid(indexrel);
+		if (index->indisunique || index->indisexclusion)
+		{
+			RtIndexUse	use = rt_index_use(indexrel, index, &cols);
+			bool		nulls_collide = index->indisunique && rt_index_nulls_not_distinct(index);
+
+			if (use.uses &&
+				(!for_null || nulls_collide || (use.nonstrict_key && !use.null_key)))
+			{
+				found = RelationGetRelid(indexrel);
+				*via_generated = use.via_generated;
+			}
+		}
 		index_close(indexrel, AccessShareLock);
 		if (OidIsValid(found))
 			break;
@@ -711,14 +851,27 @@ rt_mask_check_column_as_owner(const RtMaskSpec *spec, Relation rel, AttrNumber a
 			break;
 	}
 
-	uniqueidx = rt_unique_index_on(rel, attnum, spec->kind == RT_MASK_NULL);
-	if (OidIsValid(uniqueidx) &&
-		(rt_mask_is_lossy(spec->kind) || spec->kind == RT_MASK_NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("mask %s could give equal values in %s, which is covered by unique index %s",
-						masktext, coldesc, quote_identifier(get_rel_name(uniqueidx))),
-				 errhint("Use the pseudonym mask, which keeps distinct values distinct.")));
+	if (rt_mask_is_lossy(spec->kind) || spec->kind == RT_MASK_NULL)
+	{
+		AttrNumber	via_generated;
+
+		uniqueidx = rt_unique_index_on(rel, attnum, spec->kind == RT_MASK_NULL, &via_generated);
+		if (OidIsValid(uniqueidx) && via_generated == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("mask %s could give equal values in %s, which is covered by unique index %s",
+							masktext, coldesc, quote_identifier(get_rel_name(uniqueidx))),
+					 errhint("Use the pseudonym mask, which keeps distinct values distinct.")));
+		if (OidIsValid(uniqueidx))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("mask %s could give equal values in generated column %s, computed from %s, which is covered by unique index %s",
+							masktext,
+							quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), via_generated - 1)->attname)),
+							coldesc, quote_identifier(get_rel_name(uniqueidx))),
+					 errdetail("PostgreSQL computes the generated column again from the masked value, so every masked row would collide in that index and every batch would fail."),
+					 errhint("Use the pseudonym mask, which keeps distinct values distinct.")));
+	}
 
 	rt_check_foreign_keys(spec, rel, attnum, masktext, coldesc);
 }

@@ -7,8 +7,8 @@
  *
  * retention.tag() and SECURITY LABEL go through the same checks: the
  * category is known, the mask parses and fits the column (its type, NOT
- * NULL, CHECK, UNIQUE and foreign keys, on the table and every table below
- * it).  The library is loaded by CREATE EXTENSION in a restoring session,
+ * NULL, CHECK, UNIQUE -- also of a generated column computed from it --
+ * and foreign keys, on the table and every table below it).  The library is loaded by CREATE EXTENSION in a restoring session,
  * so the labels pg_dump writes restore through this hook too.
  */
 #include "postgres.h"

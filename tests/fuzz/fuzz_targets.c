@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 
 #include "category.h"
@@ -26,6 +27,7 @@
 #include "key.h"
 #include "mask.h"
 #include "mask_spec.h"
+#include "mask_text.h"
 #include "subject.h"
 #include "tag.h"
 #include "version.h"
@@ -238,6 +240,245 @@ rt_fuzz_kind(const char *kind)
 	rt_fuzz_require(rt_subject_kind_name_ok(kind) == expected, "the rule for kind names", kind);
 }
 
+/* Digit zeros of a few scripts the text-mask target writes digits in (full-width, Arabic-Indic, ...). */
+static const pg_wchar rt_fuzz_zeros[] = {
+	0x0030, 0xFF10, 0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x0F20, 0x1040, 0x17E0,
+	0xABF0, 0x104A0, 0x11F50, 0x1D7CE, 0x1D7F6, 0x1E4F0, 0x1FBF0
+};
+
+/* The characters of a UTF-8 value: byte offsets, n + 1 of them (the last is the length). */
+static int *
+rt_fuzz_utf8_chars(const char *s, int len, int *n)
+{
+	int		   *offs = palloc(sizeof(int) * (len + 2));
+	int			k = 0;
+
+	for (int off = 0; off < len; off += pg_utf_mblen((const unsigned char *) s + off))
+		offs[k++] = off;
+	offs[k] = len;
+	*n = k;
+	return offs;
+}
+
+/*
+ * Returns the digit value of the UTF-8 character of clen bytes at s, or -1:
+ * the harness's own reading, through the table that rt_fuzz_digit_table
+ * checks, so that a mask that reads digits wrongly cannot agree with it.
+ */
+static int
+rt_fuzz_digit(const char *s, int clen)
+{
+	if (clen == 1)
+		return s[0] >= '0' && s[0] <= '9' ? s[0] - '0' : -1;
+	return rt_unicode_digit_value(utf8_to_unicode((const unsigned char *) s));
+}
+
+/* Returns s with each digit of any script written as the ASCII digit of the same value. */
+static char *
+rt_fuzz_ascii_spelling(const char *s, int len)
+{
+	char	   *out = palloc(len + 1);
+	int			o = 0;
+	int			n;
+	int		   *offs = rt_fuzz_utf8_chars(s, len, &n);
+
+	for (int i = 0; i < n; i++)
+	{
+		int			clen = offs[i + 1] - offs[i];
+		int			d = rt_fuzz_digit(s + offs[i], clen);
+
+		if (d >= 0)
+			out[o++] = '0' + d;
+		else
+		{
+			memcpy(out + o, s + offs[i], clen);
+			o += clen;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Returns s with ASCII digits written in the script of zero: all of them, or every other one with mix. */
+static char *
+rt_fuzz_script_spelling(const char *s, int len, pg_wchar zero, bool mix)
+{
+	char	   *out = palloc(len * 4 + 1);
+	int			o = 0;
+	int			k = 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		if (s[i] >= '0' && s[i] <= '9' && (!mix || k++ % 2 == 0))
+			o += pg_utf_mblen(unicode_to_utf8(zero + (s[i] - '0'), (unsigned char *) out + o));
+		else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Returns true when character i of a (offsets ao) and character i of b (offsets bo) are the same bytes. */
+static bool
+rt_fuzz_same_char(const char *a, const int *ao, const char *b, const int *bo, int i)
+{
+	int			alen = ao[i + 1] - ao[i];
+
+	return alen == bo[i + 1] - bo[i] && memcmp(a + ao[i], b + bo[i], alen) == 0;
+}
+
+typedef char *(*RtFuzzTextMask) (const char *s, int len, int encoding, int *outlen);
+
+/*
+ * One digit mask on value v: it keeps the length in characters, is
+ * idempotent, hides exactly the characters that it hides in the ASCII
+ * spelling of v (so no digit survives that an ASCII digit in its place
+ * would not), leaves the others as they were, and lets at most max_readable
+ * digits through.
+ */
+static void
+rt_fuzz_digit_mask(RtFuzzTextMask mask, const char *name, const char *v, int max_readable)
+{
+	int			len = strlen(v);
+	char	   *ascii = rt_fuzz_ascii_spelling(v, len);
+	int			mlen;
+	int			alen;
+	int			again_len;
+	char	   *masked = mask(v, len, PG_UTF8, &mlen);
+	char	   *masked_ascii = mask(ascii, strlen(ascii), PG_UTF8, &alen);
+	char	   *again = mask(masked, mlen, PG_UTF8, &again_len);
+	int			nv;
+	int			nm;
+	int			na;
+	int			nma;
+	int		   *vo = rt_fuzz_utf8_chars(v, len, &nv);
+	int		   *mo = rt_fuzz_utf8_chars(masked, mlen, &nm);
+	int		   *mao = rt_fuzz_utf8_chars(masked_ascii, alen, &nma);
+	int			readable = 0;
+	char		what[96];
+
+	(void) rt_fuzz_utf8_chars(ascii, strlen(ascii), &na);
+	snprintf(what, sizeof(what), "%s keeps the length in characters", name);
+	rt_fuzz_require(nm == nv && nma == na && na == nv, what, v);
+	snprintf(what, sizeof(what), "%s is idempotent", name);
+	rt_fuzz_require(again_len == mlen && memcmp(again, masked, mlen) == 0, what, v);
+	for (int i = 0; i < nv; i++)
+	{
+		bool		hidden = mo[i + 1] - mo[i] == 1 && masked[mo[i]] == '*';
+		bool		hidden_ascii = mao[i + 1] - mao[i] == 1 && masked_ascii[mao[i]] == '*';
+
+		snprintf(what, sizeof(what), "%s hides what it hides in the ASCII spelling", name);
+		rt_fuzz_require(hidden == hidden_ascii, what, v);
+		snprintf(what, sizeof(what), "%s changes only what it hides", name);
+		rt_fuzz_require(hidden || rt_fuzz_same_char(masked, mo, v, vo, i), what, v);
+		if (rt_fuzz_digit(masked + mo[i], mo[i + 1] - mo[i]) >= 0)
+			readable++;
+	}
+	snprintf(what, sizeof(what), "%s lets at most %d digits through", name, max_readable);
+	rt_fuzz_require(readable <= max_readable, what, v);
+}
+
+/* Characters that are neither blank nor hyphen and not hidden, for mask_national_id's bound. */
+static int
+rt_fuzz_id_readable(const char *masked)
+{
+	int			n = 0;
+
+	for (const char *p = masked; *p; p += pg_utf_mblen((const unsigned char *) p))
+		if (*p != '*' && *p != ' ' && *p != '-')
+			n++;
+	return n;
+}
+
+/* The other text masks: length in characters kept, idempotent. */
+static void
+rt_fuzz_char_mask(const char *v, int keep_start, int keep_end, const char *fill)
+{
+	int			len = strlen(v);
+	int			n;
+	int			nm;
+	int			olen;
+	int			again_len;
+	char	   *once;
+	char	   *again;
+
+	(void) rt_fuzz_utf8_chars(v, len, &n);
+	once = rt_mask_partial_text(v, len, keep_start, keep_end, fill, strlen(fill), PG_UTF8, &olen);
+	again = rt_mask_partial_text(once, olen, keep_start, keep_end, fill, strlen(fill), PG_UTF8, &again_len);
+	(void) rt_fuzz_utf8_chars(once, olen, &nm);
+	rt_fuzz_require(nm == n, "mask_partial keeps the length in characters", v);
+	rt_fuzz_require(again_len == olen && memcmp(once, again, olen) == 0, "mask_partial is idempotent", v);
+
+	once = rt_mask_email_text(v, len, PG_UTF8, &olen);
+	again = rt_mask_email_text(once, olen, PG_UTF8, &again_len);
+	(void) rt_fuzz_utf8_chars(once, olen, &nm);
+	rt_fuzz_require(nm == n, "mask_email keeps the length in characters", v);
+	rt_fuzz_require(again_len == olen && memcmp(once, again, olen) == 0, "mask_email is idempotent", v);
+}
+
+/* Checks the table of Unicode decimal digits once: 680 digits, each in a run of ten from its zero. */
+static void
+rt_fuzz_digit_table(void)
+{
+	static bool checked = false;
+	int			digits = 0;
+
+	if (checked)
+		return;
+	checked = true;
+	for (pg_wchar cp = 0; cp <= 0x10FFFF; cp++)
+	{
+		int			d = rt_unicode_digit_value(cp);
+
+		if (d < 0)
+			continue;
+		digits++;
+		rt_fuzz_require(d <= 9 && rt_unicode_digit_value(cp - d) == 0, "a digit is its zero plus its value", "");
+	}
+	rt_fuzz_require(digits == 680, "Unicode 15.0 has 680 decimal digits", "");
+	rt_fuzz_require(rt_unicode_digit_value(0xFF19) == 9 && rt_unicode_digit_value(0x0663) == 3 &&
+					rt_unicode_digit_value(0x0BE6) == 0 && rt_unicode_digit_value(0x1E4F9) == 9 &&
+					rt_unicode_digit_value(0x00B2) == -1 && rt_unicode_digit_value(0x2460) == -1 &&
+					rt_unicode_digit_value(0x4E00) == -1, "known digits and non-digits", "");
+}
+
+/*
+ * Text masks: the first byte picks a script (and whether to write every
+ * digit or every other one in it), the rest is a UTF-8 value; the value,
+ * and the value with its ASCII digits written in that script, go through
+ * every text mask.
+ */
+static void
+rt_fuzz_text_mask(const uint8_t *data, size_t size)
+{
+	const char *v;
+	int			len;
+	char	   *variants[2];
+
+	rt_fuzz_digit_table();
+	if (size < 1)
+		return;
+	v = rt_fuzz_string(data + 1, size - 1);
+	len = strlen(v);
+	if (pg_encoding_verifymbstr(PG_UTF8, v, len) != len)
+		return;					/* a stored text is valid in its encoding */
+	variants[0] = (char *) v;
+	variants[1] = rt_fuzz_script_spelling(v, len, rt_fuzz_zeros[(data[0] & 0x7F) % lengthof(rt_fuzz_zeros)],
+										  (data[0] & 0x80) != 0);
+	for (int i = 0; i < 2; i++)
+	{
+		char	   *x = variants[i];
+		int			olen;
+
+		rt_fuzz_digit_mask(rt_mask_card_text, "mask_card", x, 4);
+		rt_fuzz_digit_mask(rt_mask_phone_text, "mask_phone", x, 4 + 7);
+		rt_fuzz_digit_mask(rt_mask_national_id_text, "mask_national_id", x, 6);
+		rt_fuzz_require(rt_fuzz_id_readable(rt_mask_national_id_text(x, strlen(x), PG_UTF8, &olen)) <= 6,
+						"mask_national_id shows at most 6 characters", x);
+		rt_fuzz_char_mask(x, data[0] % 5, data[0] % 7, (data[0] & 1) ? "＊" : "*");
+	}
+}
+
 /* libFuzzer entry point: runs the target this binary was built for. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -262,6 +503,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rt_fuzz_version(text);
 #elif defined(RT_FUZZ_TARGET_KIND)
 	rt_fuzz_kind(text);
+#elif defined(RT_FUZZ_TARGET_TEXT_MASK)
+	rt_fuzz_text_mask(data, size);
 #else
 #error "define one RT_FUZZ_TARGET_<NAME>"
 #endif

@@ -85,8 +85,25 @@ my %q = (
 	runs => q{SELECT string_agg(format('%s|%s|%s', run_id, rows, status), ',' ORDER BY run_id) FROM retention.runs},
 );
 my %before = map { $_ => $node->safe_psql('old', $q{$_}) } keys %q;
+# an index that calls a text mask was built by an older library (digits of other
+# scripts taken for masked): the update rebuilds it, and only it
+$node->safe_psql('old', q{
+	CREATE TABLE phones (id int, phone text, closed_at timestamptz);
+	INSERT INTO phones VALUES (1, '１３８１２３４５６７８', now() - interval '2 years');
+	CREATE INDEX phones_pending ON phones (closed_at)
+	 WHERE NOT (phone IS NULL OR (phone COLLATE "C") OPERATOR(pg_catalog.=) retention.mask_phone(phone));
+	CREATE INDEX phones_closed ON phones (closed_at);
+});
+my $filenodes = q{SELECT string_agg(relname || '=' || relfilenode, ',' ORDER BY relname) FROM pg_class
+	WHERE relname IN ('phones_pending', 'phones_closed')};
+my $filenodes_before = $node->safe_psql('old', $filenodes);
 ($ret, $out, $err) = $node->psql('old', 'ALTER EXTENSION pg_retention UPDATE');
 is($ret, 0, 'ALTER EXTENSION pg_retention UPDATE') or diag $err;
+my ($pending_before) = $filenodes_before =~ /phones_pending=(\d+)/;
+my ($closed_before) = $filenodes_before =~ /phones_closed=(\d+)/;
+my $filenodes_after = $node->safe_psql('old', $filenodes);
+unlike($filenodes_after, qr/phones_pending=$pending_before\b/, 'the index calling retention.mask_phone is rebuilt');
+like($filenodes_after, qr/phones_closed=$closed_before\b/, 'a plain index is left alone');
 is($node->safe_psql('old', q{SELECT extversion || '/' || retention.library_version() FROM pg_extension
 	WHERE extname = 'pg_retention'}), "$control/$control", "the database is at $control, as the library");
 for my $k (sort keys %q)
