@@ -67,7 +67,7 @@ REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
-ISOLATION = purge_vs_anchor_update concurrent_runs anonymize_vs_app perf_detach_concurrently \
+ISOLATION = purge_vs_anchor_update concurrent_runs manual_run_vs_detach anonymize_vs_app perf_detach_concurrently \
 	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge hold_vs_erasure sec_table_swap sec_stranger_no_queue
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 

@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "audit.h"
@@ -159,11 +160,23 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	Node	   *parsetree;
+	bool		pushed = false;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "retention_on_ddl_end: not fired by event trigger manager");
 	trigdata = (EventTriggerData *) fcinfo->context;
 	parsetree = trigdata->parsetree;
+
+	/*
+	 * The second transaction of ALTER TABLE ... DETACH PARTITION ...
+	 * CONCURRENTLY starts with no active snapshot, and in a background
+	 * worker there is no portal for SPI to take one from: take it here.
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
 
 	if (IsA(parsetree, RenameStmt) &&
 		(((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN ||
@@ -213,6 +226,8 @@ retention_on_ddl_end(PG_FUNCTION_ARGS)
 		if (OidIsValid(relid))
 			rt_tag_revalidate_relation(relid, true);
 	}
+	if (pushed)
+		PopActiveSnapshot();
 	PG_RETURN_NULL();
 }
 

@@ -52,6 +52,7 @@
 
 #include "cutoff.h"
 #include "diagnose.h"
+#include "guc.h"
 #include "hold.h"
 #include "partition.h"
 #include "policy.h"
@@ -738,6 +739,106 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	return RT_RUN_SUCCESS;
 }
 
+/*
+ * Returns true when the session holding the run lock of tag waits for this
+ * session (for its snapshot, a lock it holds on the table, a row it
+ * locked), as pg_blocking_pids() tells.
+ */
+static bool
+rt_run_lock_holder_waits_for_us(const LOCKTAG *tag)
+{
+	Oid			types[4] = {OIDOID, OIDOID, OIDOID, INT2OID};
+	Datum		values[4];
+	bool		isnull;
+
+	/* pg_locks shows the fields of an advisory lock as database, classid, objid, objsubid */
+	values[0] = ObjectIdGetDatum(tag->locktag_field1);
+	values[1] = ObjectIdGetDatum(tag->locktag_field2);
+	values[2] = ObjectIdGetDatum(tag->locktag_field3);
+	values[3] = Int16GetDatum((int16) tag->locktag_field4);
+
+	if (rt_spi_execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+					   " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
+					   " AND l.database OPERATOR(pg_catalog.=) $1 AND l.classid OPERATOR(pg_catalog.=) $2"
+					   " AND l.objid OPERATOR(pg_catalog.=) $3 AND l.objsubid OPERATOR(pg_catalog.=) $4"
+					   " AND pg_catalog.pg_backend_pid() OPERATOR(pg_catalog.=)"
+					   "     ANY (pg_catalog.pg_blocking_pids(l.pid)))",
+					   4, types, values, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the waits of the session holding a run lock");
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Waits for the run lock of a policy that another session is running, for
+ * a manual run, without holding what that run may come to wait for
+ * (docs/operations.md#what-a-concurrent-detach-waits-for): its DETACH ...
+ * CONCURRENTLY waits for every transaction that has locked the partitioned
+ * table, its DETACH ... FINALIZE for every snapshot older than its own.
+ * Queued for the lock while holding either, the manual run closed a cycle
+ * the deadlock detector broke by killing one of the two.
+ *
+ * Where the run may end its transaction (CALL outside a transaction block),
+ * it commits first: the new transaction holds no snapshot and no lock on
+ * the table while it queues for the lock, as lock_timeout allows.  Inside
+ * the caller's transaction it cannot let go of them: it polls for the lock
+ * without queueing, for at most retention.lock_timeout, and gives up at
+ * once when the other run waits for this transaction; then it raises
+ * 55P03 (docs/operations.md#a-manual-run-meets-the-worker).
+ */
+static void
+rt_wait_for_run_lock(const RtPolicy *policy, const LOCKTAG *tag, const RtRunOptions *options)
+{
+	char	   *relname = rt_relation_name(policy->relid);
+	TimestampTz end;
+	long		pause = 1;
+	bool		waited_for = false;
+
+	if (options->next_transaction != NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("retention policy " INT64_FORMAT " on %s is running in another session; waiting for that run to finish",
+						policy->policy_id, relname)));
+		/* nothing may read the catalogs between the commit and the lock: that would take a snapshot */
+		options->next_transaction();
+		(void) LockAcquire(tag, ExclusiveLock, true, false);
+		return;
+	}
+
+	ereport(NOTICE,
+			(errmsg("retention policy " INT64_FORMAT " on %s is running in another session; waiting at most %d ms (retention.lock_timeout) for that run to finish",
+					policy->policy_id, relname, rt_lock_timeout_ms)));
+	end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), rt_lock_timeout_ms);
+	for (;;)
+	{
+		if (LockAcquire(tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL)
+			return;
+		if (rt_run_lock_holder_waits_for_us(tag))
+		{
+			waited_for = true;
+			break;
+		}
+		if (GetCurrentTimestamp() >= end)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(pause, TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end) + 1),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		pause = Min(pause * 2, 100);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("retention policy " INT64_FORMAT " on %s is running in another session",
+					policy->policy_id, relname),
+			 waited_for ?
+			 errdetail("That run waits for this transaction (a partition detach waits for older snapshots and for transactions that locked the table), "
+					   "and inside a transaction block this call cannot let go of them: waiting would be a deadlock.") :
+			 errdetail("Inside a transaction block this call waits at most retention.lock_timeout (%d ms) for another run: "
+					   "that run may come to wait for this transaction's snapshot or locks.", rt_lock_timeout_ms),
+			 errhint("Call retention.run() outside a transaction block, where it commits and then waits for the other run, "
+					 "or try again once retention.runs shows that run finished.")));
+}
+
 /* Runs one policy as of a time; see run.h. */
 RtRunOutcome
 rt_run_policy(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
@@ -755,11 +856,8 @@ rt_run_policy(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	{
 		if (!options->wait_if_busy)
 			return RT_RUN_BUSY;
-		/* the worker (say, the pass a new policy gets at commit) is at it: wait, as lock_timeout allows */
-		ereport(NOTICE,
-				(errmsg("retention policy " INT64_FORMAT " on %s is running in another session; waiting for that run to finish",
-						policy->policy_id, rt_relation_name(policy->relid))));
-		(void) LockAcquire(&tag, ExclusiveLock, true, false);
+		/* the worker (say, the pass a new policy gets at commit) is at it */
+		rt_wait_for_run_lock(policy, &tag, options);
 	}
 
 	memset(&s, 0, sizeof(s));
