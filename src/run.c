@@ -4,9 +4,10 @@
  *
  * A run of a policy:
  *  1. takes the policy's run lock (a session advisory lock, so two runs of
- *     one policy never overlap; the second one is skipped, not queued),
- *     marks runs a crash left "running" as interrupted, and records the
- *     new run as running in its own transaction;
+ *     one policy never overlap: the worker skips a policy another session
+ *     runs, a manual run waits without holding what that run may wait
+ *     for), marks runs a crash left "running" as interrupted, and records
+ *     the new run as running in its own transaction;
  *  2. runs batches, one transaction each.  Each batch re-reads its policy
  *     FOR SHARE (alter_policy and drop_policy wait for the batch, and a
  *     changed policy ends the run), sets lock_timeout and a safe
@@ -27,9 +28,15 @@
  * each refused row then costs its own small subtransaction instead of a
  * whole batch rolled back and redone.  The run is recorded as failed with
  * the count, so the scheduler also spaces out its runs (scheduler_rules.c).
+ *
+ * After its batches, the run checks itself against the table as it is then
+ * (rt_step_verify; docs/operations.md "What pg_retention checks after each
+ * run and erasure"): every expired row still there is held, blocked,
+ * locked or refused, or the run is incomplete, with the rows left and why.
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
@@ -50,6 +57,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "cutoff.h"
 #include "diagnose.h"
 #include "guc.h"
@@ -496,6 +504,60 @@ rt_explain_target(RtRunState *s, RtTarget *t, int64 *budget)
 }
 
 /*
+ * Counts the expired rows of partitions of the policy's table left detach
+ * pending (a DETACH ... CONCURRENTLY that did not finish, and whose
+ * FINALIZE failed): batches do not see such a partition, but its rows are
+ * still in the database.  Returns the partitions it explained.
+ */
+static List *
+rt_explain_detach_pending(RtRunState *s)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(s->policy->relid)};
+	SPITupleTable *pending;
+	uint64		n;
+	List	   *explained = NIL;
+
+	if (s->policy->action != RT_ACTION_DELETE || !RT_HAS_DETACH_CONCURRENTLY)
+		return NIL;
+	if (rt_spi_execute("WITH RECURSIVE tree(relid, pending) AS ("
+					   " SELECT $1, false"
+					   " UNION ALL SELECT i.inhrelid, tree.pending OR " RT_SQL_INHDETACHPENDING("i")
+					   " FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent OPERATOR(pg_catalog.=) tree.relid)"
+					   " SELECT tree.relid FROM tree JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) tree.relid"
+					   " WHERE tree.pending AND c.relkind OPERATOR(pg_catalog.=) 'r'",
+					   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the partitions of relation %u", s->policy->relid);
+	pending = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(pending->vals[i], pending->tupdesc, 1, &isnull));
+		Relation	rel = relation_open(relid, AccessShareLock);
+		RtAnchorType anchor_type = rt_policy_anchor_type(s->policy, rel);
+		Oid			type = rt_anchor_type_oid(anchor_type);
+		Datum		cutoff = rt_cutoff_for_anchor(s->cutoff, s->policy->time_zone, anchor_type);
+		char	   *sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1",
+								   rt_relation_name(relid), quote_identifier(s->policy->anchor));
+		int64		rows;
+
+		relation_close(rel, NoLock);
+		explained = lappend_oid(explained, relid);
+		if (rt_spi_execute(sql, 1, &type, &cutoff, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count the expired rows of %s", rt_relation_name(relid));
+		rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (rows == 0)
+			continue;
+		s->stats.left += rows;
+		rt_add_cause(s, psprintf("partition %s is left detach pending (its DETACH PARTITION ... CONCURRENTLY did not finish)"
+								 " and still holds " INT64_FORMAT " expired row%s; finish it with ALTER TABLE ... DETACH PARTITION ... FINALIZE",
+								 rt_relation_name(relid), rows, rows == 1 ? "" : "s"));
+	}
+	return explained;
+}
+
+/*
  * Step: checks a pass against the table as it is now (the postcondition of
  * docs/operations.md "What pg_retention checks after each run and erasure"):
  * counts what is still due in every target as its owner sees it, and what
@@ -510,6 +572,7 @@ rt_step_verify(void *arg)
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	int64		budget = s->stats.skipped_locked + s->stats.refused;
 	List	   *leaves = find_all_inheritors(s->policy->relid, AccessShareLock, NULL);
+	List	   *pending;
 	ListCell   *lc;
 
 	rt_become_table_owner(s->policy->relid, &saved);
@@ -519,12 +582,13 @@ rt_step_verify(void *arg)
 	s->stats.blocked = 0;
 	s->stats.held = 0;
 	rt_holds_lock_shared();
+	pending = rt_explain_detach_pending(s);
 	foreach(lc, s->targets)
 	{
 		RtTarget   *t = lfirst(lc);
 
 		/* a partition detached or dropped since the run began is no longer the policy's */
-		if (list_member_oid(leaves, t->relid))
+		if (list_member_oid(leaves, t->relid) && !list_member_oid(pending, t->relid))
 			rt_explain_target(s, t, &budget);
 	}
 	rt_restore_user(&saved);
