@@ -10,6 +10,11 @@
  * change to this file: the rest of src/ tests the RT_HAS_* features or
  * calls the rt_* spellings and never PG_VERSION_NUM itself.
  *
+ * Checked against the server headers of 16 and 17 (every server function,
+ * structure field and constant src/ uses, compared with 15's): the guards
+ * below are all the differences found.  18 was not checked against its
+ * headers; docs/packaging.md#postgresql-versions says how, and what is left.
+ *
  * Ground floor: includes only PostgreSQL's headers.
  */
 #ifndef RT_COMPAT_H
@@ -20,6 +25,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "utils/acl.h"
 
 /* ---- features: 1 where the running server's version has them ---- */
@@ -84,6 +90,21 @@
 	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
 #define rt_namespace_aclcheck(nspid, roleid, mode) pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
+
+/* Privilege test on a function. */
+#if PG_VERSION_NUM >= 160000
+#define rt_proc_aclcheck(fnoid, roleid, mode) \
+	object_aclcheck(ProcedureRelationId, (fnoid), (roleid), (mode))
+#else
+#define rt_proc_aclcheck(fnoid, roleid, mode) pg_proc_aclcheck((fnoid), (roleid), (mode))
+#endif
+
+/* A qualified name read from a string (16 added the soft-error argument; NULL throws). */
+#if PG_VERSION_NUM >= 160000
+#define rt_qualified_name_list(string) stringToQualifiedNameList((string), NULL)
+#else
+#define rt_qualified_name_list(string) stringToQualifiedNameList(string)
 #endif
 
 /* The partition parent of a partition (14 added the even_if_detached argument). */

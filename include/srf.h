@@ -1,7 +1,7 @@
 /*
  * srf.h
  *    A small helper for set-returning functions in materialize mode, the
- *    same on PostgreSQL 13 to 17.
+ *    same whatever the server version (the difference is in compat.h).
  */
 #ifndef RT_SRF_H
 #define RT_SRF_H

@@ -8,6 +8,10 @@ RT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libsodium-dev libipc-run-per
 # and pg_partman, whose partition sets TAP 501 runs policies on.
 RT_CHECK_PACKAGES=(clang libclang-rt-14-dev valgrind postgresql-15-partman)
 
+# Packages of the Debian package's build, lint and autopkgtest (scripts/test-package): debhelper and
+# postgresql-all are debian/control's Build-Depends, postgresql-server-dev-all has pg_buildext.
+RT_DEB_PACKAGES=(debhelper postgresql-all postgresql-server-dev-all lintian)
+
 # rt_ensure_packages PKG...: installs the missing Debian packages (as root), or says what is missing.
 rt_ensure_packages() {
   local missing=() p

@@ -34,8 +34,9 @@ SELECT retention.pseudonym('alice@example.com');
 \echo :LAST_ERROR_SQLSTATE
 RESET retention.key_file;
 
--- create_key refuses to overwrite a file and to run without a path
-SELECT retention.create_key('postgresql.conf');
+-- create_key refuses to overwrite a file and to run without a path (PG_VERSION is in
+-- every data directory; postgresql.conf is not where Debian's clusters keep it in /etc)
+SELECT retention.create_key('PG_VERSION');
 \echo :LAST_ERROR_SQLSTATE
 SET retention.key_file = '';
 SELECT retention.create_key();

@@ -285,7 +285,7 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 
 		if (rt_mask_parse(strchr(label, ':') + 1, &spec) != NULL || spec.kind != RT_MASK_FUNCTION)
 			continue;
-		names = stringToQualifiedNameList(spec.arg);
+		names = rt_qualified_name_list(spec.arg);
 		if (list_length(names) == 2 && strcmp(strVal(linitial(names)), schema) == 0 &&
 			strcmp(strVal(lsecond(names)), name) == 0)
 		{

@@ -510,7 +510,7 @@ rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
 	callback.arg = (void *) masktext;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
-	names = stringToQualifiedNameList(spec->arg);
+	names = rt_qualified_name_list(spec->arg);
 	error_context_stack = callback.previous;
 
 	if (list_length(names) != 2)

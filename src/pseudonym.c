@@ -45,6 +45,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "extension.h"
 #include "key.h"
 #include "mask.h"
@@ -116,7 +117,7 @@ rt_may_call_pseudonym(void)
 	Oid			fn = LookupFuncName(list_make2(makeString(RT_SCHEMA_NAME), makeString("pseudonym")),
 									2, argtypes, true);
 
-	return OidIsValid(fn) && pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+	return OidIsValid(fn) && rt_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
 }
 
 PG_FUNCTION_INFO_V1(retention_mask_pseudonym);

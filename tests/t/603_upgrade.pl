@@ -4,10 +4,11 @@
 # what to run; the update keeps every policy, tag, hold, erasure and audit
 # entry; the updated objects are exactly those of a fresh installation; an
 # update into a schema that others may change is refused and changes nothing;
-# and the control file, META.json and the library agree on the version.
+# and the control file, META.json, the library and the Debian package agree on the version.
 use strict;
 use warnings;
 use FindBin;
+use JSON::PP;
 use lib "$FindBin::RealBin/../perl";
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -18,14 +19,14 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 my $node = sched_node('upgrade', "retention.key_file = '$dir/retention.key'");
 $node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE fresh; CREATE DATABASE guarded');
 
-# the versions in step
+# the versions in step (META.json is PGXN Meta Spec v2: one version for the whole
+# distribution; debian/changelog's is the upstream version, then "-" and the Debian revision)
 my ($control) = slurp_file("$repo/pg_retention.control") =~ /default_version\s*=\s*'([^']+)'/;
-my $meta = slurp_file("$repo/META.json");
-my ($meta_version) = $meta =~ /^\s{3}"version": "([^"]+)"/m;
-my ($meta_provides) = $meta =~ /"provides".*?"version": "([^"]+)"/s;
+my $meta_version = JSON::PP->new->decode(slurp_file("$repo/META.json"))->{version} // '';
 my ($library) = slurp_file("$repo/include/version.h") =~ /#define RT_LIBRARY_VERSION "([^"]+)"/;
-is(join(',', $meta_version, $meta_provides, $library), join(',', ($control) x 3),
-	"control file, META.json and the library all say $control");
+my ($package) = slurp_file("$repo/debian/changelog") =~ /\A\S+ \(([^)-]+)-[^)]+\)/;
+is(join(',', $meta_version, $library, $package // ''), join(',', ($control) x 3),
+	"control file, META.json, the library and debian/changelog all say $control");
 # the chain of update scripts leads from 0.1.0 to the current version, one step a version
 my $from = '0.1.0';
 for my $script (sort glob("$repo/pg_retention--*--*.sql"))
