@@ -191,6 +191,19 @@ is($out, '0', 'and its own preview finds nothing left to mask');
 is($node->safe_psql('app', $masked_sql), $masked_want, 'the constants are read as PostgreSQL reads them by default, in UTC');
 is($node->safe_psql('app', q{SELECT rows_due FROM retention.preview() WHERE tbl = 'masked'::regclass}), '0', 'a session with default settings finds nothing left to mask either');
 
+# read-only and serializable defaults (SET): the transaction DETACH ... CONCURRENTLY starts can drop the partition
+$node->safe_psql('app', q{CREATE TABLE events (id int, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+	CREATE TABLE events_2020 PARTITION OF events FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+	CREATE TABLE events_now PARTITION OF events FOR VALUES FROM ('2021-01-01') TO ('2100-01-01');
+	INSERT INTO events VALUES (1, '2020-05-01'), (2, '2020-06-01'), (3, now());
+	SELECT retention.add_policy('events', '1 day', 'at')});
+($ret, $out, $err) = $node->psql('app', q{SET default_transaction_read_only = on; SET default_transaction_isolation = 'serializable';
+	CALL retention.run('events')});
+is($ret, 0, 'CALL removing a partition whole with read-only, serializable defaults succeeds') or diag $err;
+is($node->safe_psql('app', q{SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname LIKE 'events%'}),
+	'events,events_now', 'the expired partition is detached and dropped');
+is(run_of('app', 'public.events'), '2/0/success', 'its rows are counted in the run record');
+
 # statement_timeout (SET) bounds the CALL, and the run says it was interrupted
 $node->safe_psql('app', q{CREATE TABLE slow (id int PRIMARY KEY, at timestamptz NOT NULL);
 	CREATE FUNCTION slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.2); RETURN OLD; END $$;
