@@ -46,6 +46,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -371,8 +372,26 @@ rt_guarded_object(Oid nsp, RangeVar *relation, ObjectType objtype, Node *object,
 
 		return name && get_namespace_oid(name, true) == nsp ? psprintf("schema %s", quote_identifier(name)) : NULL;
 	}
-	if (object == NULL)
-		return NULL;
+	switch (objtype)
+	{
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			/* ALTER TYPE and ALTER DOMAIN name the type by a plain list of names */
+			if (object == NULL || !IsA(object, List))
+				return NULL;
+			object = (Node *) makeTypeNameFromNameList((List *) object);
+			break;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			if (object == NULL || !IsA(object, ObjectWithArgs))
+				return NULL;
+			break;
+		default:
+			/* nothing else of the commands the event trigger is for lives in a schema */
+			return NULL;
+	}
 	address = get_object_address(objtype, object, &rel, AccessExclusiveLock, true);
 	if (rel != NULL)
 		relation_close(rel, NoLock);

@@ -60,6 +60,8 @@ my %refused = (
 	  qr/ERROR:  42501: cannot make role bob the owner of table retention\.audit of extension pg_retention/,
 	'ALTER FUNCTION retention.mask_email(text) OWNER TO bob' =>
 	  qr/ERROR:  42501: cannot make role bob the owner of function retention\.mask_email\(text\) of extension pg_retention/,
+	'ALTER TYPE retention.audit OWNER TO bob' =>
+	  qr/ERROR:  42501: cannot make role bob the owner of type retention\.audit of extension pg_retention/,
 	'GRANT CREATE ON SCHEMA retention TO bob' =>
 	  qr/ERROR:  42501: cannot grant CREATE on schema retention of extension pg_retention to bob/,
 	'GRANT ALL ON SCHEMA retention TO PUBLIC' =>
@@ -84,9 +86,16 @@ is($node->safe_psql('postgres', q{SELECT nspowner::regrole FROM pg_namespace WHE
 	'a superuser may own the schema');
 $node->safe_psql('postgres', q{ALTER SCHEMA retention OWNER TO postgres; GRANT USAGE ON SCHEMA retention TO bob;
 	CREATE SCHEMA other; ALTER SCHEMA other RENAME TO other2; CREATE TABLE other2.t (a int); ALTER TABLE other2.t RENAME TO t2;
-	ALTER TABLE other2.t2 SET SCHEMA public; ALTER TABLE public.t2 OWNER TO bob});
+	ALTER TABLE other2.t2 SET SCHEMA public; ALTER TABLE public.t2 OWNER TO bob;
+	CREATE TYPE mood AS ENUM ('calm'); ALTER TYPE mood OWNER TO bob; ALTER TYPE mood RENAME TO mood2;
+	ALTER TYPE mood2 SET SCHEMA other2; CREATE TYPE pair AS (a int, b int); ALTER TYPE pair RENAME ATTRIBUTE a TO c;
+	CREATE DOMAIN count_t AS int; ALTER DOMAIN count_t OWNER TO bob;
+	CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER FUNCTION f() RENAME TO g; ALTER FUNCTION g() OWNER TO bob;
+	CREATE AGGREGATE total(int) (SFUNC = int4pl, STYPE = int); ALTER AGGREGATE total(int) RENAME TO sum2});
 is($node->safe_psql('postgres', q{SELECT relowner::regrole FROM pg_class WHERE oid = 'public.t2'::regclass}), 'bob',
 	'renaming, moving and giving away objects outside schema retention is not affected');
+is($node->safe_psql('postgres', q{SELECT typowner::regrole || ' ' || typnamespace::regnamespace FROM pg_type WHERE typname = 'mood2'}),
+	'bob other2', 'types, domains, functions and aggregates outside it neither');
 
 # after the refusals, unrelated DDL and the policies work
 my ($ret, $out, $err) = $node->psql('postgres', q{CREATE TABLE later (id int); ALTER TABLE visits ADD COLUMN note text;
