@@ -19,17 +19,43 @@
 #define RT_SAFE_ISO_DATES		0x02	/* DateStyle = ISO, YMD: dates printed and read back alike */
 
 /*
- * Opens a GUC nesting level with search_path "pg_catalog, pg_temp" and what
- * flags ask for, and returns it; rt_safe_settings_end() closes it, undoing
- * as well whatever user code (a trigger, a mask, a row-security policy)
- * changed with SET or set_config() in between, so nothing leaks into the
- * caller's session.  Every statement of the engine runs in such a level
- * (docs/security.md "search_path").
+ * Opens a GUC nesting level with search_path "pg_catalog, pg_temp", the
+ * other settings the engine's statements need pinned whatever the session
+ * says (session_replication_role origin, row_security on, DateStyle
+ * "ISO, MDY", IntervalStyle postgres, TimeZone UTC, extra_float_digits 1,
+ * bytea_output hex, array_nulls on) and what flags ask for, and returns
+ * it; rt_safe_settings_end() closes it, undoing as well whatever user code
+ * (a trigger, a mask, a row-security policy) changed with SET or
+ * set_config() in between, so nothing leaks into the caller's session.
+ * Every statement of the engine runs in such a level (docs/security.md
+ * "search_path", docs/operations.md "Session settings the engine pins").
  */
 extern int	rt_safe_settings_begin(int flags);
 
 /* Closes the level opened by rt_safe_settings_begin(), restoring every setting. */
 extern void rt_safe_settings_end(int nest);
+
+/*
+ * Makes the transaction just started (before its first snapshot) read
+ * committed and read-write (read-only still during recovery), whatever
+ * default_transaction_isolation and default_transaction_read_only say: a
+ * batch must step around rows changed meanwhile, not fail with a
+ * serialization error, and must be able to write.  For the transactions
+ * CALL retention.run() starts itself; the worker pins the defaults of its
+ * session instead.
+ */
+extern void rt_pin_transaction(void);
+
+/* Returns true when the current transaction is not read committed and read-write. */
+extern bool rt_transaction_needs_pinning(void);
+
+/*
+ * Raises read_only_sql_transaction (25006) during recovery or in a
+ * read-only transaction, with errmsg "cannot WHAT in a read-only
+ * transaction" and hint: work that must write fails before it does or
+ * records anything.
+ */
+extern void rt_require_read_write(const char *what, const char *hint);
 
 /*
  * SPI_execute_with_args and SPI_execute_plan, but leaving CurrentMemoryContext

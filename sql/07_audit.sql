@@ -31,12 +31,22 @@ SET ROLE retention_reader;
 SELECT count(*) FROM retention.audit;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
--- a superuser who bypasses the guard is caught by verify_audit
+-- the guard holds in session_replication_role = replica too: its triggers are ENABLE ALWAYS
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'retention.audit'::regclass ORDER BY tgname;
 SET session_replication_role = replica;
 UPDATE retention.audit SET rows = rows + 1 WHERE seq = (SELECT max(seq) FROM retention.audit);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM retention.audit WHERE seq = 2;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE retention.audit;
+\echo :LAST_ERROR_SQLSTATE
 RESET session_replication_role;
+-- a superuser who bypasses the guard is caught by verify_audit
+ALTER TABLE retention.audit DISABLE TRIGGER USER;
+UPDATE retention.audit SET rows = rows + 1 WHERE seq = (SELECT max(seq) FROM retention.audit);
+ALTER TABLE retention.audit ENABLE ALWAYS TRIGGER audit_append_only, ENABLE ALWAYS TRIGGER audit_no_truncate;
 SELECT ok, first_bad = (SELECT max(seq) FROM retention.audit) AS names_the_entry FROM retention.verify_audit();
-SET session_replication_role = replica;
+ALTER TABLE retention.audit DISABLE TRIGGER USER;
 UPDATE retention.audit SET rows = rows - 1 WHERE seq = (SELECT max(seq) FROM retention.audit);
 SELECT ok FROM retention.verify_audit();
 -- removing an entry in the middle is caught at the entry after the gap
@@ -45,7 +55,7 @@ SELECT ok, first_bad FROM retention.verify_audit();
 -- removing the last entries is caught too: the head remembers how far the chain went
 DELETE FROM retention.audit WHERE seq > 1;
 SELECT ok, first_bad FROM retention.verify_audit();
-RESET session_replication_role;
+ALTER TABLE retention.audit ENABLE ALWAYS TRIGGER audit_append_only, ENABLE ALWAYS TRIGGER audit_no_truncate;
 DROP ROLE retention_reader;
 SELECT retention.drop_policy(:pol);
 DROP TABLE notes;

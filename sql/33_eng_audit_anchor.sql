@@ -48,7 +48,7 @@ SELECT * FROM retention.verify_audit(:anchor_seq, '\x0102');
 ALTER TABLE retention.audit DISABLE TRIGGER USER;
 DELETE FROM retention.audit WHERE seq >= 2;
 UPDATE retention.audit_head SET seq = 1;
-ALTER TABLE retention.audit ENABLE TRIGGER USER;
+ALTER TABLE retention.audit ENABLE ALWAYS TRIGGER audit_append_only, ENABLE ALWAYS TRIGGER audit_no_truncate;
 SELECT retention.alter_policy(:p_visits, basis => 'rewritten history');
 SELECT retention.alter_policy(:p_visits, batch_size => 500);
 SELECT retention.alter_policy(:p_visits, keep => '90 days');
@@ -61,9 +61,9 @@ SELECT ok, first_bad = :anchor_seq AS at_the_anchor, entries FROM retention.veri
 SELECT seq AS new_seq, hash AS new_hash FROM retention.audit_anchor() \gset
 SELECT ok FROM retention.verify_audit(:new_seq, :'new_hash');
 -- naive edits are still found without an anchor, and before the anchor is reached
-SET session_replication_role = replica;
+ALTER TABLE retention.audit DISABLE TRIGGER USER;
 UPDATE retention.audit SET rows = 7 WHERE seq = 2;
-RESET session_replication_role;
+ALTER TABLE retention.audit ENABLE ALWAYS TRIGGER audit_append_only, ENABLE ALWAYS TRIGGER audit_no_truncate;
 SELECT ok, first_bad FROM retention.verify_audit();
 SELECT ok, first_bad FROM retention.verify_audit(:new_seq, :'new_hash');
 

@@ -198,11 +198,15 @@ rt_audit_head(int64 *seq, bytea **hash)
 	return true;
 }
 
-/* Returns a bytea as PostgreSQL's hex output (\x...), as the log line prints an anchor. */
+/*
+ * Returns a bytea as PostgreSQL's hex output (\x...), as the log line
+ * prints an anchor, whatever bytea_output says (the worker calls it
+ * between transactions, where no setting can be pinned).
+ */
 char *
 rt_audit_hash_text(bytea *hash)
 {
-	return DatumGetCString(DirectFunctionCall1(byteaout, PointerGetDatum(hash)));
+	return psprintf("\\x%s", rt_hex((const unsigned char *) VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash)));
 }
 
 PG_FUNCTION_INFO_V1(retention_audit_anchor);

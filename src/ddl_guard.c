@@ -19,16 +19,35 @@
  *  - refuses DROP COLUMN of a column a policy uses (the policy must be
  *    dropped first: silently ending a retention rule would be worse);
  *  - removes the policies of a table that is dropped, recording that in
- *    the audit trail.
+ *    the audit trail;
+ *  - refuses, before it runs (ddl_command_start), DDL that would rename
+ *    schema retention or an object in it, move such an object to another
+ *    schema, or give the schema or one of its objects to a role that is
+ *    not a superuser (or grant such a role CREATE on the schema): the C
+ *    code names its objects retention.*, so after a rename every run and
+ *    every ALTER TABLE in the database (whose event trigger reads
+ *    retention.policy_catalog) would fail, and a role that can change the
+ *    schema could plant functions there that run with the rights of
+ *    whoever runs a policy.
+ *
+ * The event triggers are ENABLE ALWAYS (pg_retention--0.2.0--0.3.0.sql):
+ * session_replication_role = replica must not switch the guards off.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -40,6 +59,7 @@
 #include "audit.h"
 #include "compat.h"
 #include "cutoff.h"
+#include "extension.h"
 #include "mask_spec.h"
 #include "privilege.h"
 #include "quote.h"
@@ -324,5 +344,209 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 		}
 	}
 	SPI_finish();
+	PG_RETURN_NULL();
+}
+
+/*
+ * Returns the description ("schema retention", "table retention.audit",
+ * "column anchor of table retention.policy_catalog") of the object a DDL
+ * statement names when it is schema retention or lies in it, else NULL.
+ * relation is the statement's table (when it names one), else objtype and
+ * object name the object; locks as the statement itself will.
+ */
+static char *
+rt_guarded_object(Oid nsp, RangeVar *relation, ObjectType objtype, Node *object, const char *subname)
+{
+	ObjectAddress address;
+	Relation	rel = NULL;
+
+	if (relation != NULL)
+	{
+		Oid			relid = RangeVarGetRelid(relation, NoLock, true);
+
+		if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
+			return NULL;
+		ObjectAddressSet(address, RelationRelationId, relid);
+		if (subname != NULL)
+		{
+			/* a part of the table: RENAME COLUMN, CONSTRAINT, ALTER TRIGGER ... ON ... RENAME */
+			const char *part = objtype == OBJECT_COLUMN || objtype == OBJECT_ATTRIBUTE ? "column" :
+				objtype == OBJECT_TABCONSTRAINT ? "constraint" :
+				objtype == OBJECT_TRIGGER ? "trigger" :
+				objtype == OBJECT_RULE ? "rule" :
+				objtype == OBJECT_POLICY ? "policy" : "object";
+
+			return psprintf("%s %s of %s", part, quote_identifier(subname),
+							getObjectDescription(&address, false));
+		}
+		return getObjectDescription(&address, false);
+	}
+	if (objtype == OBJECT_SCHEMA)
+	{
+		/* ALTER SCHEMA ... RENAME names the schema in subname, OWNER TO in object */
+		const char *name = subname ? subname : (object && IsA(object, String) ? strVal(object) : NULL);
+
+		return name && get_namespace_oid(name, true) == nsp ? psprintf("schema %s", quote_identifier(name)) : NULL;
+	}
+	switch (objtype)
+	{
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			/* ALTER TYPE and ALTER DOMAIN name the type by a plain list of names */
+			if (object == NULL || !IsA(object, List))
+				return NULL;
+			object = (Node *) makeTypeNameFromNameList((List *) object);
+			break;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			if (object == NULL || !IsA(object, ObjectWithArgs))
+				return NULL;
+			break;
+		default:
+			/* nothing else of the commands the event trigger is for lives in a schema */
+			return NULL;
+	}
+	address = get_object_address(objtype, object, &rel, AccessExclusiveLock, true);
+	if (rel != NULL)
+		relation_close(rel, NoLock);
+	if (!OidIsValid(address.objectId) || get_object_namespace(&address) != nsp)
+		return NULL;
+	return getObjectDescription(&address, false);
+}
+
+/* Refuses to make newowner, a role that is not a superuser, the owner of what (schema retention or an object in it). */
+static void
+rt_refuse_owner(const char *what, RoleSpec *newowner)
+{
+	Oid			roleid = get_rolespec_oid(newowner, false);
+
+	if (superuser_arg(roleid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot make role %s the owner of %s of extension %s",
+					quote_identifier(GetUserNameFromId(roleid, false)), what, RT_EXTENSION_NAME),
+			 errdetail("A role that is not a superuser could put functions or operators there that run with the rights of whoever runs a policy."),
+			 errhint("Leave it to a superuser.")));
+}
+
+/* Refuses GRANT CREATE (or ALL) on schema retention to a role that is not a superuser, PUBLIC included. */
+static void
+rt_check_grant(Oid nsp, GrantStmt *stmt)
+{
+	ListCell   *lc;
+	bool		create = stmt->privileges == NIL;	/* ALL */
+
+	if (!stmt->is_grant || stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_SCHEMA)
+		return;
+	foreach(lc, stmt->privileges)
+		if (((AccessPriv *) lfirst(lc))->priv_name != NULL &&
+			strcmp(((AccessPriv *) lfirst(lc))->priv_name, "create") == 0)
+			create = true;
+	if (!create)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		ListCell   *g;
+
+		if (get_namespace_oid(strVal(lfirst(lc)), true) != nsp)
+			continue;
+		foreach(g, stmt->grantees)
+		{
+			RoleSpec   *grantee = lfirst(g);
+			Oid			roleid = grantee->roletype == ROLESPEC_PUBLIC ? InvalidOid :
+				get_rolespec_oid(grantee, false);
+
+			if (OidIsValid(roleid) && superuser_arg(roleid))
+				continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot grant CREATE on schema %s of extension %s to %s",
+							quote_identifier(strVal(lfirst(lc))), RT_EXTENSION_NAME,
+							OidIsValid(roleid) ? quote_identifier(GetUserNameFromId(roleid, false)) : "PUBLIC"),
+					 errdetail("A role that is not a superuser could put functions or operators there that run with the rights of whoever runs a policy.")));
+		}
+	}
+}
+
+PG_FUNCTION_INFO_V1(retention_on_ddl_start);
+
+/*
+ * Event trigger on ddl_command_start: refuses renaming schema retention or
+ * an object in it, moving such an object to another schema, and giving
+ * them to roles that are not superusers (docs/reference.md "DDL
+ * behaviour"); the extension's own scripts may.
+ */
+Datum
+retention_on_ddl_start(PG_FUNCTION_ARGS)
+{
+	Node	   *parsetree;
+	Oid			nsp;
+	char	   *what = NULL;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "retention_on_ddl_start: not fired by event trigger manager");
+	parsetree = ((EventTriggerData *) fcinfo->context)->parsetree;
+	if (creating_extension)
+		PG_RETURN_NULL();
+	/* the trigger exists only with the extension, whose schema keeps its name (this guard) */
+	nsp = get_namespace_oid(RT_SCHEMA_NAME, true);
+	if (!OidIsValid(nsp))
+		PG_RETURN_NULL();
+
+	if (IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		what = rt_guarded_object(nsp, stmt->relation, stmt->renameType, stmt->object, stmt->subname);
+		if (what != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename %s of extension %s", what, RT_EXTENSION_NAME),
+					 errdetail("The extension refers to its schema and objects by name; renamed, they would break its runs and the event triggers that every ALTER TABLE of the database fires."),
+					 errhint("Keep the names; to remove the extension, use DROP EXTENSION %s.", RT_EXTENSION_NAME)));
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt))
+	{
+		AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+		what = rt_guarded_object(nsp, stmt->relation, stmt->objectType, stmt->object, NULL);
+		if (what != NULL && get_namespace_oid(stmt->newschema, true) != nsp)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot move %s of extension %s to schema %s", what, RT_EXTENSION_NAME,
+							quote_identifier(stmt->newschema)),
+					 errdetail("The extension refers to its objects as %s.*; moved, they would break its runs and the event triggers that every ALTER TABLE of the database fires.",
+							   RT_SCHEMA_NAME)));
+	}
+	else if (IsA(parsetree, AlterOwnerStmt))
+	{
+		AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
+
+		what = rt_guarded_object(nsp, stmt->relation, stmt->objectType, stmt->object, NULL);
+		if (what != NULL)
+			rt_refuse_owner(what, stmt->newowner);
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype != AT_ChangeOwner)
+				continue;
+			if (what == NULL)
+				what = rt_guarded_object(nsp, stmt->relation, OBJECT_TABLE, NULL, NULL);
+			if (what != NULL)
+				rt_refuse_owner(what, cmd->newowner);
+		}
+	}
+	else if (IsA(parsetree, GrantStmt))
+		rt_check_grant(nsp, (GrantStmt *) parsetree);
 	PG_RETURN_NULL();
 }

@@ -552,6 +552,8 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	char	   *token;
 
 	rt_subject_request_args(fcinfo, "erase a data subject", &kind, &id);
+	rt_require_read_write("erase a data subject",
+						  "Erase it in a read-write transaction (BEGIN READ WRITE).");
 	rt_srf_begin(fcinfo, &srf);
 
 	SPI_connect();

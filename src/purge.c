@@ -608,7 +608,12 @@ rt_tid_array(ItemPointerData *tids, int n)
 										   false, TYPALIGN_SHORT));
 }
 
-/* Returns true for errors that one row can cause: constraints, data, trigger exceptions. */
+/*
+ * Returns true for errors that one row can cause: constraints, data,
+ * trigger exceptions, and a serialization failure (a row changed since the
+ * snapshot of a caller's REPEATABLE READ or SERIALIZABLE transaction, which
+ * is stepped around like a locked row).
+ */
 bool
 rt_is_row_error(int sqlerrcode)
 {
@@ -616,7 +621,8 @@ rt_is_row_error(int sqlerrcode)
 
 	return category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
 		category == ERRCODE_DATA_EXCEPTION ||
-		category == ERRCODE_TO_CATEGORY(ERRCODE_RAISE_EXCEPTION);
+		category == ERRCODE_TO_CATEGORY(ERRCODE_RAISE_EXCEPTION) ||
+		sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE;
 }
 
 /*
@@ -693,6 +699,8 @@ rt_delete_careful(RtTarget *t, ItemPointerData *tids, int n, bool use_held, RtBa
 	{
 		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION && t->action == RT_ACTION_DELETE)
 			result->blocked++;
+		else if (edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE)
+			result->skipped_locked++;	/* changed since the caller's snapshot: a later run takes it */
 		else
 		{
 			/* a row a constraint or trigger will not let go: left, and reported */

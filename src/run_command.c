@@ -7,6 +7,12 @@
  * batch shares the caller's transaction and nothing is committed early.
  * A caller runs only the policies of tables it owns: as_of lets a run
  * delete rows before their time, which only the owner could do anyway.
+ *
+ * The transactions the procedure starts itself are read committed and
+ * read-write whatever the session's defaults (a serialization failure per
+ * batch, or a read-only transaction half-way, would end every run); inside
+ * a read-only transaction block it refuses at once (25006).  See
+ * docs/operations.md "Session settings the engine pins".
  */
 #include "postgres.h"
 
@@ -15,6 +21,7 @@
 #include "catalog/pg_class.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
@@ -28,12 +35,19 @@
 #include "run.h"
 #include "run_options.h"
 #include "runlog.h"
+#include "safe_spi.h"
 
-/* Ends the procedure's transaction and starts the next one. */
+/*
+ * Ends the procedure's transaction and starts the next one, read committed
+ * and read-write whatever default_transaction_isolation and
+ * default_transaction_read_only say (docs/operations.md "Session settings
+ * the engine pins").
+ */
 static void
 rt_procedure_next_transaction(void)
 {
 	rt_spi_commit_and_start();
+	rt_pin_transaction();
 }
 
 /*
@@ -46,7 +60,19 @@ rt_procedure_at_top_level(void (*fn) (void *), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext connected_from;
+	char	   *isolation = pstrdup(GetConfigOption("default_transaction_isolation", false, false));
+	char	   *read_only = pstrdup(GetConfigOption("default_transaction_read_only", false, false));
 
+	/*
+	 * A statement that commits by itself (DETACH ... CONCURRENTLY) starts its
+	 * next transaction with the session's defaults: pinned for as long as fn
+	 * runs, as rt_procedure_next_transaction pins the others.  fn catches its
+	 * own errors (RtRunOptions.at_top_level), so the values are put back.
+	 */
+	(void) set_config_option("default_transaction_isolation", "read committed", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	(void) set_config_option("default_transaction_read_only", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
 	SPI_finish();
 	/* SPI_finish returns to where the connection was opened: open the new one from there */
 	connected_from = CurrentMemoryContext;
@@ -56,6 +82,10 @@ rt_procedure_at_top_level(void (*fn) (void *), void *arg)
 	ForgetPortalSnapshots();
 #endif
 	fn(arg);
+	(void) set_config_option("default_transaction_isolation", isolation, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	(void) set_config_option("default_transaction_read_only", read_only, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
 	MemoryContextSwitchTo(connected_from);
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	MemoryContextSwitchTo(cxt);
@@ -215,6 +245,12 @@ retention_run(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0);
+		/* the CALL's own transaction took the session's defaults: start a pinned one */
+		if (nonatomic && rt_transaction_needs_pinning())
+			rt_procedure_next_transaction();
+		/* inside a read-only transaction block (or on a standby) nothing can be done: say so before anything is */
+		rt_require_read_write("run retention policies",
+							  "Call it in a read-write transaction, or outside a transaction block, where it starts read-write transactions of its own.");
 		rt_run_requested(relid, as_of, &options, cxt, &summary);
 		SPI_finish();
 	}

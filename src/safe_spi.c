@@ -11,14 +11,40 @@
  * escalation), and a SET made by user code the statement reaches ends with
  * the statement.
  *
+ * The same level pins the other settings that change what the engine's
+ * statements do, whatever the session, the role (ALTER ROLE ... SET), the
+ * database (ALTER DATABASE ... SET) or postgresql.conf says
+ * (docs/operations.md "Session settings the engine pins"):
+ * session_replication_role (in replica, foreign-key actions and checks and
+ * ordinary triggers are skipped: a purge would leave orphans), row_security
+ * (off makes every statement on a table with forced row-level security
+ * fail), and the formats in which values are read and printed (DateStyle,
+ * IntervalStyle, TimeZone, extra_float_digits, bytea_output, array_nulls),
+ * so that a constant mask, a text mask of a non-text column and a
+ * subject's key mean the same in the worker and in every session.  A
+ * setting is assigned only when it differs: changing
+ * session_replication_role empties the plan cache.  The transactions the
+ * engine starts itself are made read committed and read-write here too
+ * (rt_pin_transaction), and work that must write is refused at once in a
+ * read-only transaction (rt_require_read_write).
+ *
  * Ground floor: includes only PostgreSQL's headers, guc.h and safe_spi.h.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/bytea.h"
+#include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 
 #include "guc.h"
 #include "safe_spi.h"
@@ -31,6 +57,47 @@ rt_set_for_level(const char *name, const char *value)
 							 GUC_ACTION_SAVE, true, 0, false);
 }
 
+/* Returns true when the session's TimeZone is UTC already. */
+static bool
+rt_time_zone_is_utc(void)
+{
+	static pg_tz *utc = NULL;
+
+	if (utc == NULL)
+		utc = pg_tzset("UTC");
+	return session_timezone == utc;
+}
+
+/*
+ * Pins, for the current GUC nesting level, the settings other than
+ * search_path that change what the engine's statements do; each is
+ * assigned only when it differs from the pinned value.
+ */
+static void
+rt_pin_statement_settings(void)
+{
+	/* replica skips foreign-key actions and checks and ordinary triggers */
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		(void) set_config_option("session_replication_role", "origin", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	/* off turns row-level security that applies into an error instead of a filter */
+	if (!row_security)
+		rt_set_for_level("row_security", "on");
+	/* how constants are read and values printed: PostgreSQL's defaults, and UTC */
+	if (DateStyle != USE_ISO_DATES || DateOrder != DATEORDER_MDY)
+		rt_set_for_level("datestyle", "ISO, MDY");
+	if (IntervalStyle != INTSTYLE_POSTGRES)
+		rt_set_for_level("intervalstyle", "postgres");
+	if (!rt_time_zone_is_utc())
+		rt_set_for_level("timezone", "UTC");
+	if (extra_float_digits != 1)
+		rt_set_for_level("extra_float_digits", "1");
+	if (bytea_output != BYTEA_OUTPUT_HEX)
+		rt_set_for_level("bytea_output", "hex");
+	if (!Array_nulls)
+		rt_set_for_level("array_nulls", "on");
+}
+
 /* Opens the safe-settings level; see safe_spi.h. */
 int
 rt_safe_settings_begin(int flags)
@@ -38,6 +105,7 @@ rt_safe_settings_begin(int flags)
 	int			nest = NewGUCNestLevel();
 
 	rt_set_for_level("search_path", "pg_catalog, pg_temp");
+	rt_pin_statement_settings();
 	if (flags & RT_SAFE_LOCK_TIMEOUT)
 	{
 		char		buf[32];
@@ -57,6 +125,47 @@ rt_safe_settings_end(int nest)
 {
 	/* false: a SET by user code inside must not outlive the statement */
 	AtEOXact_GUC(false, nest);
+}
+
+/*
+ * Makes the transaction just started read committed and read-write, as
+ * COMMIT AND CHAIN gives a new transaction its characteristics; see
+ * safe_spi.h.
+ */
+void
+rt_pin_transaction(void)
+{
+	if (FirstSnapshotSet)
+		elog(ERROR, "transaction characteristics pinned after the first snapshot");
+	XactIsoLevel = XACT_READ_COMMITTED;
+	XactDeferrable = false;
+	/* a standby's transactions stay read-only: rt_require_read_write says why */
+	if (!RecoveryInProgress())
+		XactReadOnly = false;
+}
+
+/* Returns true when the current transaction is not read committed and read-write. */
+bool
+rt_transaction_needs_pinning(void)
+{
+	return XactIsoLevel != XACT_READ_COMMITTED || XactReadOnly;
+}
+
+/* Raises 25006 when the current transaction cannot write; see safe_spi.h. */
+void
+rt_require_read_write(const char *what, const char *hint)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s during recovery", what),
+				 errhint("Do it on the primary server.")));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s in a read-only transaction", what),
+				 errdetail("Rows would be deleted or anonymized and the work recorded; nothing was done."),
+				 errhint("%s", hint)));
 }
 
 /* SPI_execute_with_args under the safe settings, leaving CurrentMemoryContext as it was. */

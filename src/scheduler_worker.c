@@ -195,7 +195,19 @@ rt_worker_must_stop(void)
 	return leave || rt_got_sigterm || !rt_enabled;
 }
 
-/* Applies the session settings the worker needs, again after each reload. */
+/* Sets one setting of the worker's session, above what postgresql.conf, the database and the role say. */
+static void
+rt_worker_set(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+}
+
+/*
+ * Applies the session settings the worker needs, again after each reload
+ * (docs/operations.md "Session settings the engine pins"); the settings
+ * of each statement are pinned besides by safe_spi.c.
+ */
 static void
 rt_worker_session_settings(void)
 {
@@ -203,15 +215,25 @@ rt_worker_session_settings(void)
 
 	/* the worker never waits longer than a batch would for any lock */
 	snprintf(buf, sizeof(buf), "%d", rt_lock_timeout_ms);
-	(void) set_config_option("lock_timeout", buf, PGC_SUSET, PGC_S_SESSION,
-							 GUC_ACTION_SET, true, 0, false);
+	rt_worker_set("lock_timeout", buf);
 	/* batches are bounded by size; a cluster-wide statement_timeout must not cut them */
-	(void) set_config_option("statement_timeout", "0", PGC_SUSET, PGC_S_SESSION,
-							 GUC_ACTION_SET, true, 0, false);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION,
-							 GUC_ACTION_SET, true, 0, false);
-	(void) set_config_option("application_name", "pg_retention worker", PGC_SUSET,
-							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	rt_worker_set("statement_timeout", "0");
+	/* PostgreSQL arms these only in client sessions; 0 says so should that change */
+	rt_worker_set("idle_in_transaction_session_timeout", "0");
+	rt_worker_set("idle_session_timeout", "0");
+	rt_worker_set("search_path", "pg_catalog, pg_temp");
+	/*
+	 * Every transaction the worker starts reads committed and may write: a
+	 * batch steps around rows others changed meanwhile instead of failing
+	 * with a serialization error, and default_transaction_read_only cannot
+	 * make every run fail half-way.
+	 */
+	rt_worker_set("default_transaction_isolation", "read committed");
+	rt_worker_set("default_transaction_read_only", "off");
+	rt_worker_set("default_transaction_deferrable", "off");
+	/* safe_spi.c pins it per statement too; set here once, the plan cache is not emptied twice a statement */
+	rt_worker_set("session_replication_role", "origin");
+	rt_worker_set("application_name", "pg_retention worker");
 }
 
 /* Handles what signals left pending outside of runs: reload, stray cancels, barriers. */

@@ -789,15 +789,25 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
 	return key;
 }
 
-/* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
+/*
+ * Returns the canonical text of a subject's key (so that '007' and '7' are
+ * one subject), printed under the engine's pinned settings: a date,
+ * timestamptz, float or bytea key gives the same text, and so the same
+ * token, in every session.
+ */
 char *
 rt_subject_canonical_id(const RtSubjectKind *kind, Datum key)
 {
 	Oid			outfunc;
 	bool		varlena;
+	int			nest;
+	char	   *id;
 
 	getTypeOutputInfo(kind->key_type, &outfunc, &varlena);
-	return OidOutputFunctionCall(outfunc, key);
+	nest = rt_safe_settings_begin(0);
+	id = OidOutputFunctionCall(outfunc, key);
+	rt_safe_settings_end(nest);
+	return id;
 }
 
 /* Returns the graph table of kind for relid (or one of its partitioned ancestors), or NULL. */

@@ -127,7 +127,7 @@ my $objects = q{
 	               WHERE a.attrelid = objid AND a.attnum > 0 AND NOT a.attisdropped)
 	                || coalesce(' ' || (SELECT relacl::text FROM pg_class WHERE oid = objid), '')
 	           WHEN 'pg_event_trigger'::regclass THEN (SELECT evtevent || ' ' || evtfoid::regproc || ' ' || coalesce(evttags::text, '')
-	                FROM pg_event_trigger WHERE oid = objid)
+	                || ' enabled ' || evtenabled::text FROM pg_event_trigger WHERE oid = objid)
 	         END, '') || ' ' || coalesce(obj_description(objid, classid::regclass::text), '') AS d
 	    FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 	     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_retention')
@@ -137,7 +137,7 @@ my $objects = q{
 	  UNION ALL
 	  SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'retention'
 	  UNION ALL
-	  SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+	  SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 	   WHERE c.relnamespace = 'retention'::regnamespace AND NOT t.tgisinternal
 	  UNION ALL
 	  SELECT 'function acl ' || p.oid::regprocedure || ' ' || coalesce(p.proacl::text, '')
@@ -146,6 +146,12 @@ my $objects = q{
 	  SELECT 'schema ' || nspname || ' ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'retention') s};
 my $fresh = $node->safe_psql('fresh', $objects);
 cmp_ok(length $fresh, '>', 10000, 'the description of a fresh installation covers its objects');
+# the guards fire in every session_replication_role (ENABLE ALWAYS), in a fresh installation as after an update
+is(join(',', $fresh =~ /^event trigger (\w+) .* enabled (\w)/mg),
+	'retention_ddl_end,A,retention_ddl_start,A,retention_sql_drop,A',
+	'the event triggers of a fresh installation are ENABLE ALWAYS');
+is(join(',', $fresh =~ /^trigger CREATE TRIGGER (\w+) .* enabled (\w)$/mg),
+	'audit_append_only,A,audit_no_truncate,A', 'and so are the guard triggers of the audit');
 is($node->safe_psql('old', $objects), $fresh, 'the updated database has exactly the objects of a fresh one');
 
 # an update where others may change the schema is refused, and leaves 0.1.0 as it was
