@@ -528,7 +528,7 @@ rt_erasure_complete_pending(void)
 	rt_catalog_exec(psprintf("SELECT l.erasure_id::pg_catalog.text, l.kind, l.subject_hash,"
 					" COALESCE(%s, (SELECT pg_catalog.min(h.subject_id) FROM retention.hold_catalog h"
 					"   WHERE l.subject_hash IS NULL AND h.hold_id OPERATOR(pg_catalog.=) ANY (l.waiting_for)"
-					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) = 1)),"
+					"   AND h.kind OPERATOR(pg_catalog.=) l.kind HAVING pg_catalog.count(DISTINCT h.subject_id) OPERATOR(pg_catalog.=) 1)),"
 					" l.key_fingerprint"
 					" FROM retention.erasure_ledger l WHERE l.status OPERATOR(pg_catalog.=) 'pending'"
 					" AND l.waiting_for IS NOT NULL"	/* imported entries still pending elsewhere wait */
