@@ -44,6 +44,9 @@ typedef struct RtSubjectKind
 	Oid			key_type;		/* type of the key column; $1 of belongs is of this type */
 	List	   *tables;			/* RtSubjectTable *, deepest owned first, root, referenced last */
 	char	   *key_eq;			/* equality operator of the key type, as OPERATOR(s.=) */
+	Oid			key_coll;		/* collation of the key column (InvalidOid: none); every comparison
+								 * with the key uses it, whatever the other column's */
+	bool		user_code;		/* a membership test calls an operator or cast that is not built in */
 	List	   *graph;			/* private: the graph's nodes, to build other predicates */
 } RtSubjectKind;
 
