@@ -46,6 +46,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -54,6 +55,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "diagnose.h"
 #include "extension.h"
 #include "fk_guard.h"
 #include "privilege.h"
@@ -756,12 +758,12 @@ rt_subject_kind(const char *kind)
 	k->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	k->key = pstrdup(NameStr(*DatumGetName(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))));
 	k->key_type = get_atttype(k->relid, get_attnum(k->relid, k->key));
-	k->key_coll = rt_column_collation(k->relid, k->key);
 	if (!OidIsValid(k->key_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
 						quote_identifier(k->key), kind, rt_relation_name(k->relid))));
+	k->key_coll = rt_column_collation(k->relid, k->key);
 	tc = lookup_type_cache(k->key_type, TYPECACHE_EQ_OPR);
 	if (!OidIsValid(tc->eq_opr))
 		elog(ERROR, "type %s has no equality operator", format_type_be(k->key_type));
@@ -930,6 +932,132 @@ rt_subject_kind_names(void)
 																 SPI_tuptable->tupdesc, 1, &isnull)));
 	}
 	return names;
+}
+
+/* Returns true when row-level security never applies to role (a superuser, or BYPASSRLS). */
+static bool
+rt_bypasses_row_security(Oid role)
+{
+	return superuser_arg(role) || has_bypassrls_privilege(role);
+}
+
+/* Returns the tables of kind's graph and their partitions whose row-level security binds an owner; see subject.h. */
+List *
+rt_subject_row_security_tables(const RtSubjectKind *kind)
+{
+	List	   *result = NIL;
+	List	   *owners = NIL;
+	List	   *candidates = NIL;
+	ListCell   *lc;
+
+	/* the owners that read the graph: as them the erasure and the access request run */
+	foreach(lc, kind->tables)
+	{
+		ListCell   *rc;
+
+		foreach(rc, find_all_inheritors(((RtSubjectTable *) lfirst(lc))->relid, AccessShareLock, NULL))
+		{
+			HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(rc)));
+			Form_pg_class form;
+
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			form = (Form_pg_class) GETSTRUCT(tuple);
+			owners = list_append_unique_oid(owners, form->relowner);
+			if (form->relrowsecurity)
+				candidates = list_append_unique_oid(candidates, lfirst_oid(rc));
+			ReleaseSysCache(tuple);
+		}
+	}
+	/* forced on its own owner, or applying to the owner of another table whose tests read it */
+	foreach(lc, candidates)
+	{
+		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_class form;
+		bool		binds = false;
+		ListCell   *oc;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		form = (Form_pg_class) GETSTRUCT(tuple);
+		foreach(oc, owners)
+		{
+			Oid			reader = lfirst_oid(oc);
+
+			if (!rt_bypasses_row_security(reader) &&
+				(reader != form->relowner || form->relforcerowsecurity))
+				binds = true;
+		}
+		if (binds)
+			result = lappend_oid(result, lfirst_oid(lc));
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
+
+/*
+ * Counts the rows of relid (ONLY relid when only) that satisfy belongs, a
+ * membership test with the key (of type keytype) as $1, seeing every row:
+ * as the bootstrap superuser, whom row-level security never applies to
+ * (privilege.c rt_become_all_seeing).  That identity runs no code of
+ * anyone's: the test is made of built-in operators only, or nothing is
+ * counted (-1).
+ */
+int64
+rt_subject_count_all_rows(const RtSubjectKind *kind, Oid relid, bool only, const char *belongs,
+						  Oid keytype, Datum key)
+{
+	Oid			types[1] = {keytype};
+	Datum		values[1] = {key};
+	RtSavedUser saved;
+	bool		isnull;
+	int			rc;
+
+	if (kind->user_code)
+		return -1;
+	rt_become_all_seeing(&saved);
+	/* not read_only: a new snapshot sees what the statements before it changed */
+	rc = rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM %s%s t WHERE %s", only ? "ONLY " : "",
+								 rt_relation_name(relid), belongs),
+						1, types, values, NULL, false, 0);
+	rt_restore_user(&saved);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows of %s", rt_relation_name(relid));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Says which row-level security hides n rows of relid from its owner; see subject.h. */
+char *
+rt_subject_hidden_cause(List *rls_tables, Oid relid, int64 n)
+{
+	List	   *policies = rt_row_security_for_owner(relid);
+	StringInfoData names;
+	ListCell   *lc;
+
+	if (policies != NIL)
+		return psprintf("row-level security %s hides " INT64_FORMAT " row%s of the subject from the table owner",
+						rt_describe_named("policy", policies, relid), n, n == 1 ? "" : "s");
+	initStringInfo(&names);
+	foreach(lc, rls_tables)
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", rt_relation_name(lfirst_oid(lc)));
+	return psprintf("row-level security on %s hides from the owner of %s " INT64_FORMAT " row%s of the subject"
+					" (or the rows that tie them to it)",
+					names.data, rt_relation_name(relid), n, n == 1 ? "" : "s");
+}
+
+/* Says why rows of the subject cannot be counted with full visibility; see subject.h. */
+char *
+rt_subject_uncountable_cause(List *rls_tables)
+{
+	StringInfoData names;
+	ListCell   *lc;
+
+	initStringInfo(&names);
+	foreach(lc, rls_tables)
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", rt_relation_name(lfirst_oid(lc)));
+	return psprintf("row-level security on %s may hide rows of the subject from the table owner, and they"
+					" cannot be counted: the subject's membership test uses an operator or cast that is not"
+					" built in, which pg_retention does not run with full visibility", names.data);
 }
 
 /* Reads the kind and id arguments (0 and 1) of a request about one subject; see subject.h. */
