@@ -46,16 +46,16 @@ INSERT INTO keq.members VALUES ('bob', 'a second bob?');
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO keq.members_log VALUES ('Bob', 'by Bob'), ('bob', 'by bob'), ('BOB', 'by BOB'), ('Ann', 'by Ann');
 INSERT INTO keq.members_orders VALUES (1, 'Bob'), (2, 'bob'), (3, 'ann');
-SELECT retention.add_subject('member', 'keq.members', 'name');
-SELECT retention.link_subject('member', 'keq.members_log', 'who');
+SELECT retention.add_subject('keq_member', 'keq.members', 'name');
+SELECT retention.link_subject('keq_member', 'keq.members_log', 'who');
 SELECT t->>'table' AS tbl, (t->>'count')::int AS count
-  FROM jsonb_array_elements(retention.subject_data('member', 'BOB')->'tables') t;
-SELECT tbl, action, rows FROM retention.erase_subject('member', 'bob') ORDER BY tbl::text, action;
+  FROM jsonb_array_elements(retention.subject_data('keq_member', 'BOB')->'tables') t;
+SELECT tbl, action, rows FROM retention.erase_subject('keq_member', 'bob') ORDER BY tbl::text, action;
 SELECT name FROM keq.members;
 SELECT who FROM keq.members_log;
 SELECT id, who FROM keq.members_orders;
 -- the ledger names the subject by the key as stored ('Bob'), whatever spelling was asked for
-SELECT count(DISTINCT subject_hash) AS one_token FROM retention.erasures WHERE kind = 'member';
+SELECT count(DISTINCT subject_hash) AS one_token FROM retention.erasures WHERE kind = 'keq_member';
 
 -- 3. citext: a citext key finds a text link's rows case-insensitively (the key's equality);
 --    a text key does not let a citext link reach another person's rows
@@ -86,6 +86,6 @@ SELECT retention.add_subject('loose', 'keq.loose', 'email');
 \echo :LAST_ERROR_SQLSTATE
 
 SELECT retention.drop_subject(kind) FROM retention.subjects
- WHERE kind IN ('person', 'member', 'ci_account', 'text_account');
+ WHERE kind IN ('person', 'keq_member', 'ci_account', 'text_account');
 DROP SCHEMA keq CASCADE;
 RESET retention.key_file;
