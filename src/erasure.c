@@ -223,7 +223,7 @@ typedef struct RtErasure
 	List	   *referenced;		/* RtReferencedRows *, of every pass */
 } RtErasure;
 
-/* What of the subject a table still holds after the erasure, and why (see rt_erasure_check). */
+/* What of the subject a table still holds after the erasure, and why (see rt_erasure_left). */
 typedef struct RtErasureLeft
 {
 	Oid			relid;
@@ -735,17 +735,14 @@ rt_left_hint(const RtErasureLeft *l)
  * other rows still reference (masked where they hold a tagged column), and
  * referenced rows others still share.  Counted the way subject_data() finds
  * rows, and with full visibility where row-level security could hide some
- * from the owners.  Whatever else is left fails the erasure (SQLSTATE
- * RTE01), naming each table, its count and its cause when the table tells.
+ * from the owners.  Returns what else is left (RtErasureLeft *), NIL when
+ * the postcondition holds.
  */
-static void
-rt_erasure_check(RtErasure *er)
+static List *
+rt_erasure_left(RtErasure *er)
 {
 	List	   *left = NIL;
 	ListCell   *lc;
-	StringInfoData detail;
-	RtErasureLeft *first;
-	int64		total = 0;
 
 	foreach(lc, er->k->tables)
 	{
@@ -764,8 +761,17 @@ rt_erasure_check(RtErasure *er)
 	}
 	foreach(lc, er->referenced)
 		left = rt_left_referenced(left, er, lfirst(lc));
-	if (left == NIL)
-		return;
+	return left;
+}
+
+/* Fails the erasure (SQLSTATE RTE01) for what is left, naming each table, its count and its cause when known. */
+static void
+rt_erasure_fail(RtErasure *er, List *left)
+{
+	ListCell   *lc;
+	StringInfoData detail;
+	RtErasureLeft *first;
+	int64		total = 0;
 
 	initStringInfo(&detail);
 	foreach(lc, left)
@@ -841,12 +847,30 @@ rt_require_insert_counts(const RtSubjectKind *k)
 			 errhint("Turn track_counts on (the default).")));
 }
 
+/* Returns true when steps deleted or anonymized any row. */
+static bool
+rt_steps_changed(List *steps)
+{
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		RtErasureStep *s = lfirst(lc);
+
+		if (s->rows > 0 && (strcmp(s->action, "delete") == 0 || strcmp(s->action, "anonymize") == 0))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Erases the subjects of keys now; returns the steps.  Passes over the graph
- * are repeated while triggers or rules copy rows into tables of the graph
- * (a history table linked to the subject), at most RT_ERASURE_MAX_PASSES;
- * then the postcondition is checked.  An erasure that cannot be carried out
- * truthfully raises an error, and the caller's transaction rolls back.
+ * are repeated, at most RT_ERASURE_MAX_PASSES, while triggers or rules copy
+ * rows into tables of the graph (a history table linked to the subject), or
+ * while the postcondition fails after a pass that changed rows (rows of the
+ * subject another session added meanwhile); it holds after the last pass,
+ * or the erasure fails.  An erasure that cannot be carried out truthfully
+ * raises an error, and the caller's transaction rolls back.
  */
 List *
 rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
@@ -867,7 +891,16 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 		pass_steps = rt_erase_pass(&er);
 		steps = pass == 1 ? pass_steps : rt_merge_steps(steps, pass_steps);
 		if (!rt_copies_need_pass(&er))
-			break;
+		{
+			List	   *left = rt_erasure_left(&er);
+
+			if (left == NIL)
+				break;
+			/* a pass that removed nothing more will not: what is left stays */
+			if (!rt_steps_changed(pass_steps) || pass == RT_ERASURE_MAX_PASSES)
+				rt_erasure_fail(&er, left);
+			continue;
+		}
 		if (pass == RT_ERASURE_MAX_PASSES)
 		{
 			RtErasureCopy *c = linitial(er.copies);
@@ -883,7 +916,6 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 					 errhint("A trigger that puts back what is deleted (or two that copy into each other's tables) keeps the personal data; change it.")));
 		}
 	}
-	rt_erasure_check(&er);
 	return steps;
 }
 
