@@ -16,6 +16,16 @@
  *    else references it, and left alone while it is shared.
  * Each table is changed as its owner, with a safe search_path.
  *
+ * The erasure never trusts its own statements (docs/operations.md#erasures):
+ * the transaction's insert counts around each DELETE and UPDATE tell where
+ * triggers or rules copied rows (into the graph: another pass; elsewhere:
+ * the erasure fails), and afterwards the subject's rows are counted again,
+ * the way subject_data() finds them and with full visibility where
+ * row-level security could hide some.  What is left but masked kept rows
+ * fails the erasure, naming the table, the count and the cause: the
+ * transaction rolls back, and neither the ledger nor the audit records a
+ * "done" that is not.
+ *
  * The ledger records every erasure by a keyed hash of the subject (BLAKE2b
  * keyed with a subkey of the pseudonymization key, over the kind and the
  * key's canonical text), never by the id itself.  A subject under a legal

@@ -16,6 +16,11 @@
  * pending and is carried out when its holds have ended, by release(), the
  * worker's pass or the next replay.  Without a key, erasures still happen
  * but cannot be replayed.
+ *
+ * Every erasure carried out here goes through erasure.c's postcondition, one
+ * subject at a time in a subtransaction of its own: an entry is marked done
+ * only when its subject is really gone; otherwise it stays as it was
+ * (pending, or not applied here) with a WARNING naming the cause.
  */
 #include "postgres.h"
 
