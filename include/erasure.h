@@ -10,8 +10,20 @@
 #include "postgres.h"
 
 #include "nodes/pg_list.h"
+#include "utils/errcodes.h"
 
 struct RtSubjectKind;
+
+/*
+ * SQLSTATEs of an erasure that cannot be carried out truthfully
+ * (docs/reference.md#erasure), class RT (pg_retention's own):
+ * RTE01 rows of the subject are left (a soft-delete trigger, a DO INSTEAD
+ * rule, row-level security), RTE02 a trigger copied rows out of the graph,
+ * RTE03 triggers kept copying rows into the graph, pass after pass.
+ */
+#define RT_ERRCODE_ERASURE_LEFT_DATA	MAKE_SQLSTATE('R','T','E','0','1')
+#define RT_ERRCODE_ERASURE_COPIED		MAKE_SQLSTATE('R','T','E','0','2')
+#define RT_ERRCODE_ERASURE_UNSETTLED	MAKE_SQLSTATE('R','T','E','0','3')
 
 /* Length of the keyed hash of a subject, in bytes. */
 #define RT_SUBJECT_HASH_BYTES 32
@@ -30,7 +42,11 @@ extern RtErasureKeys rt_erasure_one_key(const struct RtSubjectKind *k, Datum key
 /*
  * Erases the subjects of keys from every table of kind k's graph, children
  * before parents, as each table's owner; returns the steps taken
- * (what was deleted, anonymized or kept where).  SPI must be connected.
+ * (what was deleted, anonymized or kept where).  Passes are repeated while
+ * triggers copy rows into tables of the graph; then the postcondition is
+ * checked: an erasure that leaves rows of the subjects, or whose triggers
+ * copied rows out of the graph, raises one of the errors above.  SPI must
+ * be connected.
  */
 extern List *rt_erase_now(const struct RtSubjectKind *k, const RtErasureKeys *keys);
 

@@ -12,6 +12,14 @@
 
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "utils/errcodes.h"
+
+/*
+ * The SQLSTATE of an access request whose answer would lack rows of the
+ * subject that row-level security hides from the tables' owners
+ * (docs/reference.md#retentionsubject_datakind-text-id-text--jsonb).
+ */
+#define RT_ERRCODE_ACCESS_INCOMPLETE MAKE_SQLSTATE('R','T','A','0','1')
 
 /* Returns true when kind is a valid name of a kind of subject: 1 to 63 bytes, no blank at either end. */
 extern bool rt_subject_kind_name_ok(const char *kind);
@@ -44,6 +52,9 @@ typedef struct RtSubjectKind
 	Oid			key_type;		/* type of the key column; $1 of belongs is of this type */
 	List	   *tables;			/* RtSubjectTable *, deepest owned first, root, referenced last */
 	char	   *key_eq;			/* equality operator of the key type, as OPERATOR(s.=) */
+	Oid			key_coll;		/* collation of the key column (InvalidOid: none); every comparison
+								 * with the key uses it, whatever the other column's */
+	bool		user_code;		/* a membership test calls an operator or cast that is not built in */
 	List	   *graph;			/* private: the graph's nodes, to build other predicates */
 } RtSubjectKind;
 
@@ -69,6 +80,40 @@ extern char *rt_subject_canonical_id(const RtSubjectKind *kind, Datum key);
 
 /* Returns the graph table of kind for relid (or one of its ancestors), or NULL. */
 extern RtSubjectTable *rt_subject_table_for(const RtSubjectKind *kind, Oid relid);
+
+/*
+ * Returns the tables of kind's graph and their partitions (Oid) whose
+ * row-level security may hide rows of a subject from an owner that reads
+ * or changes them: forced on the table's own owner, or enabled and binding
+ * the owner of another graph table (membership tests read other tables);
+ * owners that are superusers or BYPASSRLS are never bound.  NIL when every
+ * owner sees every row.
+ */
+extern List *rt_subject_row_security_tables(const RtSubjectKind *kind);
+
+/*
+ * Counts the rows of relid (ONLY relid when only) that satisfy belongs (a
+ * membership test on alias t with the key, of type keytype, as $1) with
+ * full visibility, as no row-level security hides them; -1 when the test
+ * calls an operator or cast that is not built in (kind->user_code), which
+ * is never run with those rights.  SPI must be connected.
+ */
+extern int64 rt_subject_count_all_rows(const RtSubjectKind *kind, Oid relid, bool only,
+									   const char *belongs, Oid keytype, Datum key);
+
+/*
+ * Returns the cause of n rows of the subject in relid that row-level
+ * security hides from the table's owner, as one clause naming the policies
+ * of relid, or else the tables of rls_tables (from
+ * rt_subject_row_security_tables).
+ */
+extern char *rt_subject_hidden_cause(List *rls_tables, Oid relid, int64 n);
+
+/*
+ * Returns why rows row-level security may hide cannot be counted (the
+ * membership test is not built-in code only), naming rls_tables.
+ */
+extern char *rt_subject_uncountable_cause(List *rls_tables);
 
 /* Returns the names of every declared kind (char *). SPI must be connected. */
 extern List *rt_subject_kind_names(void);

@@ -16,6 +16,16 @@
  *    else references it, and left alone while it is shared.
  * Each table is changed as its owner, with a safe search_path.
  *
+ * The erasure never trusts its own statements (docs/operations.md#erasures):
+ * the transaction's insert counts around each DELETE and UPDATE tell where
+ * triggers or rules copied rows (into the graph: another pass; elsewhere:
+ * the erasure fails), and afterwards the subject's rows are counted again,
+ * the way subject_data() finds them and with full visibility where
+ * row-level security could hide some.  What is left but masked kept rows
+ * fails the erasure, naming the table, the count and the cause: the
+ * transaction rolls back, and neither the ledger nor the audit records a
+ * "done" that is not.
+ *
  * The ledger records every erasure by a keyed hash of the subject (BLAKE2b
  * keyed with a subkey of the pseudonymization key, over the kind and the
  * key's canonical text), never by the id itself.  A subject under a legal
@@ -33,6 +43,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -46,6 +57,7 @@
 #include "anonymize.h"
 #include "audit.h"
 #include "cutoff.h"
+#include "diagnose.h"
 #include "erasure.h"
 #include "extension.h"
 #include "fk_guard.h"
@@ -61,6 +73,7 @@
 
 #define RT_LEDGER_KDF_CONTEXT "erasure_"	/* eight characters, for crypto_kdf */
 #define RT_LEDGER_SUBKEY_ID 1
+#define RT_ERASURE_MAX_PASSES 8		/* passes over the graph while triggers copy rows into it */
 
 /* What an erasure did to one table. */
 typedef struct RtErasureStep
@@ -192,15 +205,64 @@ rt_keys_belongs(const RtSubjectKind *k, const RtSubjectTable *t, const RtErasure
 	return keys->many ? rt_subject_belongs(k, t, "t", "ANY ($1)") : t->belongs;
 }
 
-/* Runs one statement on a table as its owner with a safe search_path; returns rows processed. */
+/* Rows a trigger or rule inserted into another table while a statement of the erasure ran. */
+typedef struct RtErasureCopy
+{
+	Oid			source;			/* the table the statement changed (a leaf) */
+	CmdType		cmd;			/* CMD_DELETE or CMD_UPDATE */
+	Oid			dest;			/* where the rows went */
+	int64		rows;
+} RtErasureCopy;
+
+/* A referenced table's rows of the subject, remembered before the subject's row goes. */
+typedef struct RtReferencedRows
+{
+	const RtSubjectTable *table;
+	List	   *leaves;			/* Oid of each leaf holding such rows */
+	List	   *tids;			/* tid[] Datum per leaf */
+	int64		hidden;			/* rows row-level security hid from the owner (-1: could not count) */
+} RtReferencedRows;
+
+/* One erasure under way: whom it is about, and what its statements did besides their own work. */
+typedef struct RtErasure
+{
+	const RtSubjectKind *k;
+	const RtErasureKeys *keys;
+	List	   *rls_tables;		/* graph tables with row-level security (rt_subject_row_security_tables) */
+	List	   *copies;			/* RtErasureCopy *, of the current pass */
+	List	   *referenced;		/* RtReferencedRows *, of every pass */
+} RtErasure;
+
+/* What of the subject a table still holds after the erasure, and why (see rt_erasure_left). */
+typedef struct RtErasureLeft
+{
+	Oid			relid;
+	int64		rows;			/* -1: row-level security may hide some, and they could not be counted */
+	CmdType		cmd;			/* the statement that left them: CMD_DELETE or CMD_UPDATE */
+	char	   *cause;			/* NULL: nothing of the table explains it */
+} RtErasureLeft;
+
+/*
+ * Runs one statement on a table as its owner with a safe search_path;
+ * returns rows processed (or the count a SELECT returns).  For a DELETE or
+ * an UPDATE (cmd) of an erasure er, the transaction's insert counts before
+ * and after tell where triggers or rules copied rows meanwhile: they are
+ * added to er->copies.
+ */
 static int64
-rt_exec_as_owner(Oid relid, const char *sql, const RtErasureKeys *keys, Datum tids)
+rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const RtErasureKeys *keys,
+				 Datum tids)
 {
 	Oid			types[2] = {keys->type, TIDARRAYOID};
 	Datum		values[2] = {keys->value, tids};
 	RtSavedUser saved;
 	int			rc;
+	int64		result;
+	List	   *before = NIL;
+	ListCell   *lc;
 
+	if (er != NULL && cmd != CMD_SELECT)
+		before = rt_inserts_now();
 	rt_become_table_owner(relid, &saved);
 	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
@@ -212,15 +274,43 @@ rt_exec_as_owner(Oid relid, const char *sql, const RtErasureKeys *keys, Datum ti
 
 		return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	return (int64) SPI_processed;
+	result = (int64) SPI_processed;
+	if (er == NULL || cmd == CMD_SELECT)
+		return result;
+	foreach(lc, rt_inserts_between(before, rt_inserts_now()))
+	{
+		RtInsertCount *grown = lfirst(lc);
+		RtErasureCopy *c = palloc(sizeof(RtErasureCopy));
+
+		c->source = relid;
+		c->cmd = cmd;
+		c->dest = grown->relid;
+		c->rows = grown->inserted;
+		er->copies = lappend(er->copies, c);
+	}
+	return result;
 }
 
-/* Masks every tagged column of the rows of relid matching where; returns how many rows changed. */
-static int64
-rt_anonymize_rows(Oid relid, bool only, const char *where, const RtErasureKeys *keys, Datum tids)
+/*
+ * Returns true when a statement since er->copies had ncopies entries
+ * inserted rows into relid itself: a trigger that puts back what is
+ * deleted.  Deleting again would never end; the pass ends, and the passes
+ * are bounded (rt_erase_now).
+ */
+static bool
+rt_copied_into(RtErasure *er, int ncopies, Oid relid)
+{
+	for (int i = ncopies; i < list_length(er->copies); i++)
+		if (((RtErasureCopy *) list_nth(er->copies, i))->dest == relid)
+			return true;
+	return false;
+}
+
+/* Returns a policy that masks every tagged column of relid (what an erasure applies to rows that stay). */
+static RtAnonSql *
+rt_erasure_masking(Oid relid)
 {
 	RtPolicy	masking;
-	RtAnonSql  *anon;
 
 	memset(&masking, 0, sizeof(masking));
 	masking.relid = relid;
@@ -228,11 +318,19 @@ rt_anonymize_rows(Oid relid, bool only, const char *where, const RtErasureKeys *
 	masking.anchor = "";
 	masking.time_zone = rt_session_time_zone();
 	masking.enabled = true;
-	anon = rt_anon_sql(&masking, relid, "t");
-	return rt_exec_as_owner(relid,
+	return rt_anon_sql(&masking, relid, "t");
+}
+
+/* Masks every tagged column of the rows of relid matching where; returns how many rows changed. */
+static int64
+rt_anonymize_rows(RtErasure *er, Oid relid, bool only, const char *where, Datum tids)
+{
+	RtAnonSql  *anon = rt_erasure_masking(relid);
+
+	return rt_exec_as_owner(er, CMD_UPDATE, relid,
 							psprintf("UPDATE %s%s t SET %s WHERE (%s) AND %s", only ? "ONLY " : "",
 									 rt_relation_name(relid), anon->set_list, where, anon->pending),
-							keys, tids);
+							er->keys, tids);
 }
 
 /* Adds a step to the list unless it did nothing and another step covers the table. */
@@ -249,8 +347,10 @@ rt_add_step(List *steps, Oid relid, const char *action, int64 rows)
 
 /* Erases an owned table's or the subject table's rows of one subject: delete or anonymize. */
 static List *
-rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, const RtErasureKeys *keys)
+rt_erase_table(List *steps, RtErasure *er, const RtSubjectTable *t)
 {
+	const RtSubjectKind *k = er->k;
+	const RtErasureKeys *keys = er->keys;
 	List	   *leaves;
 	ListCell   *lc;
 	int64		deleted = 0;
@@ -261,14 +361,14 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, con
 	if (rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE))
 	{
 		/* the table keeps its rows: anonymize the subject's */
-		int64		count = rt_exec_as_owner(t->relid,
+		int64		count = rt_exec_as_owner(er, CMD_SELECT, t->relid,
 											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
 													  rt_relation_name(t->relid), rt_keys_belongs(k, t, keys)),
 											 keys, (Datum) 0);
 
 		if (!tagged)
 			return rt_add_step(steps, t->relid, "kept", count);
-		masked = rt_anonymize_rows(t->relid, false, rt_keys_belongs(k, t, keys), keys, (Datum) 0);
+		masked = rt_anonymize_rows(er, t->relid, false, rt_keys_belongs(k, t, keys), (Datum) 0);
 		return rt_add_step(steps, t->relid, "anonymize", masked);
 	}
 
@@ -292,22 +392,23 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, con
 		for (;;)
 		{
 			/* once more after rows went: the subject's own rows may have referenced each other */
-			int64		n = rt_exec_as_owner(leaf,
+			int			ncopies = list_length(er->copies);
+			int64		n = rt_exec_as_owner(er, CMD_DELETE, leaf,
 											 psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s", rt_relation_name(leaf),
 													  leaf_belongs, blocked ? " AND NOT " : "",
 													  blocked ? blocked : ""),
 											 keys, (Datum) 0);
 
 			deleted += n;
-			if (n == 0 || blocked == NULL)
+			if (n == 0 || blocked == NULL || rt_copied_into(er, ncopies, leaf))
 				break;
 		}
 		if (blocked == NULL)
 			continue;
 		/* rows that kept rows still reference stay: anonymized if they can be */
 		if (tagged)
-			masked += rt_anonymize_rows(leaf, true, leaf_belongs, keys, (Datum) 0);
-		kept += rt_exec_as_owner(leaf,
+			masked += rt_anonymize_rows(er, leaf, true, leaf_belongs, (Datum) 0);
+		kept += rt_exec_as_owner(er, CMD_SELECT, leaf,
 								 psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE %s",
 										  rt_relation_name(leaf), leaf_belongs),
 								 keys, (Datum) 0);
@@ -320,18 +421,17 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, con
 	return steps;
 }
 
-/* A referenced table's rows of the subject, remembered before the subject's row goes. */
-typedef struct RtReferencedRows
-{
-	const RtSubjectTable *table;
-	List	   *leaves;			/* Oid of each leaf holding such rows */
-	List	   *tids;			/* tid[] Datum per leaf */
-} RtReferencedRows;
-
-/* Remembers the rows of a referenced table that the subject's row points at. */
+/*
+ * Remembers the rows of a referenced table that the subject's row points
+ * at, and counts those row-level security hides from the table's owner:
+ * the erasure cannot delete them, and once the subject's row is gone no
+ * membership test finds them again.
+ */
 static RtReferencedRows *
-rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const RtErasureKeys *keys)
+rt_remember_referenced(RtErasure *er, const RtSubjectTable *t)
 {
+	const RtSubjectKind *k = er->k;
+	const RtErasureKeys *keys = er->keys;
 	RtReferencedRows *r = palloc0(sizeof(RtReferencedRows));
 	List	   *leaves = find_all_inheritors(t->relid, AccessShareLock, NULL);
 	ListCell   *lc;
@@ -345,17 +445,26 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const Rt
 		RtSavedUser saved;
 		bool		isnull;
 		Datum		arr;
+		int64		seen = 0;
 
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
 		rt_become_table_owner(leaf, &saved);
-		if (rt_spi_execute(psprintf("SELECT pg_catalog.array_agg(t.ctid) FROM ONLY %s t WHERE %s",
-										   rt_relation_name(leaf), rt_keys_belongs(k, t, keys)),
-								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		if (rt_spi_execute(psprintf("SELECT pg_catalog.array_agg(t.ctid), pg_catalog.count(*) FROM ONLY %s t WHERE %s",
+									rt_relation_name(leaf), rt_keys_belongs(k, t, keys)),
+						   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read %s", rt_relation_name(leaf));
 		rt_restore_user(&saved);
 		arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (isnull)
+		seen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		if (er->rls_tables != NIL && r->hidden >= 0)
+		{
+			int64		all = rt_subject_count_all_rows(k, leaf, true, rt_keys_belongs(k, t, keys),
+													   keys->type, keys->value);
+
+			r->hidden = all < 0 ? -1 : r->hidden + (all - seen);
+		}
+		if (seen == 0)
 			continue;
 		r->leaves = lappend_oid(r->leaves, leaf);
 		r->tids = lappend(r->tids, DatumGetPointer(datumCopy(arr, false, -1)));
@@ -365,7 +474,7 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const Rt
 
 /* Deletes remembered referenced rows that nothing references any more. */
 static List *
-rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
+rt_erase_referenced(List *steps, RtErasure *er, RtReferencedRows *r)
 {
 	int64		deleted = 0;
 	int64		shared = 0;
@@ -379,10 +488,10 @@ rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
 		int64		total = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(tids)), ARR_DIMS(DatumGetArrayTypeP(tids)));
 		int64		n;
 
-		n = rt_exec_as_owner(leaf,
+		n = rt_exec_as_owner(er, CMD_DELETE, leaf,
 							 psprintf("DELETE FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)%s%s",
 									  rt_relation_name(leaf), blocked ? " AND NOT " : "", blocked ? blocked : ""),
-							 keys, tids);
+							 er->keys, tids);
 		deleted += n;
 		shared += total - n;
 	}
@@ -393,30 +502,430 @@ rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
 	return steps;
 }
 
-/* Erases one subject now, children first; returns the steps. */
-List *
-rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
+/* One pass over the graph, children first; returns its steps. */
+static List *
+rt_erase_pass(RtErasure *er)
 {
 	List	   *steps = NIL;
 	List	   *referenced = NIL;
 	ListCell   *lc;
 
-	foreach(lc, k->tables)
+	foreach(lc, er->k->tables)
 	{
 		RtSubjectTable *t = lfirst(lc);
 
 		if (t->role == RT_SUBJECT_REFERENCED)
-			referenced = lappend(referenced, rt_remember_referenced(k, t, keys));
+			referenced = lappend(referenced, rt_remember_referenced(er, t));
 	}
-	foreach(lc, k->tables)
+	foreach(lc, er->k->tables)
 	{
 		RtSubjectTable *t = lfirst(lc);
 
 		if (t->role != RT_SUBJECT_REFERENCED)
-			steps = rt_erase_table(steps, k, t, keys);
+			steps = rt_erase_table(steps, er, t);
 	}
 	foreach(lc, referenced)
-		steps = rt_erase_referenced(steps, lfirst(lc), keys);
+		steps = rt_erase_referenced(steps, er, lfirst(lc));
+	er->referenced = list_concat(er->referenced, referenced);
+	return steps;
+}
+
+/*
+ * Adds what a further pass deleted or anonymized to the steps of the first;
+ * what it counted as kept the first pass counted already.
+ */
+static List *
+rt_merge_steps(List *steps, List *more)
+{
+	ListCell   *lc;
+
+	foreach(lc, more)
+	{
+		RtErasureStep *m = lfirst(lc);
+		ListCell   *sc;
+		bool		found = false;
+
+		if (m->rows == 0 || (strcmp(m->action, "delete") != 0 && strcmp(m->action, "anonymize") != 0))
+			continue;
+		foreach(sc, steps)
+		{
+			RtErasureStep *s = lfirst(sc);
+
+			if (s->relid == m->relid && strcmp(s->action, m->action) == 0)
+			{
+				s->rows += m->rows;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			steps = lappend(steps, m);
+	}
+	return steps;
+}
+
+/* Returns "trigger t on s.r" for what copied rows out of source, or a plain description when none is named. */
+static char *
+rt_copier(Oid source, CmdType cmd)
+{
+	List	   *triggers = rt_user_triggers(source, cmd);
+
+	if (triggers != NIL)
+		return rt_describe_named("trigger", triggers, source);
+	return psprintf("a trigger or rule reached by the %s on %s", cmd == CMD_DELETE ? "DELETE" : "UPDATE",
+					rt_relation_name(source));
+}
+
+/*
+ * Looks at where this pass's statements copied rows: into a table of the
+ * graph is what a further pass erases (returns true); into a table outside
+ * it is personal data the erasure cannot find again, so the erasure fails
+ * (docs/reference.md#erasure, SQLSTATE RTE02).
+ */
+static bool
+rt_copies_need_pass(RtErasure *er)
+{
+	bool		again = false;
+	ListCell   *lc;
+
+	foreach(lc, er->copies)
+	{
+		RtErasureCopy *c = lfirst(lc);
+		char	   *dest;
+
+		if (rt_subject_table_for(er->k, c->dest) != NULL)
+		{
+			again = true;
+			continue;
+		}
+		dest = rt_relation_name(c->dest);
+		ereport(ERROR,
+				(errcode(RT_ERRCODE_ERASURE_COPIED),
+				 errmsg("erasure of a data subject of kind \"%s\" copied " INT64_FORMAT " row%s into table %s, which is not part of the subject's graph",
+						er->k->kind, c->rows, c->rows == 1 ? "" : "s", dest),
+				 errdetail("%s inserted them while the erasure's %s ran on %s; the copies would keep what the erasure removes. The erasure was rolled back: nothing was changed or recorded.",
+						   rt_copier(c->source, c->cmd), c->cmd == CMD_DELETE ? "DELETE" : "UPDATE",
+						   rt_relation_name(c->source)),
+				 errhint("Make %s part of the graph with retention.link_subject('%s', '%s', column), naming its column that holds the subject's key, so that the erasure removes the copies too; or change the trigger so that it keeps no personal data.",
+						 dest, er->k->kind, dest)));
+	}
+	return again;
+}
+
+/* Appends to left what of the subject leaf (of graph table t) holds that the erasure should have removed. */
+static List *
+rt_left_in_leaf(List *left, RtErasure *er, const RtSubjectTable *t, Oid leaf, bool policy_keeps, bool tagged)
+{
+	const char *belongs = rt_keys_belongs(er->k, t, er->keys);
+	const char *pending = tagged ? psprintf("COALESCE(%s, true)", rt_erasure_masking(leaf)->pending) : "false";
+	char	   *blocked = policy_keeps ? NULL : rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+	RtSavedUser saved;
+	Oid			types[1] = {er->keys->type};
+	Datum		values[1] = {er->keys->value};
+	int64		not_deleted;
+	int64		not_masked;
+	int64		seen;
+	bool		isnull;
+
+	/*
+	 * Kept by a policy: every row masked.  Elsewhere: gone, or still
+	 * referenced by a row that stays and masked.  Not read_only: a new
+	 * snapshot sees what the erasure's statements did.
+	 */
+	rt_become_table_owner(leaf, &saved);
+	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FILTER (WHERE %s),"
+								" pg_catalog.count(*) FILTER (WHERE %s AND %s), pg_catalog.count(*)"
+								" FROM ONLY %s t WHERE %s",
+								policy_keeps ? "false" : blocked ? psprintf("NOT %s", blocked) : "true",
+								policy_keeps ? "true" : blocked ? blocked : "false", pending,
+								rt_relation_name(leaf), belongs),
+					   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count what the erasure left in %s", rt_relation_name(leaf));
+	rt_restore_user(&saved);
+	not_deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	not_masked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	seen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	for (int i = 0; i < 2; i++)
+	{
+		CmdType		cmd = i == 0 ? CMD_DELETE : CMD_UPDATE;
+		int64		n = i == 0 ? not_deleted : not_masked;
+		RtErasureLeft *l;
+
+		if (n == 0)
+			continue;
+		l = palloc0(sizeof(RtErasureLeft));
+		l->relid = leaf;
+		l->rows = n;
+		l->cmd = cmd;
+		l->cause = rt_diagnose_left(leaf, cmd, n);
+		/* the anonymize policy's UPDATE names the partitioned table: its rules and policies */
+		if (l->cause == NULL && leaf != t->relid)
+			l->cause = rt_diagnose_left(t->relid, cmd, n);
+		left = lappend(left, l);
+	}
+	if (er->rls_tables != NIL)
+	{
+		int64		all = rt_subject_count_all_rows(er->k, leaf, true, belongs, er->keys->type, er->keys->value);
+
+		if (all != seen)
+		{
+			RtErasureLeft *l = palloc0(sizeof(RtErasureLeft));
+
+			l->relid = leaf;
+			l->rows = all < 0 ? -1 : all - seen;
+			l->cmd = CMD_DELETE;
+			l->cause = all < 0 ? rt_subject_uncountable_cause(er->rls_tables) :
+				rt_subject_hidden_cause(er->rls_tables, leaf, all - seen);
+			left = lappend(left, l);
+		}
+	}
+	return left;
+}
+
+/* Appends to left the remembered referenced rows that are still there although nothing references them. */
+static List *
+rt_left_referenced(List *left, RtErasure *er, RtReferencedRows *r)
+{
+	if (r->hidden != 0)
+	{
+		RtErasureLeft *l = palloc0(sizeof(RtErasureLeft));
+
+		l->relid = r->table->relid;
+		l->rows = r->hidden;
+		l->cmd = CMD_DELETE;
+		l->cause = r->hidden < 0 ? rt_subject_uncountable_cause(er->rls_tables) :
+			rt_subject_hidden_cause(er->rls_tables, r->table->relid, r->hidden);
+		left = lappend(left, l);
+	}
+	for (int i = 0; i < list_length(r->leaves); i++)
+	{
+		Oid			leaf = list_nth_oid(r->leaves, i);
+		char	   *blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+		int64		n = rt_exec_as_owner(NULL, CMD_SELECT, leaf,
+										 psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t"
+												  " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)%s%s",
+												  rt_relation_name(leaf), blocked ? " AND NOT " : "",
+												  blocked ? blocked : ""),
+										 er->keys, PointerGetDatum(list_nth(r->tids, i)));
+
+		if (n > 0)
+		{
+			RtErasureLeft *l = palloc0(sizeof(RtErasureLeft));
+
+			l->relid = leaf;
+			l->rows = n;
+			l->cmd = CMD_DELETE;
+			l->cause = rt_diagnose_left(leaf, CMD_DELETE, n);
+			left = lappend(left, l);
+		}
+	}
+	return left;
+}
+
+/* Returns a hint for rows left for the cause the table gives (the order of rt_diagnose_left). */
+static const char *
+rt_left_hint(const RtErasureLeft *l)
+{
+	if (l->rows < 0)
+		return "Let the owners see every row (ALTER TABLE ... NO FORCE ROW LEVEL SECURITY where row-level security is forced on the owner; tables of one owner, or an owner with BYPASSRLS, where it binds the owner of another table), or declare the subject with built-in types and operators.";
+	if (l->cause == NULL)
+		return "Look for what else changes these rows: triggers or rules on other tables, a foreign key's action. retention.subject_data() shows what is left.";
+	if (rt_instead_rules(l->relid, l->cmd) != NIL)
+		return "Drop the rule, or make it carry out the statement itself; or keep the rows with an anonymize policy on the table, so that the erasure masks them instead.";
+	if (strncmp(l->cause, "row-level security", 18) == 0)
+		return "Add a row-level security policy that lets the table's owner see and change every row, or ALTER TABLE ... NO FORCE ROW LEVEL SECURITY (where another table's owner reads it: give the tables one owner, or that owner BYPASSRLS).";
+	if (l->cmd == CMD_UPDATE)
+		return "Let the trigger pass the UPDATE that masks the rows (the erasure runs it as the table's owner).";
+	return "Let the trigger pass the DELETE the erasure runs as the table's owner, or keep the rows with an anonymize policy on the table (retention.add_policy(..., action => 'anonymize')), so that the erasure masks them instead of deleting them.";
+}
+
+/*
+ * The postcondition of an erasure (docs/reference.md#erasure): nothing of
+ * the subject remains but rows kept by an anonymize policy and masked, rows
+ * other rows still reference (masked where they hold a tagged column), and
+ * referenced rows others still share.  Counted the way subject_data() finds
+ * rows, and with full visibility where row-level security could hide some
+ * from the owners.  Returns what else is left (RtErasureLeft *), NIL when
+ * the postcondition holds.
+ */
+static List *
+rt_erasure_left(RtErasure *er)
+{
+	List	   *left = NIL;
+	ListCell   *lc;
+
+	foreach(lc, er->k->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+		bool		policy_keeps;
+		bool		tagged;
+		ListCell   *leafc;
+
+		if (t->role == RT_SUBJECT_REFERENCED)
+			continue;
+		policy_keeps = rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE);
+		tagged = rt_tag_any_column(t->relid, false, NULL, InvalidOid);
+		foreach(leafc, find_all_inheritors(t->relid, AccessShareLock, NULL))
+			if (get_rel_relkind(lfirst_oid(leafc)) == RELKIND_RELATION)
+				left = rt_left_in_leaf(left, er, t, lfirst_oid(leafc), policy_keeps, tagged);
+	}
+	foreach(lc, er->referenced)
+		left = rt_left_referenced(left, er, lfirst(lc));
+	return left;
+}
+
+/* Fails the erasure (SQLSTATE RTE01) for what is left, naming each table, its count and its cause when known. */
+static void
+rt_erasure_fail(RtErasure *er, List *left)
+{
+	ListCell   *lc;
+	StringInfoData detail;
+	RtErasureLeft *first;
+	int64		total = 0;
+
+	initStringInfo(&detail);
+	foreach(lc, left)
+	{
+		RtErasureLeft *l = lfirst(lc);
+
+		if (l->rows > 0)
+			total += l->rows;
+		if (l->rows < 0)
+			appendStringInfo(&detail, "%s: an unknown number of rows: %s. ", rt_relation_name(l->relid), l->cause);
+		else
+			appendStringInfo(&detail, "%s: " INT64_FORMAT " row%s %s: %s. ", rt_relation_name(l->relid), l->rows,
+							 l->rows == 1 ? "" : "s", l->cmd == CMD_DELETE ? "not deleted" : "not masked",
+							 l->cause ? l->cause : "nothing of the table explains it");
+	}
+	appendStringInfoString(&detail, "The erasure was rolled back: nothing was changed or recorded.");
+	first = linitial(left);
+	ereport(ERROR,
+			(errcode(RT_ERRCODE_ERASURE_LEFT_DATA),
+			 first->rows < 0 ?
+			 errmsg("erasure of a data subject of kind \"%s\" cannot tell whether rows of it are left in table %s",
+					er->k->kind, rt_relation_name(first->relid)) :
+			 list_length(left) == 1 ?
+			 errmsg("erasure of a data subject of kind \"%s\" left " INT64_FORMAT " row%s of it in table %s",
+					er->k->kind, first->rows, first->rows == 1 ? "" : "s", rt_relation_name(first->relid)) :
+			 errmsg("erasure of a data subject of kind \"%s\" left " INT64_FORMAT " rows of it in table %s and %d other%s",
+					er->k->kind, total, rt_relation_name(first->relid), list_length(left) - 1,
+					list_length(left) == 2 ? "" : "s"),
+			 errdetail("%s", detail.data),
+			 errhint("%s", rt_left_hint(first))));
+}
+
+/*
+ * Raises object_not_in_prerequisite_state when the erasure could not tell
+ * where triggers copy rows: the transaction's insert counts are kept only
+ * with track_counts on (the default), and a table of the graph has a
+ * trigger or rule that fires on DELETE or UPDATE.
+ */
+static void
+rt_require_insert_counts(const RtSubjectKind *k)
+{
+	List	   *rels = NIL;
+	ListCell   *lc;
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		values[1];
+	bool		isnull;
+
+	if (pgstat_track_counts)
+		return;
+	foreach(lc, k->tables)
+		rels = list_concat(rels, find_all_inheritors(((RtSubjectTable *) lfirst(lc))->relid, AccessShareLock, NULL));
+	values[0] = rt_oid_array(rels);
+	if (rt_spi_execute("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
+					   " AND (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g"
+					   "   WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT g.tgisinternal"
+					   "   AND g.tgenabled OPERATOR(pg_catalog.=) ANY ('{O,A}'::pg_catalog.\"char\"[])"
+					   "   AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 24) OPERATOR(pg_catalog.<>) 0)"
+					   " OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r"
+					   "   WHERE r.ev_class OPERATOR(pg_catalog.=) c.oid"
+					   "   AND r.ev_type OPERATOR(pg_catalog.=) ANY ('{2,4}'::pg_catalog.\"char\"[])"
+					   "   AND r.ev_enabled OPERATOR(pg_catalog.=) ANY ('{O,A}'::pg_catalog.\"char\"[])))"
+					   " ORDER BY c.oid LIMIT 1",
+					   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the triggers of the graph of data subject kind \"%s\"", k->kind);
+	if (SPI_processed == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("erasure of a data subject of kind \"%s\" cannot tell where triggers copy its rows: track_counts is off",
+					k->kind),
+			 errdetail("Table %s has a trigger or rule that fires on DELETE or UPDATE; the erasure finds the rows it copies by the transaction's insert counts, which PostgreSQL keeps only with track_counts on.",
+					   rt_relation_name(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))),
+			 errhint("Turn track_counts on (the default).")));
+}
+
+/* Returns true when steps deleted or anonymized any row. */
+static bool
+rt_steps_changed(List *steps)
+{
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		RtErasureStep *s = lfirst(lc);
+
+		if (s->rows > 0 && (strcmp(s->action, "delete") == 0 || strcmp(s->action, "anonymize") == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Erases the subjects of keys now; returns the steps.  Passes over the graph
+ * are repeated, at most RT_ERASURE_MAX_PASSES, while triggers or rules copy
+ * rows into tables of the graph (a history table linked to the subject), or
+ * while the postcondition fails after a pass that changed rows (rows of the
+ * subject another session added meanwhile); it holds after the last pass,
+ * or the erasure fails.  An erasure that cannot be carried out truthfully
+ * raises an error, and the caller's transaction rolls back.
+ */
+List *
+rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
+{
+	RtErasure	er;
+	List	   *steps = NIL;
+
+	memset(&er, 0, sizeof(er));
+	er.k = k;
+	er.keys = keys;
+	er.rls_tables = rt_subject_row_security_tables(k);
+	rt_require_insert_counts(k);
+	for (int pass = 1;; pass++)
+	{
+		List	   *pass_steps;
+
+		er.copies = NIL;
+		pass_steps = rt_erase_pass(&er);
+		steps = pass == 1 ? pass_steps : rt_merge_steps(steps, pass_steps);
+		if (!rt_copies_need_pass(&er))
+		{
+			List	   *left = rt_erasure_left(&er);
+
+			if (left == NIL)
+				break;
+			/* a pass that removed nothing more will not: what is left stays */
+			if (!rt_steps_changed(pass_steps) || pass == RT_ERASURE_MAX_PASSES)
+				rt_erasure_fail(&er, left);
+			continue;
+		}
+		if (pass == RT_ERASURE_MAX_PASSES)
+		{
+			RtErasureCopy *c = linitial(er.copies);
+
+			ereport(ERROR,
+					(errcode(RT_ERRCODE_ERASURE_UNSETTLED),
+					 errmsg("erasure of a data subject of kind \"%s\" did not settle after %d passes",
+							k->kind, RT_ERASURE_MAX_PASSES),
+					 errdetail("Each pass copied rows again: %s inserted " INT64_FORMAT " row%s into %s while the erasure's %s ran on %s. The erasure was rolled back: nothing was changed or recorded.",
+							   rt_copier(c->source, c->cmd), c->rows, c->rows == 1 ? "" : "s",
+							   rt_relation_name(c->dest), c->cmd == CMD_DELETE ? "DELETE" : "UPDATE",
+							   rt_relation_name(c->source)),
+					 errhint("A trigger that puts back what is deleted (or two that copy into each other's tables) keeps the personal data; change it.")));
+		}
+	}
 	return steps;
 }
 
@@ -432,7 +941,7 @@ rt_count_subject(const RtSubjectKind *k, const RtErasureKeys *keys)
 		RtSubjectTable *t = lfirst(lc);
 
 		steps = rt_add_step(steps, t->relid, "held",
-							rt_exec_as_owner(t->relid,
+							rt_exec_as_owner(NULL, CMD_SELECT, t->relid,
 											 psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE %s",
 													  rt_relation_name(t->relid), rt_keys_belongs(k, t, keys)),
 											 keys, (Datum) 0));

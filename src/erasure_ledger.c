@@ -16,6 +16,11 @@
  * pending and is carried out when its holds have ended, by release(), the
  * worker's pass or the next replay.  Without a key, erasures still happen
  * but cannot be replayed.
+ *
+ * Every erasure carried out here goes through erasure.c's postcondition, one
+ * subject at a time in a subtransaction of its own: an entry is marked done
+ * only when its subject is really gone; otherwise it stays as it was
+ * (pending, or not applied here) with a WARNING naming the cause.
  */
 #include "postgres.h"
 
@@ -125,44 +130,105 @@ typedef struct RtTokenEntries
 	List	   *entries;
 } RtTokenEntries;
 
-/* Erases one matched subject by itself (a pending entry, or while holds exist); puts its result. */
+/*
+ * Warns that erasure erasure_id (with others of its kind when others) could
+ * not be carried out now, with the error's message, detail and hint: it
+ * stays as it was (pending, or not applied here) and is tried again.
+ */
 static void
-rt_replay_one(const RtSubjectKind *k, RtLedgerEntry *e, RtSrf *srf)
+rt_warn_not_carried_out(const char *erasure_id, bool pending, bool others, const ErrorData *edata)
 {
-	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, e->key);
-	RtErasureKeys one = rt_erasure_one_key(k, e->key);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("%s %s%s could not be carried out now: %s", pending ? "pending erasure" : "erasure",
+					erasure_id, others ? " and others of its kind" : "", edata->message),
+			 errdetail("%s%s%s", edata->detail ? edata->detail : "", edata->detail ? " " : "",
+					   pending ?
+					   "It stays pending; the next release, retention.replay_erasures() or the worker's next pass tries again." :
+					   "It stays unapplied here (retention.erasures.applied_here is NULL); the next retention.replay_erasures() tries again."),
+			 edata->hint ? errhint("%s", edata->hint) : 0));
+}
+
+/* One subject's erasure by itself, and what became of it (for rt_in_subtransaction). */
+typedef struct RtReplayOne
+{
+	const RtSubjectKind *k;
+	RtLedgerEntry *e;
+	const char *result;			/* held, erased */
+	int64		total;
+} RtReplayOne;
+
+/* Erases one matched subject unless a hold covers it, and marks its entry (a subtransaction's step). */
+static void
+rt_replay_one_step(void *arg)
+{
+	RtReplayOne *r = arg;
+	RtLedgerEntry *e = r->e;
+	List	   *holds = rt_holds_blocking_erasure(r->k, e->subject_id, e->key);
+	RtErasureKeys one = rt_erasure_one_key(r->k, e->key);
 	List	   *steps;
 	char	   *summary;
-	int64		total = 0;
-	const char *result = "held";
 
 	if (holds != NIL)
-		rt_ledger_applied(e, false, 0, holds);
-	else
 	{
-		steps = rt_erase_now(k, &one);
-		total = rt_erasure_steps_summary(steps, &summary);
-		rt_ledger_applied(e, true, total, NIL);
-		rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", k->relid, total,
-						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
-								 e->erasure_id, rt_json_quote(k->kind),
-								 rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES)), summary));
-		result = "erased";
+		rt_ledger_applied(e, false, 0, holds);
+		r->result = "held";
+		return;
+	}
+	/* raises when the subject is not really gone (docs/reference.md#erasure) */
+	steps = rt_erase_now(r->k, &one);
+	r->total = rt_erasure_steps_summary(steps, &summary);
+	rt_ledger_applied(e, true, r->total, NIL);
+	rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", r->k->relid, r->total,
+					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
+							 e->erasure_id, rt_json_quote(r->k->kind),
+							 rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES)), summary));
+	r->result = "erased";
+}
+
+/*
+ * Erases one matched subject by itself (a pending entry, or while holds
+ * exist), in a subtransaction: an erasure that would leave the subject's
+ * rows (or fails otherwise) changes nothing, its entry stays as it was with
+ * a WARNING, and the result is "incomplete".  Puts its result; returns
+ * true when the entry was marked done.
+ */
+static bool
+rt_replay_one(const RtSubjectKind *k, RtLedgerEntry *e, RtSrf *srf)
+{
+	RtReplayOne r = {k, e, "held", 0};
+	ErrorData  *edata = rt_in_subtransaction_ext(rt_replay_one_step, &r, CurrentMemoryContext, false);
+
+	if (edata != NULL)
+	{
+		rt_warn_not_carried_out(e->erasure_id, e->pending, false, edata);
+		FreeErrorData(edata);
+		r.result = "incomplete";
+		r.total = 0;
 	}
 	if (srf)
-		rt_put_replay_result(srf, e, k->kind, result, total);
+		rt_put_replay_result(srf, e, k->kind, r.result, r.total);
+	return strcmp(r.result, "erased") == 0;
 }
+
+/* The subjects erased together in one pass (for rt_in_subtransaction). */
+typedef struct RtReplayTogether
+{
+	const RtSubjectKind *k;
+	List	   *entries;
+} RtReplayTogether;
 
 /*
  * Erases the matched subjects of entries (no hold being active anywhere) in
  * one set-based pass: every statement takes the array of their keys.  One
- * audit entry names every erasure and subject token with the pass's steps;
- * each entry's result has no row count of its own (NULL).
+ * audit entry names every erasure and subject token with the pass's steps.
  */
 static void
-rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
+rt_replay_together_step(void *arg)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(entries));
+	RtReplayTogether *w = arg;
+	const RtSubjectKind *k = w->k;
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(w->entries));
 	int			n = 0;
 	int16		typlen;
 	bool		typbyval;
@@ -178,7 +244,7 @@ rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
 	get_typlenbyvalalign(k->key_type, &typlen, &typbyval, &typalign);
 	initStringInfo(&ids);
 	initStringInfo(&tokens);
-	foreach(lc, entries)
+	foreach(lc, w->entries)
 	{
 		RtLedgerEntry *e = lfirst(lc);
 
@@ -192,13 +258,38 @@ rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
 	many.many = true;
 	steps = rt_erase_now(k, &many);
 	total = rt_erasure_steps_summary(steps, &summary);
-	rt_ledger_applied_together(entries);
-	if (srf)
-		foreach(lc, entries)
-			rt_put_replay_result(srf, lfirst(lc), k->kind, "erased", -1);
+	rt_ledger_applied_together(w->entries);
 	rt_audit_append("erasures_replayed", k->relid, total,
 					psprintf("{\"erasure_ids\": [%s], \"kind\": %s, \"subjects\": [%s], \"steps\": %s}",
 							 ids.data, rt_json_quote(k->kind), tokens.data, summary));
+}
+
+/*
+ * Erases the matched subjects of entries together (each result "erased"
+ * with no row count of its own), in a subtransaction; when the pass would
+ * leave rows of any of them, it changes nothing and they are erased one by
+ * one instead, so that each subject still there is named by its entry.
+ * Returns how many entries were marked done.
+ */
+static int
+rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
+{
+	RtReplayTogether w = {k, entries};
+	ErrorData  *edata = rt_in_subtransaction_ext(rt_replay_together_step, &w, CurrentMemoryContext, false);
+	ListCell   *lc;
+	int			done = 0;
+
+	if (edata == NULL)
+	{
+		if (srf)
+			foreach(lc, entries)
+				rt_put_replay_result(srf, lfirst(lc), k->kind, "erased", -1);
+		return list_length(entries);
+	}
+	FreeErrorData(edata);
+	foreach(lc, entries)
+		done += rt_replay_one(k, lfirst(lc), srf) ? 1 : 0;
+	return done;
 }
 
 /*
@@ -206,8 +297,9 @@ rt_replay_together(const RtSubjectKind *k, List *entries, RtSrf *srf)
  * once and looks the token up among the entries' (a hash table), then
  * erases the subjects found -- together in one pass when no hold is active
  * (the hold lock keeps it so), else one by one, each checked for holds.
+ * Returns how many entries were marked done (erased, or absent here).
  */
-static void
+static int
 rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 {
 	RtSubjectKind *k = rt_subject_kind(kind);
@@ -223,6 +315,7 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	unsigned char subkey[RT_KEY_BYTES];
 	int16		typlen;
 	bool		typbyval;
+	int			done = 0;
 
 	/* an entry hashed with another key can match no subject here: it must not pass for absent */
 	foreach(lc, entries)
@@ -272,7 +365,7 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	get_typlenbyval(k->key_type, &typlen, &typbyval);
 	/* one derivation for all the keys (each would stat the key file again) */
 	if (!rt_erasure_ledger_subkey(subkey))
-		return;
+		return 0;
 	for (uint64 i = 0; i < nkeys; i++)
 	{
 		bool		isnull;
@@ -307,12 +400,12 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 		RtLedgerEntry *e = lfirst(lc);
 
 		if (held_somewhere || e->pending)
-			rt_replay_one(k, e, srf);
+			done += rt_replay_one(k, e, srf) ? 1 : 0;
 		else
 			together = lappend(together, e);
 	}
 	if (together != NIL)
-		rt_replay_together(k, together, srf);
+		done += rt_replay_together(k, together, srf);
 
 	/* entries whose subject is not (or no longer) here: nothing left to erase */
 	foreach(lc, entries)
@@ -322,9 +415,11 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 		if (e->matched || !e->hashed)
 			continue;
 		rt_ledger_applied(e, true, 0, NIL);
+		done++;
 		if (srf)
 			rt_put_replay_result(srf, e, kind, "absent", 0);
 	}
+	return done;
 }
 
 /* Returns true when a kind of data subject named kind is declared in this database. */
@@ -434,6 +529,7 @@ typedef struct RtPendingWork
 	RtLedgerEntry *entry;
 	const char *kind;
 	List	   *of_kind;
+	int			done;			/* of the kind's entries, how many were marked done */
 } RtPendingWork;
 
 /* Carries out one pending erasure whose subject a hold on it names (an RtPendingWork). */
@@ -457,9 +553,11 @@ rt_complete_by_id(void *arg)
 		return;
 	}
 	one = rt_erasure_one_key(k, key);
+	/* raises when the subject is not really gone: the entry stays pending (rt_pending_try) */
 	steps = rt_erase_now(k, &one);
 	total = rt_erasure_steps_summary(steps, &summary);
 	rt_ledger_applied(e, true, total, NIL);
+	((RtPendingWork *) arg)->done = 1;
 	token = rt_erasure_subject_token(e->kind, e->subject_id);
 	rt_audit_append("erasure_completed", k->relid, total,
 					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
@@ -473,7 +571,7 @@ rt_complete_by_hash(void *arg)
 {
 	RtPendingWork *w = arg;
 
-	rt_replay_kind(w->kind, w->of_kind, NULL);
+	w->done = rt_replay_kind(w->kind, w->of_kind, NULL);
 }
 
 /*
@@ -489,13 +587,7 @@ rt_pending_try(void (*fn) (void *arg), RtPendingWork *w, const char *erasure_id)
 
 	if (edata == NULL)
 		return true;
-	ereport(WARNING,
-			(errcode(edata->sqlerrcode),
-			 errmsg("pending erasure %s%s could not be carried out now: %s", erasure_id,
-					w->of_kind != NIL && list_length(w->of_kind) > 1 ? " and others of its kind" : "",
-					edata->message),
-			 errdetail("It stays pending; the next release, retention.replay_erasures() or the worker's next pass tries again."),
-			 edata->hint ? errhint("%s", edata->hint) : 0));
+	rt_warn_not_carried_out(erasure_id, true, w->of_kind != NIL && list_length(w->of_kind) > 1, edata);
 	FreeErrorData(edata);
 	return false;
 }
@@ -577,14 +669,14 @@ rt_erasure_complete_pending(void)
 
 	foreach(lc, by_id)
 	{
-		RtPendingWork w = {lfirst(lc), NULL, NIL};
+		RtPendingWork w = {lfirst(lc), NULL, NIL, 0};
 
 		if (rt_pending_try(rt_complete_by_id, &w, ((RtLedgerEntry *) lfirst(lc))->erasure_id))
-			done++;
+			done += w.done;
 	}
 	foreach(lc, kinds)
 	{
-		RtPendingWork w = {NULL, strVal(lfirst(lc)), NIL};
+		RtPendingWork w = {NULL, strVal(lfirst(lc)), NIL, 0};
 		ListCell   *ec;
 
 		foreach(ec, by_hash)
@@ -596,7 +688,7 @@ rt_erasure_complete_pending(void)
 		}
 		if (rt_key_problem() == NULL &&
 			rt_pending_try(rt_complete_by_hash, &w, ((RtLedgerEntry *) linitial(w.of_kind))->erasure_id))
-			done += list_length(w.of_kind);
+			done += w.done;
 	}
 	/* the holds that ended keep no subject id once nothing waits on them */
 	(void) rt_holds_forget_ended();

@@ -4,7 +4,11 @@
  *
  * For each foreign key that references the relation with ON DELETE
  * RESTRICT or NO ACTION we add EXISTS (SELECT 1 FROM referencing r WHERE
- * r.fk = t.pk ...), with the constraint's own equality operators.  A
+ * r.fk = t.pk ...), with the constraint's own equality operators and the
+ * collation PostgreSQL's own ON DELETE check compares under (ri_triggers.c):
+ * the referenced column's when it is nondeterministic, else the referencing
+ * column's -- so a referencing "bob" under a case-insensitive collation
+ * keeps "Bob" too, as PostgreSQL would refuse to delete it.  A
  * foreign key declared on a partitioned referencing table is checked once
  * through that table (its per-partition copies are skipped); one that
  * references a partitioned table is found through the copy PostgreSQL
@@ -196,11 +200,22 @@ rt_fk_expr(Oid relid, const char *alias, const char *actions, const RtFkSelf *se
 						 rt_relation_name(refrelid), refalias);
 		for (int k = 0; k < nkeys; k++)
 		{
+			Oid			typid;
+			int32		typmod;
+			Oid			coll;
+			Oid			fkcoll;
+
+			/* under the collation PostgreSQL's own check uses: see the header */
+			get_atttypetypmodcoll(relid, DatumGetInt16(confkey[k]), &typid, &typmod, &coll);
+			get_atttypetypmodcoll(conrelid, DatumGetInt16(conkey[k]), &typid, &typmod, &fkcoll);
+			if (!OidIsValid(coll) || get_collation_isdeterministic(coll))
+				coll = fkcoll;
 			if (k > 0)
 				appendStringInfoString(&buf, " AND ");
-			appendStringInfo(&buf, "%s.%s %s %s.%s",
+			appendStringInfo(&buf, "%s.%s%s %s %s.%s",
 							 alias,
 							 quote_identifier(get_attname(relid, DatumGetInt16(confkey[k]), false)),
+							 rt_collation_sql(coll),
 							 rt_operator_sql(DatumGetObjectId(ops[k])),
 							 refalias,
 							 quote_identifier(get_attname(conrelid, DatumGetInt16(conkey[k]), false)));

@@ -1,7 +1,7 @@
 /*
  * quote.c
- *    Quoting: names of relations and operators as SQL that a hostile
- *    search_path cannot redirect, text as a JSON string literal, and bytes
+ *    Quoting: names of relations, operators and collations as SQL that a
+ *    hostile search_path cannot redirect, text as a JSON string literal, and bytes
  *    as hexadecimal text.
  *
  * Every statement pg_retention builds names its objects through these, so
@@ -14,6 +14,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -51,6 +52,26 @@ rt_operator_sql(Oid oproid)
 	op = (Form_pg_operator) GETSTRUCT(tuple);
 	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
 					  NameStr(op->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Returns " COLLATE schema.name" for a collation OID, the names quoted; "" for InvalidOid. */
+char *
+rt_collation_sql(Oid collid)
+{
+	HeapTuple	tuple;
+	Form_pg_collation coll;
+	char	   *result;
+
+	if (!OidIsValid(collid))
+		return "";
+	tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tuple);
+	result = psprintf(" COLLATE %s", quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+																NameStr(coll->collname)));
 	ReleaseSysCache(tuple);
 	return result;
 }

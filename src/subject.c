@@ -30,10 +30,12 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
@@ -44,6 +46,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -52,6 +55,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "diagnose.h"
 #include "extension.h"
 #include "fk_guard.h"
 #include "privilege.h"
@@ -78,7 +82,8 @@ rt_subject_kind_name_ok(const char *kind)
 typedef enum RtLinkCompare
 {
 	RT_LINK_EQUAL,				/* an equality operator takes both types as they are */
-	RT_LINK_COLUMN_TO_KEY,		/* the column casts implicitly to the key's type (int4 to numeric) */
+	RT_LINK_COLUMN_TO_KEY,		/* the column casts to the key's type implicitly (int4 to numeric) or
+								 * without a function (text to citext): the key's own equality */
 	RT_LINK_KEY_TO_COLUMN,		/* the key casts implicitly to the column's type (int4 to int8) */
 	RT_LINK_TEXT				/* neither: both as text, so a value that is no key matches nobody */
 } RtLinkCompare;
@@ -90,6 +95,9 @@ typedef struct RtSubjectEdge
 	List	   *from_cols;		/* its columns (char *) */
 	List	   *to_cols;		/* the referencing columns of the owned table */
 	List	   *ops;			/* equality operators as SQL: OPERATOR(s.=) */
+	List	   *from_colls;		/* per column, the collation a join compares under (Oid) */
+	List	   *to_colls;		/* per column, the collation put on the "to" side of a direct comparison */
+	bool		user_code;		/* an operator or cast of the comparison is not built in */
 	bool		manual;			/* declared with link_subject, not a foreign key */
 	RtLinkCompare compare;		/* how a manual link's column meets the key */
 	char	   *col_type;		/* the column's type, qualified (for RT_LINK_KEY_TO_COLUMN) */
@@ -194,22 +202,24 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 		 * quote it in the error).
 		 */
 		const char *col = quote_identifier(linitial(e->to_cols));
+		/* the key's collation, whatever the column's: see rt_collation_for_key */
+		const char *coll = rt_collation_sql(linitial_oid(e->to_colls));
 
 		switch (e->compare)
 		{
 			case RT_LINK_EQUAL:
-				appendStringInfo(buf, "%s.%s %s %s", alias, col, (char *) linitial(e->ops), keyref);
+				appendStringInfo(buf, "%s.%s%s %s %s", alias, col, coll, (char *) linitial(e->ops), keyref);
 				break;
 			case RT_LINK_COLUMN_TO_KEY:
-				appendStringInfo(buf, "(%s.%s)::%s %s %s", alias, col,
-								 format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+				appendStringInfo(buf, "(%s.%s)::%s%s %s %s", alias, col,
+								 format_type_be_qualified(kind->key_type), coll, kind->key_eq, keyref);
 				break;
 			case RT_LINK_KEY_TO_COLUMN:
-				appendStringInfo(buf, "%s.%s %s %s", alias, col, (char *) linitial(e->ops),
+				appendStringInfo(buf, "%s.%s%s %s %s", alias, col, coll, (char *) linitial(e->ops),
 								 rt_keyref_cast(keyref, e->col_type));
 				break;
 			case RT_LINK_TEXT:
-				appendStringInfo(buf, "(%s.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s", alias, col,
+				appendStringInfo(buf, "(%s.%s)::pg_catalog.text%s OPERATOR(pg_catalog.=) %s", alias, col, coll,
 								 rt_keyref_cast(keyref, "pg_catalog.text"));
 				break;
 		}
@@ -219,9 +229,11 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 	}
 	snprintf(sub, sizeof(sub), "s%d", level);
 	appendStringInfo(buf, "EXISTS (SELECT 1 FROM %s %s WHERE ", rt_relation_name(e->from), sub);
+	/* under the referenced column's collation, as the foreign key itself compares */
 	for (int i = 0; i < list_length(e->from_cols); i++)
-		appendStringInfo(buf, "%s.%s %s %s.%s AND ", sub,
+		appendStringInfo(buf, "%s.%s%s %s %s.%s AND ", sub,
 						 quote_identifier(list_nth(e->from_cols, i)),
+						 rt_collation_sql(list_nth_oid(e->from_colls, i)),
 						 (char *) list_nth(e->ops, i), alias,
 						 quote_identifier(list_nth(e->to_cols, i)));
 	rt_belongs_sql(buf, nodes, from, sub, level + 1, kind, keyref);
@@ -301,7 +313,8 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 
 	if (node->table->role == RT_SUBJECT_ROOT)
 	{
-		appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
+		appendStringInfo(buf, "%s.%s%s %s %s", alias, quote_identifier(kind->key),
+						 rt_collation_sql(kind->key_coll), kind->key_eq, keyref);
 		return;
 	}
 	initStringInfo(&manual);
@@ -413,6 +426,53 @@ rt_same_names(List *a, List *b)
 	return true;
 }
 
+/* Returns the collation of column col of relid (InvalidOid for a type without collations). */
+static Oid
+rt_column_collation(Oid relid, const char *col)
+{
+	Oid			typid;
+	int32		typmod;
+	Oid			coll;
+
+	get_atttypetypmodcoll(relid, get_attnum(relid, col), &typid, &typmod, &coll);
+	return coll;
+}
+
+/* Returns true when an object (operator, type) is one of PostgreSQL's own, created by initdb. */
+static bool
+rt_builtin(Oid objid)
+{
+	return objid < FirstNormalObjectId;
+}
+
+/*
+ * Sets the operators and collations of a foreign key's edge: the key's
+ * equality operators, and the referenced columns' collations on both sides
+ * of a comparison, as the foreign key itself compares (a referencing
+ * column under a case-insensitive collation must not make "bob" the row of
+ * "Bob" when the referenced key tells them apart).  refrel/refcols are the
+ * referenced side, fkrel/fkcols the referencing side.
+ */
+static void
+rt_edge_set_fk(RtSubjectEdge *e, Datum conpfeqop, Oid refrel, List *refcols, Oid fkrel, List *fkcols)
+{
+	Datum	   *ops;
+	int			nops;
+
+	deconstruct_array(DatumGetArrayTypeP(conpfeqop), OIDOID, 4, true, TYPALIGN_INT, &ops, NULL, &nops);
+	for (int k = 0; k < nops; k++)
+	{
+		Oid			op = DatumGetObjectId(ops[k]);
+		Oid			coll = rt_column_collation(refrel, list_nth(refcols, k));
+		Oid			fktype = get_atttype(fkrel, get_attnum(fkrel, list_nth(fkcols, k)));
+
+		e->ops = lappend(e->ops, rt_operator_sql(op));
+		e->user_code |= !rt_builtin(op);
+		e->from_colls = lappend_oid(e->from_colls, coll);
+		e->to_colls = lappend_oid(e->to_colls, type_is_collatable(fktype) ? coll : InvalidOid);
+	}
+}
+
 /* Adds the tables whose foreign keys reference node's table to the graph. */
 static void
 rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
@@ -444,8 +504,6 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 		Oid			owner = rt_logical_table(conrelid);
 		RtSubjectEdge *e = palloc0(sizeof(RtSubjectEdge));
 		RtGraphNode *target;
-		Datum	   *ops;
-		int			nops;
 		ListCell   *lc;
 		bool		duplicate = false;
 
@@ -454,10 +512,7 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 		e->to_cols = rt_attnames(conrelid, SPI_getbinval(t, d, 2, &isnull));
 		if (conrelid != owner && rt_partition_key_conflicts(owner, conrelid, node->table->relid, e->to_cols))
 			e->only_rels = find_all_inheritors(conrelid, NoLock, NULL);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, d, 5, &isnull)), OIDOID, 4, true,
-						  TYPALIGN_INT, &ops, NULL, &nops);
-		for (int k = 0; k < nops; k++)
-			e->ops = lappend(e->ops, rt_operator_sql(DatumGetObjectId(ops[k])));
+		rt_edge_set_fk(e, SPI_getbinval(t, d, 5, &isnull), confrelid, e->from_cols, conrelid, e->to_cols);
 
 		target = rt_graph_find(*nodes, owner);
 		if (target != NULL && target->table->role != RT_SUBJECT_OWNED)
@@ -504,6 +559,31 @@ rt_graph_expand(List **nodes, List **queue, RtGraphNode *node)
 	}
 }
 
+/*
+ * Returns the collation a link column's comparison with the key uses: the
+ * key column's own, whatever the link column's.  So a link column under a
+ * case-insensitive collation never makes "bob" the row of "Bob" when the
+ * key tells them apart (then both may be subjects), and a key unique under
+ * a case-insensitive collation finds its rows however they are written (no
+ * other subject can be equal to it).  Compared as text, a key of a type
+ * without collations compares byte for byte ("C").
+ */
+static Oid
+rt_link_collation(RtLinkCompare compare, Oid coltype, const RtSubjectKind *kind)
+{
+	switch (compare)
+	{
+		case RT_LINK_EQUAL:
+		case RT_LINK_KEY_TO_COLUMN:
+			return type_is_collatable(coltype) ? kind->key_coll : InvalidOid;
+		case RT_LINK_COLUMN_TO_KEY:
+			return kind->key_coll;
+		case RT_LINK_TEXT:
+			break;
+	}
+	return OidIsValid(kind->key_coll) ? kind->key_coll : C_COLLATION_OID;
+}
+
 /* Adds the manual links of a kind (link_subject) as edges from the subject's table. */
 static void
 rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjectKind *kind)
@@ -529,19 +609,29 @@ rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjec
 		Oid			eq = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
 										  coltype, kind->key_type);
 		Oid			colEq;
+		Oid			cast_func = InvalidOid;
 
 		if (!OidIsValid(get_rel_namespace(relid)))
 			continue;			/* the table is gone */
 		if (target != NULL && target->table->role != RT_SUBJECT_OWNED)
 			continue;
+
 		e->from = root->table->relid;
 		e->from_cols = list_make1(kind->key);
 		e->to_cols = list_make1(col);
 		e->manual = true;
 		e->ops = list_make1(OidIsValid(eq) ? rt_operator_sql(eq) : "");
+		/*
+		 * The key's own equality where the column can take it: a cast that
+		 * needs no function (text to citext) cannot fail, whatever its
+		 * context; a domain key is left out, its CHECK could.
+		 */
 		if (OidIsValid(eq))
 			e->compare = RT_LINK_EQUAL;
-		else if (can_coerce_type(1, &coltype, (Oid *) &kind->key_type, COERCION_IMPLICIT))
+		else if (can_coerce_type(1, &coltype, (Oid *) &kind->key_type, COERCION_IMPLICIT) ||
+				 (get_typtype(kind->key_type) != TYPTYPE_DOMAIN &&
+				  find_coercion_pathway(kind->key_type, coltype, COERCION_EXPLICIT, &cast_func) ==
+				  COERCION_PATH_RELABELTYPE))
 			e->compare = RT_LINK_COLUMN_TO_KEY;
 		else if (can_coerce_type(1, (Oid *) &kind->key_type, &coltype, COERCION_IMPLICIT) &&
 				 OidIsValid(colEq = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
@@ -550,9 +640,15 @@ rt_graph_add_links(List **nodes, List **queue, RtGraphNode *root, const RtSubjec
 			e->compare = RT_LINK_KEY_TO_COLUMN;
 			e->col_type = format_type_be_qualified(coltype);
 			e->ops = list_make1(rt_operator_sql(colEq));
+			eq = colEq;
 		}
 		else
 			e->compare = RT_LINK_TEXT;
+		/* built in: the operator, and for a cast both types (a cast may call either's functions) */
+		e->user_code = (OidIsValid(eq) && !rt_builtin(eq)) ||
+			(e->compare != RT_LINK_EQUAL && (!rt_builtin(coltype) || !rt_builtin(kind->key_type)));
+		e->from_colls = list_make1_oid(kind->key_coll);
+		e->to_colls = list_make1_oid(rt_link_collation(e->compare, coltype, kind));
 		if (target == NULL)
 		{
 			target = palloc0(sizeof(RtGraphNode));
@@ -595,21 +691,17 @@ rt_graph_add_referenced(List **nodes, RtGraphNode *root)
 		Oid			parent = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
 		List	   *child_cols = rt_attnames(root->table->relid, SPI_getbinval(t, d, 2, &isnull));
 		List	   *parent_cols = rt_attnames(parent, SPI_getbinval(t, d, 3, &isnull));
-		Datum	   *ops;
-		int			nops;
 		RtGraphNode *node;
 		RtSubjectEdge *e;
 
 		if (rt_graph_find(*nodes, parent) != NULL || !rt_tag_any_column(parent, false, NULL, InvalidOid))
 			continue;
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, d, 4, &isnull)), OIDOID, 4, true,
-						  TYPALIGN_INT, &ops, NULL, &nops);
 		e = palloc0(sizeof(RtSubjectEdge));
 		e->from = root->table->relid;
 		e->from_cols = child_cols;
 		e->to_cols = parent_cols;
-		for (int k = 0; k < nops; k++)
-			e->ops = lappend(e->ops, rt_operator_sql(DatumGetObjectId(ops[k])));
+		/* the referenced table is the parent here: its columns' collations, on its side ("to") */
+		rt_edge_set_fk(e, SPI_getbinval(t, d, 4, &isnull), parent, parent_cols, parent, parent_cols);
 
 		node = palloc0(sizeof(RtGraphNode));
 		node->table = palloc0(sizeof(RtSubjectTable));
@@ -671,10 +763,12 @@ rt_subject_kind(const char *kind)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
 						quote_identifier(k->key), kind, rt_relation_name(k->relid))));
+	k->key_coll = rt_column_collation(k->relid, k->key);
 	tc = lookup_type_cache(k->key_type, TYPECACHE_EQ_OPR);
 	if (!OidIsValid(tc->eq_opr))
 		elog(ERROR, "type %s has no equality operator", format_type_be(k->key_type));
 	k->key_eq = rt_operator_sql(tc->eq_opr);
+	k->user_code = !rt_builtin(tc->eq_opr);
 
 	root = palloc0(sizeof(RtGraphNode));
 	root->table = palloc0(sizeof(RtSubjectTable));
@@ -698,7 +792,10 @@ rt_subject_kind(const char *kind)
 	foreach(lc, nodes)
 	{
 		RtGraphNode *node = lfirst(lc);
+		ListCell   *ec;
 
+		foreach(ec, node->edges)
+			k->user_code |= ((RtSubjectEdge *) lfirst(ec))->user_code;
 		if (node->table->belongs == NULL)
 			node->table->belongs = rt_subject_belongs(k, node->table, "t", "$1");
 		k->tables = lappend(k->tables, node->table);
@@ -728,8 +825,10 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
 			RtSubjectEdge *e = list_nth(node->edges, k);
 
 			for (int i = 0; i < list_length(e->from_cols); i++)
-				appendStringInfo(&buf, "%s.%s %s r.%s AND ", alias,
-								 quote_identifier(list_nth(e->to_cols, i)), (char *) list_nth(e->ops, i),
+				appendStringInfo(&buf, "%s.%s%s %s r.%s AND ", alias,
+								 quote_identifier(list_nth(e->to_cols, i)),
+								 rt_collation_sql(list_nth_oid(e->to_colls, i)),
+								 (char *) list_nth(e->ops, i),
 								 quote_identifier(list_nth(e->from_cols, i)));
 		}
 		appendStringInfo(&buf, "%s)", own);
@@ -843,6 +942,132 @@ rt_subject_kind_names(void)
 																 SPI_tuptable->tupdesc, 1, &isnull)));
 	}
 	return names;
+}
+
+/* Returns true when row-level security never applies to role (a superuser, or BYPASSRLS). */
+static bool
+rt_bypasses_row_security(Oid role)
+{
+	return superuser_arg(role) || has_bypassrls_privilege(role);
+}
+
+/* Returns the tables of kind's graph and their partitions whose row-level security binds an owner; see subject.h. */
+List *
+rt_subject_row_security_tables(const RtSubjectKind *kind)
+{
+	List	   *result = NIL;
+	List	   *owners = NIL;
+	List	   *candidates = NIL;
+	ListCell   *lc;
+
+	/* the owners that read the graph: as them the erasure and the access request run */
+	foreach(lc, kind->tables)
+	{
+		ListCell   *rc;
+
+		foreach(rc, find_all_inheritors(((RtSubjectTable *) lfirst(lc))->relid, AccessShareLock, NULL))
+		{
+			HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(rc)));
+			Form_pg_class form;
+
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			form = (Form_pg_class) GETSTRUCT(tuple);
+			owners = list_append_unique_oid(owners, form->relowner);
+			if (form->relrowsecurity)
+				candidates = list_append_unique_oid(candidates, lfirst_oid(rc));
+			ReleaseSysCache(tuple);
+		}
+	}
+	/* forced on its own owner, or applying to the owner of another table whose tests read it */
+	foreach(lc, candidates)
+	{
+		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_class form;
+		bool		binds = false;
+		ListCell   *oc;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		form = (Form_pg_class) GETSTRUCT(tuple);
+		foreach(oc, owners)
+		{
+			Oid			reader = lfirst_oid(oc);
+
+			if (!rt_bypasses_row_security(reader) &&
+				(reader != form->relowner || form->relforcerowsecurity))
+				binds = true;
+		}
+		if (binds)
+			result = lappend_oid(result, lfirst_oid(lc));
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
+
+/*
+ * Counts the rows of relid (ONLY relid when only) that satisfy belongs, a
+ * membership test with the key (of type keytype) as $1, seeing every row:
+ * as the bootstrap superuser, whom row-level security never applies to
+ * (privilege.c rt_become_all_seeing).  That identity runs no code of
+ * anyone's: the test is made of built-in operators only, or nothing is
+ * counted (-1).
+ */
+int64
+rt_subject_count_all_rows(const RtSubjectKind *kind, Oid relid, bool only, const char *belongs,
+						  Oid keytype, Datum key)
+{
+	Oid			types[1] = {keytype};
+	Datum		values[1] = {key};
+	RtSavedUser saved;
+	bool		isnull;
+	int			rc;
+
+	if (kind->user_code)
+		return -1;
+	rt_become_all_seeing(&saved);
+	/* not read_only: a new snapshot sees what the statements before it changed */
+	rc = rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM %s%s t WHERE %s", only ? "ONLY " : "",
+								 rt_relation_name(relid), belongs),
+						1, types, values, NULL, false, 0);
+	rt_restore_user(&saved);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows of %s", rt_relation_name(relid));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Says which row-level security hides n rows of relid from its owner; see subject.h. */
+char *
+rt_subject_hidden_cause(List *rls_tables, Oid relid, int64 n)
+{
+	List	   *policies = rt_row_security_binds_owner(relid) ? rt_row_security_policies(relid) : NIL;
+	StringInfoData names;
+	ListCell   *lc;
+
+	if (policies != NIL)
+		return psprintf("row-level security %s hides " INT64_FORMAT " row%s of the subject from the table owner",
+						rt_describe_named("policy", policies, relid), n, n == 1 ? "" : "s");
+	initStringInfo(&names);
+	foreach(lc, rls_tables)
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", rt_relation_name(lfirst_oid(lc)));
+	return psprintf("row-level security on %s hides from the owner of %s " INT64_FORMAT " row%s of the subject"
+					" (or the rows that tie them to it)",
+					names.data, rt_relation_name(relid), n, n == 1 ? "" : "s");
+}
+
+/* Says why rows of the subject cannot be counted with full visibility; see subject.h. */
+char *
+rt_subject_uncountable_cause(List *rls_tables)
+{
+	StringInfoData names;
+	ListCell   *lc;
+
+	initStringInfo(&names);
+	foreach(lc, rls_tables)
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", rt_relation_name(lfirst_oid(lc)));
+	return psprintf("row-level security on %s may hide rows of the subject from the table owner, and they"
+					" cannot be counted: the subject's membership test uses an operator or cast that is not"
+					" built in, which pg_retention does not run with full visibility", names.data);
 }
 
 /* Reads the kind and id arguments (0 and 1) of a request about one subject; see subject.h. */

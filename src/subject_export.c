@@ -10,6 +10,13 @@
  * access request covers all data about the person, not only the columns
  * someone remembered to tag.  Each table is read as its owner, with the
  * search_path a purge uses.
+ *
+ * A document that silently lacks rows is a wrong answer to the person who
+ * asked.  Where row-level security could hide rows from the owners, each
+ * table's rows of the subject are counted again with full visibility
+ * (subject.c rt_subject_count_all_rows); rows hidden from the owner fail
+ * the request (SQLSTATE RTA01), naming the table, the count and the
+ * policies (docs/reference.md#retentionsubject_datakind-text-id-text--jsonb).
  */
 #include "postgres.h"
 
@@ -62,9 +69,40 @@ rt_append_categories(StringInfo buf, Oid relid)
 	relation_close(rel, AccessShareLock);
 }
 
+/*
+ * Raises access_incomplete (RTA01) when row-level security (on one of
+ * rls_tables) hides rows of the subject in t from its owner: seen rows
+ * were read, the count with full visibility differs.
+ */
+static void
+rt_check_nothing_hidden(const RtSubjectKind *k, const RtSubjectTable *t, Datum key, List *rls_tables,
+						int64 seen)
+{
+	int64		all;
+
+	if (rls_tables == NIL)
+		return;
+	all = rt_subject_count_all_rows(k, t->relid, false, t->belongs, k->key_type, key);
+	if (all == seen)
+		return;
+	ereport(ERROR,
+			(errcode(RT_ERRCODE_ACCESS_INCOMPLETE),
+			 all < 0 ?
+			 errmsg("access request for a data subject of kind \"%s\" cannot tell whether rows of table %s are hidden from it",
+					k->kind, rt_relation_name(t->relid)) :
+			 errmsg("access request for a data subject of kind \"%s\" would lack " INT64_FORMAT " row%s of table %s",
+					k->kind, all - seen, all - seen == 1 ? "" : "s", rt_relation_name(t->relid)),
+			 all < 0 ?
+			 errdetail("The %s; a document without such rows would not be all the database holds about the person.",
+					   rt_subject_uncountable_cause(rls_tables)) :
+			 errdetail("The table holds " INT64_FORMAT " row%s of the subject and its owner, as whom pg_retention reads it, sees " INT64_FORMAT ": %s. A document without them would not be all the database holds about the person.",
+					   all, all == 1 ? "" : "s", seen, rt_subject_hidden_cause(rls_tables, t->relid, all - seen)),
+			 errhint("Let the owners see every row (a policy that admits the table's owner, ALTER TABLE ... NO FORCE ROW LEVEL SECURITY, or one owner for the tables of the subject), then ask again.")));
+}
+
 /* Appends the rows of one graph table as "count" and "rows"; returns how many. */
 static int64
-rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, Datum key)
+rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, Datum key, List *rls_tables)
 {
 	Oid			argtypes[1] = {k->key_type};
 	Datum		values[1] = {key};
@@ -83,6 +121,7 @@ rt_append_rows(StringInfo buf, const RtSubjectKind *k, const RtSubjectTable *t, 
 	count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	appendStringInfo(buf, ", \"count\": " INT64_FORMAT ", \"rows\": %s", count,
 					 TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
+	rt_check_nothing_hidden(k, t, key, rls_tables, count);
 	return count;
 }
 
@@ -110,12 +149,14 @@ retention_subject_data(PG_FUNCTION_ARGS)
 	RtSubjectTable *root = NULL;
 	ListCell   *lc;
 	MemoryContext caller_cxt = CurrentMemoryContext;
+	List	   *rls_tables;
 
 	rt_subject_request_args(fcinfo, "read the data of a data subject", &kind, &id);
 
 	SPI_connect();
 	k = rt_subject_kind(kind);
 	key = rt_subject_key_datum(k, id);
+	rls_tables = rt_subject_row_security_tables(k);
 
 	/* the document outlives SPI_finish: build it in the caller's context */
 	{
@@ -155,7 +196,7 @@ retention_subject_data(PG_FUNCTION_ARGS)
 			}
 			appendStringInfoString(&buf, ", \"personal_columns\": ");
 			rt_append_categories(&buf, t->relid);
-			total += rt_append_rows(&buf, k, t, key);
+			total += rt_append_rows(&buf, k, t, key, rls_tables);
 			appendStringInfoChar(&buf, '}');
 		}
 	}
