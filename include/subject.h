@@ -115,6 +115,14 @@ extern char *rt_subject_hidden_cause(List *rls_tables, Oid relid, int64 n);
  */
 extern char *rt_subject_uncountable_cause(List *rls_tables);
 
+/*
+ * Returns the table of kind as the catalog names it, without resolving the
+ * kind's graph (the table may have been dropped behind the event trigger's
+ * back); raises undefined_object for an unknown kind.  SPI must be
+ * connected.
+ */
+extern Oid	rt_subject_kind_relid(const char *kind);
+
 /* Returns the names of every declared kind (char *). SPI must be connected. */
 extern List *rt_subject_kind_names(void);
 

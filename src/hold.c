@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "extension.h"
@@ -337,10 +338,15 @@ rt_held_predicate(Oid relid, const char *alias, int first_param, List **kinds)
 	initStringInfo(&buf);
 	foreach(lc, names)
 	{
-		RtSubjectKind *k = rt_subject_kind(lfirst(lc));
-		RtSubjectTable *t = rt_subject_table_for(k, relid);
+		RtSubjectKind *k;
+		RtSubjectTable *t;
 		char	   *keyref;
 
+		/* a kind whose table is gone (dropped with the event triggers disabled) holds no row */
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rt_subject_kind_relid(lfirst(lc)))))
+			continue;
+		k = rt_subject_kind(lfirst(lc));
+		t = rt_subject_table_for(k, relid);
 		if (t == NULL)
 			continue;
 		keyref = psprintf("ANY ($%d::%s[])", first_param + list_length(*kinds),

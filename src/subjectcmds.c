@@ -261,7 +261,7 @@ Datum
 retention_drop_subject(PG_FUNCTION_ARGS)
 {
 	char	   *kind;
-	RtSubjectKind *k;
+	Oid			relid;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
@@ -272,14 +272,22 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	values[0] = CStringGetTextDatum(kind);
 	SPI_connect();
-	k = rt_subject_kind(kind);
-	rt_require_table_owner(k->relid, "drop its kind of data subject");
+	relid = rt_subject_kind_relid(kind);
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		rt_require_table_owner(relid, "drop its kind of data subject");
+	else if (!superuser())
+		/* a table dropped behind the event trigger's back: a superuser may clean up */
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the table of data subject kind \"%s\" no longer exists", kind),
+				 errhint("A superuser can drop the kind with retention.drop_subject().")));
 	/* the links go with their kind (no foreign key cascades: see the 0.2.0 script) */
 	rt_catalog_exec("DELETE FROM retention.subject_link_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_catalog_exec("DELETE FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, types, values, NULL, false, SPI_OK_DELETE);
-	rt_audit_append("subject_dropped", k->relid, -1, psprintf("{\"kind\": %s}", rt_json_quote(kind)));
+	rt_audit_append_named("subject_dropped", rt_relation_name(relid), -1,
+						  psprintf("{\"kind\": %s}", rt_json_quote(kind)));
 	SPI_finish();
 	PG_RETURN_VOID();
 }
