@@ -322,16 +322,17 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * A dropped table or key column of a kind of data subject: refuse the
-	 * DROP.  The kind would name a table that is gone, and every statement
-	 * that reads the subjects (runs of unrelated tables among them, for
-	 * their legal holds) would fail until someone edited the catalog by hand.
+	 * A dropped key column of a kind of data subject: refuse the DROP.  The
+	 * kind would name a column that is gone, and every statement that reads
+	 * the subjects (runs of unrelated tables among them, for their legal
+	 * holds) would fail until someone edited the catalog by hand.
 	 */
-	rt_catalog_exec("SELECT s.kind, d.object_identity, d.objsubid OPERATOR(pg_catalog.>) 0"
+	rt_catalog_exec("SELECT s.kind, d.object_identity"
 					" FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 					" JOIN retention.subject_catalog s ON s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
 					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-					" AND (d.objsubid OPERATOR(pg_catalog.=) 0 OR d.address_names[3] OPERATOR(pg_catalog.=) s.key_column::pg_catalog.text)"
+					" AND d.objsubid OPERATOR(pg_catalog.>) 0"
+					" AND d.address_names[3] OPERATOR(pg_catalog.=) s.key_column::pg_catalog.text"
 					" ORDER BY s.kind LIMIT 1",
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
@@ -342,11 +343,41 @@ retention_on_sql_drop(PG_FUNCTION_ARGS)
 
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot drop %s %s because data subject kind \"%s\" is declared on it",
-						DatumGetBool(SPI_getbinval(t, d, 3, &isnull)) ? "column" : "table",
+				 errmsg("cannot drop column %s because it is the key of data subject kind \"%s\"",
 						SPI_getvalue(t, d, 2), kind),
 				 errdetail("Erasures, access requests and legal holds of that kind find their rows from its key."),
 				 errhint("Drop the kind first: SELECT retention.drop_subject(%s);", quote_literal_cstr(kind))));
+	}
+
+	/*
+	 * A dropped table of a kind of data subject: the kind goes with it (as
+	 * its policies do), with its links, and the audit says so.  Refusing
+	 * the DROP would break pg_restore --clean, which drops every table
+	 * before it restores them (and the kind with them).
+	 */
+	rt_catalog_exec("DELETE FROM retention.subject_link_catalog l"
+					" USING retention.subject_catalog s, pg_catalog.pg_event_trigger_dropped_objects() d"
+					" WHERE l.kind OPERATOR(pg_catalog.=) s.kind"
+					" AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND d.objsubid OPERATOR(pg_catalog.=) 0"
+					" AND s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid",
+					0, NULL, NULL, NULL, false, SPI_OK_DELETE);
+	rt_catalog_exec("DELETE FROM retention.subject_catalog s"
+					" USING pg_catalog.pg_event_trigger_dropped_objects() d"
+					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND d.objsubid OPERATOR(pg_catalog.=) 0"
+					" AND s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
+					" RETURNING s.kind, d.object_identity",
+					0, NULL, NULL, NULL, false, SPI_OK_DELETE_RETURNING);
+	if (SPI_processed > 0)
+	{
+		uint64		n = SPI_processed;
+		SPITupleTable *tuptable = SPI_tuptable;
+
+		for (uint64 i = 0; i < n; i++)
+			rt_audit_append_named("subject_dropped_with_table", SPI_getvalue(tuptable->vals[i], tuptable->tupdesc, 2), -1,
+								  psprintf("{\"kind\": %s}",
+										   rt_json_quote(SPI_getvalue(tuptable->vals[i], tuptable->tupdesc, 1))));
 	}
 
 	/* a dropped table or column that a link_subject names: the link goes, and the audit says so */
