@@ -42,6 +42,8 @@ OBJS = \
 	src/scheduler_ddl.o \
 	src/scheduler_launcher.o \
 	src/scheduler_worker.o \
+	src/metrics.o \
+	src/report.o \
 	src/tagcmds.o \
 	src/policycmds.o \
 	src/subjectcmds.o \
