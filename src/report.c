@@ -34,6 +34,7 @@
 #include "policy.h"
 #include "privilege.h"
 #include "quote.h"
+#include "safe_spi.h"
 #include "scheduler.h"
 
 /* weeks the chart of rows deleted and anonymized covers, the current one last */
@@ -413,9 +414,9 @@ rt_report_summary(RtDoc *doc, const RtReportFacts *f)
 							INT64_FORMAT " pending (" INT64_FORMAT " past their deadline)",
 							f->received, f->done, f->done_late, f->pending, f->pending_late));
 	RT_SUMMARY_ROW(!f->audit_ok || (f->has_anchor && !f->anchor_ok), "Audit trail",
-				   psprintf("%s, " INT64_FORMAT " entries%s",
+				   psprintf("%s; " INT64_FORMAT " entries%s",
 							f->audit_ok ? "chain intact" : psprintf("chain broken at entry " INT64_FORMAT, f->audit_first_bad),
-							f->audit_entries,
+							Max(f->audit_entries, f->head_seq),
 							!f->has_anchor ? "; no anchor given out yet" :
 							f->anchor_ok ? psprintf("; passes through the latest anchor (entry " INT64_FORMAT ")", f->anchor_seq) :
 							psprintf("; does NOT pass through the latest anchor (entry " INT64_FORMAT ")", f->anchor_seq)));
@@ -821,8 +822,9 @@ rt_report_audit(RtDoc *doc, const RtReportFacts *f)
 							 " entries: intact.", f->audit_entries));
 	else
 		rt_doc_para(doc, true,
-					psprintf("retention.verify_audit() found the chain broken at entry " INT64_FORMAT
-							 ": that entry was changed, inserted or follows a removed one.", f->audit_first_bad));
+					psprintf("retention.verify_audit() found the chain of " INT64_FORMAT " entries broken at entry " INT64_FORMAT
+							 ": that entry was changed, inserted or follows a removed one.",
+							 Max(f->audit_entries, f->head_seq), f->audit_first_bad));
 	if (f->head_hash != NULL)
 		rt_doc_para(doc, false,
 					psprintf("Newest entry (an anchor: keep it outside the database with this report): seq " INT64_FORMAT
@@ -869,6 +871,7 @@ retention_report(PG_FUNCTION_ARGS)
 	RtReportFacts facts;
 	List	   *states;
 	text	   *result;
+	int			nest;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -886,6 +889,8 @@ retention_report(PG_FUNCTION_ARGS)
 				 errhint("Use 'markdown' or 'html'.")));
 	initStringInfo(&doc.buf);
 
+	/* times and intervals print alike whatever the session's styles (the time zone stays the reader's) */
+	nest = rt_safe_settings_begin(RT_SAFE_ISO_DATES | RT_SAFE_PLAIN_INTERVALS);
 	SPI_connect();
 	states = rt_policy_states();
 	rt_report_facts(&facts, states);
@@ -911,6 +916,7 @@ retention_report(PG_FUNCTION_ARGS)
 	if (facts.head_hash != NULL)
 		rt_audit_note_anchor(facts.head_seq, facts.head_bytes, "report");
 	SPI_finish();
+	rt_safe_settings_end(nest);
 	result = cstring_to_text_with_len(doc.buf.data, doc.buf.len);
 	PG_RETURN_TEXT_P(result);
 }
