@@ -39,6 +39,6 @@ typedef struct RtPolicyState
  * caller may read: its callers check first that the caller may read
  * retention.metrics or run retention.report().  SPI must be connected.
  */
-extern List *rt_policy_states(void);
+extern List *rt_metrics_policy_states(void);
 
 #endif							/* RT_METRICS_H */

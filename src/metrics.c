@@ -97,7 +97,7 @@ rt_metrics_runs(RtPolicyState *state)
 
 /* Returns the state of every policy, counted as of now; see metrics.h. */
 List *
-rt_policy_states(void)
+rt_metrics_policy_states(void)
 {
 	List	   *states = NIL;
 	ListCell   *lc;
@@ -139,7 +139,7 @@ retention_policy_metrics(PG_FUNCTION_ARGS)
 	rt_metrics_require_access();
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
-	foreach(lc, rt_policy_states())
+	foreach(lc, rt_metrics_policy_states())
 	{
 		RtPolicyState *s = lfirst(lc);
 		Datum		values[17];

@@ -892,7 +892,7 @@ retention_report(PG_FUNCTION_ARGS)
 	/* times and intervals print alike whatever the session's styles (the time zone stays the reader's) */
 	nest = rt_safe_settings_begin(RT_SAFE_ISO_DATES | RT_SAFE_PLAIN_INTERVALS);
 	SPI_connect();
-	states = rt_policy_states();
+	states = rt_metrics_policy_states();
 	rt_report_facts(&facts, states);
 	if (doc.html)
 	{
