@@ -141,3 +141,162 @@ COMMENT ON FUNCTION retention.replay_erasures() IS
 
 COMMENT ON FUNCTION retention.subject_data(text, text) IS
 'Everything the database holds about one data subject, as one jsonb document grouped by table, with each table''s personal columns and their categories: the answer to an access or portability request. Never partial: rows row-level security hides from the owners the tables are read as fail the request. For superusers and members of retention_officer. Errors: 42501 not allowed, 42704 unknown kind, 22P02 id not a valid key, RTA01 the document would lack rows row-level security hides.';
+
+------------------------------------------------------------------------
+-- Operations: erasure deadlines, anchors given out, retention.metrics and
+-- the compliance report (docs/operations.md#monitoring,
+-- docs/reference.md#operations)
+------------------------------------------------------------------------
+
+-- Each erasure request gets its due time when it is received: its request
+-- time plus retention.erasure_deadline ('1 month' unless set).  Entries made
+-- before 0.3.0 get theirs from the deadline in force when the update runs.
+ALTER TABLE retention.erasure_ledger ADD COLUMN due_at timestamptz;
+UPDATE retention.erasure_ledger
+   SET due_at = requested_at OPERATOR(pg_catalog.+)
+       COALESCE(NULLIF(pg_catalog.current_setting('retention.erasure_deadline', true), ''),
+                '1 month')::pg_catalog.interval;
+ALTER TABLE retention.erasure_ledger ALTER COLUMN due_at SET NOT NULL;
+
+DROP VIEW retention.erasures;
+
+CREATE VIEW retention.erasures AS
+    SELECT erasure_id, kind, pg_catalog.encode(subject_hash, 'hex') AS subject_hash, key_fingerprint,
+           requested_at, requested_by, status, waiting_for, completed_at, rows, applied_here,
+           due_at,
+           CASE WHEN status OPERATOR(pg_catalog.=) 'pending'
+                THEN pg_catalog.now() OPERATOR(pg_catalog.>) due_at
+                ELSE completed_at OPERATOR(pg_catalog.>) due_at END AS late
+      FROM retention.erasure_ledger;
+
+COMMENT ON VIEW retention.erasures IS
+'The erasure ledger: every erasure, naming its subject by a keyed BLAKE2b hash (never the id), its status (pending while a legal hold lasts, done), the holds it waits for, when it was carried out here; due_at, when it must be carried out (the request time plus retention.erasure_deadline then in force), and late: pending past due_at now, or carried out after it.';
+
+GRANT SELECT ON retention.erasures TO retention_officer, retention_auditor;
+
+-- Anchors of the audit chain given out (the worker's log lines, calls of
+-- retention.audit_anchor(), reports), so that the metrics can count the entries no
+-- anchor covers yet and the report can name the latest.  A reminder, not a
+-- proof: whoever can rewrite the audit can rewrite this table too.
+CREATE TABLE retention.audit_anchor_log (
+    seq   bigint NOT NULL,
+    hash  bytea NOT NULL,
+    at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    via   text NOT NULL CHECK (via IN ('log', 'call', 'report')),
+    PRIMARY KEY (seq, via)
+);
+
+COMMENT ON TABLE retention.audit_anchor_log IS
+'Audit anchors given out: the seq and hash of the newest audit entry when the database worker wrote it to the server log (via log), retention.audit_anchor() returned it (via call) or a retention.report() carried it (via report), and when. Read by retention.metrics (retention_audit_unanchored) and retention.report(); an anchor proves something only where it is kept outside the database.';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.audit_anchor_log', '');
+
+REVOKE ALL ON retention.audit_anchor_log FROM PUBLIC;
+
+COMMENT ON FUNCTION retention.audit_anchor() IS
+'The newest entry of retention.audit: its seq and its 32-byte BLAKE2b hash (0 and NULL for an empty trail). Keep the pair outside the database (a ticket, a report, another system); retention.verify_audit(seq, hash) later fails if the trail up to that entry was rewritten, even by a superuser who recomputed the chain. The database worker also writes it to the server log (retention.audit_anchor_interval). Each anchor given out is noted in retention.audit_anchor_log (not on a standby or in a read-only transaction).';
+
+-- the parts of retention.metrics that SQL cannot read
+CREATE FUNCTION retention.policy_metrics(
+    OUT policy_id bigint, OUT tbl text, OUT action text, OUT enabled boolean, OUT counted boolean,
+    OUT count_error text, OUT rows_due bigint, OUT rows_overdue bigint, OUT rows_blocked bigint,
+    OUT rows_held bigint, OUT rows_hidden bigint, OUT rows_undated bigint,
+    OUT oldest_overdue_seconds double precision, OUT last_success_seconds double precision,
+    OUT runs_failed bigint, OUT runs_incomplete bigint, OUT rows_left bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_policy_metrics'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.policy_metrics() IS
+'One row per policy for retention.metrics: its rows counted now as a run would (every table, as its owner; disabled policies and policies whose count failed are not counted: counted = false, count_error says why), seconds since the last successful run (or since the policy was declared), failed and incomplete runs since then, rows_left of the latest finished run. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
+
+CREATE FUNCTION retention.scheduler_state(OUT running boolean, OUT state text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'retention_scheduler_state'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.scheduler_state() IS
+'Whether a scheduler runs the policies of this database now (running) and, when none does, why (state): not_preloaded (pg_retention is not in shared_preload_libraries), disabled (retention.enabled = off), standby (the server is in recovery), launcher_down (no launcher process), held (a session holds the database free of workers: DDL or a restore); running otherwise, also while the database waits its turn for a worker slot. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
+
+-- One branch per metric name, each with its name as a constant: a query for
+-- some names plans the other branches away, and the policy counts (p, the
+-- costly part) are taken only when a retention_policy_* series is asked for.
+CREATE VIEW retention.metrics AS
+WITH p AS MATERIALIZED (
+    SELECT m.*, pg_catalog.jsonb_build_object('policy_id', m.policy_id::pg_catalog.text,
+                                              'table', m.tbl, 'action', m.action) AS labels
+      FROM retention.policy_metrics() m),
+e AS MATERIALIZED (
+    SELECT pg_catalog.count(*) AS received,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'pending') AS pending,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'pending'
+                                         AND l.due_at OPERATOR(pg_catalog.<) pg_catalog.now()) AS overdue,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'done'
+                                         AND l.applied_here IS NULL) AS not_applied
+      FROM retention.erasure_ledger l),
+a AS MATERIALIZED (
+    SELECT COALESCE((SELECT pg_catalog.max(t.seq) FROM retention.audit t), 0) AS entries,
+           COALESCE((SELECT pg_catalog.max(k.seq) FROM retention.audit_anchor_log k), 0) AS anchored)
+SELECT 'retention_policy_enabled'::text AS metric, p.labels,
+       CASE WHEN p.enabled THEN 1 ELSE 0 END::double precision AS value FROM p
+UNION ALL
+SELECT 'retention_policy_count_error', p.labels,
+       CASE WHEN p.count_error IS NULL THEN 0 ELSE 1 END FROM p WHERE p.enabled
+UNION ALL
+SELECT 'retention_policy_rows_due', p.labels, p.rows_due FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_rows_overdue', p.labels, p.rows_overdue FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_rows_blocked', p.labels, p.rows_blocked FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_rows_held', p.labels, p.rows_held FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_rows_hidden', p.labels, p.rows_hidden FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_rows_undated', p.labels, p.rows_undated FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_oldest_overdue_seconds', p.labels, p.oldest_overdue_seconds FROM p WHERE p.counted
+UNION ALL
+SELECT 'retention_policy_last_success_seconds', p.labels, p.last_success_seconds FROM p
+UNION ALL
+SELECT 'retention_policy_runs_failed', p.labels, p.runs_failed FROM p
+UNION ALL
+SELECT 'retention_policy_runs_incomplete', p.labels, p.runs_incomplete FROM p
+UNION ALL
+SELECT 'retention_policy_rows_left', p.labels, p.rows_left FROM p
+UNION ALL
+SELECT 'retention_erasures_received', '{}'::pg_catalog.jsonb, e.received FROM e
+UNION ALL
+SELECT 'retention_erasures_pending', '{}'::pg_catalog.jsonb, e.pending FROM e
+UNION ALL
+SELECT 'retention_erasures_overdue', '{}'::pg_catalog.jsonb, e.overdue FROM e
+UNION ALL
+SELECT 'retention_erasures_not_applied', '{}'::pg_catalog.jsonb, e.not_applied FROM e
+UNION ALL
+SELECT 'retention_holds_active', '{}'::pg_catalog.jsonb, pg_catalog.count(*)
+  FROM retention.holds h WHERE h.active
+UNION ALL
+SELECT 'retention_audit_entries', '{}'::pg_catalog.jsonb, a.entries FROM a
+UNION ALL
+SELECT 'retention_audit_unanchored', '{}'::pg_catalog.jsonb, GREATEST(a.entries OPERATOR(pg_catalog.-) a.anchored, 0) FROM a
+UNION ALL
+SELECT 'retention_scheduler_running', pg_catalog.jsonb_build_object('state', s.state),
+       CASE WHEN s.running THEN 1 ELSE 0 END
+  FROM retention.scheduler_state() s;
+
+COMMENT ON VIEW retention.metrics IS
+'Prometheus-style series (metric, labels, value) for monitoring: per policy (labels policy_id, table, action) enabled, count_error, rows_due, rows_overdue, rows_blocked, rows_held, rows_hidden, rows_undated, oldest_overdue_seconds, last_success_seconds, runs_failed, runs_incomplete, rows_left; erasures received, pending, overdue (pending past due_at), not_applied (imported, not replayed here); holds_active; audit_entries and audit_unanchored (entries after the newest anchor given out); scheduler_running (label state: why not). Rows are counted in every table with a policy, so reading it needs SELECT on it (granted to retention_auditor and retention_officer). contrib/prometheus/queries.yaml serves it to prometheus-postgres-exporter.';
+
+REVOKE ALL ON retention.metrics FROM PUBLIC;
+GRANT SELECT ON retention.metrics TO retention_auditor, retention_officer;
+
+CREATE FUNCTION retention.report(format text DEFAULT 'markdown')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_report'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.report(text) IS
+'The compliance report as one document, format markdown (default) or html (a self-contained page with an inline SVG chart): personal columns with their categories and masks, the retention policies with their periods and bases (the records of processing), the state of every policy counted now (overdue rows, last run and status, failed and incomplete runs with their cause), the scheduler, active legal holds, erasure requests against their deadline, rows deleted and anonymized per week, and the audit chain verified with its latest anchor. Data subjects are named by kind only. For superusers and members of retention_auditor and retention_officer. Errors: 22004 format NULL; 22023 unknown format; 42501 not allowed to execute it.';
+
+REVOKE ALL ON FUNCTION retention.report(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.report(text) TO retention_auditor, retention_officer;

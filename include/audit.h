@@ -29,6 +29,15 @@ extern void rt_audit_append_named(const char *event, const char *tbl, int64 rows
  */
 extern bool rt_audit_head(int64 *seq, bytea **hash);
 
+/*
+ * Notes in retention.audit_anchor_log that the anchor (seq, hash) was given
+ * out, by via: "log" (the worker's log line), "call" (audit_anchor()) or
+ * "report" (retention.report(), which prints it).
+ * Does nothing on a standby, in a read-only transaction or before the
+ * 0.3.0 objects.  SPI must be connected.
+ */
+extern void rt_audit_note_anchor(int64 seq, bytea *hash, const char *via);
+
 /* Returns a hash as the text of a bytea literal (\x and hex digits). */
 extern char *rt_audit_hash_text(bytea *hash);
 

@@ -23,6 +23,13 @@ extern int	rt_naptime_s;
 /* retention.max_run_time, ms: time budget of one run started by a worker (0: none) */
 extern int	rt_max_run_time_ms;
 
+/*
+ * retention.erasure_deadline: how long after an erasure request is received
+ * it must be carried out (an interval, '1 month' by default); each ledger
+ * entry records its own due time from it (docs/reference.md#settings).
+ */
+extern char *rt_erasure_deadline;
+
 /* Defines the settings above (called by _PG_init). */
 extern void rt_guc_define(void);
 

@@ -17,6 +17,7 @@
 /* What rt_safe_settings_begin() sets besides search_path (flags, or-ed). */
 #define RT_SAFE_LOCK_TIMEOUT	0x01	/* lock_timeout = retention.lock_timeout */
 #define RT_SAFE_ISO_DATES		0x02	/* DateStyle = ISO, YMD: dates printed and read back alike */
+#define RT_SAFE_PLAIN_INTERVALS	0x04	/* IntervalStyle = postgres: intervals printed as '90 days' */
 
 /*
  * Opens a GUC nesting level with search_path "pg_catalog, pg_temp", the

@@ -37,6 +37,13 @@ extern void rt_registry_install_hooks(void);
 /* Returns true when the registry exists, that is, the library was preloaded. */
 extern bool rt_registry_available(void);
 
+/*
+ * Returns why no scheduler runs this database's policies now
+ * ("not_preloaded", "disabled", "standby", "launcher_down", "held"), or
+ * NULL when one does.
+ */
+extern const char *rt_registry_stopped_reason(void);
+
 /* ---- launcher and database workers ---- */
 
 /* Registers the launcher background worker (postmaster, at preload). */

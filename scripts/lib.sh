@@ -4,6 +4,10 @@
 # Packages a fresh Debian machine needs to build and test pg_retention.
 RT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libsodium-dev libipc-run-perl postgresql-contrib)
 
+# Packages the TAP tests of operations need: the exporter that tests/t/700 starts against
+# contrib/prometheus/queries.yaml, and the browser in which tests/t/701 renders the HTML report.
+RT_TEST_PACKAGES=(prometheus-postgres-exporter chromium)
+
 # Packages of the fuzzing (scripts/fuzz) and memory (scripts/test-memory) checks of scripts/test,
 # and pg_partman, whose partition sets TAP 501 runs policies on.
 RT_CHECK_PACKAGES=(clang libclang-rt-14-dev valgrind postgresql-15-partman)

@@ -23,13 +23,18 @@
  * whenever it moved (at most every retention.audit_anchor_interval), and
  * verify_audit(anchor_seq, anchor_hash) fails unless the chain still
  * passes through that anchor.  Entries after the newest anchor an auditor
- * holds are protected only against naive edits.
+ * holds are protected only against naive edits.  Each anchor given out is
+ * noted in retention.audit_anchor_log, so that retention.metrics can say
+ * how many entries no anchor covers yet and the report can name the
+ * latest one (the note is a reminder, not proof: a superuser can edit it).
  */
 #include "postgres.h"
 
 #include <sodium.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -43,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "extension.h"
 #include "privilege.h"
 #include "quote.h"
 #include "safe_spi.h"
@@ -198,6 +204,24 @@ rt_audit_head(int64 *seq, bytea **hash)
 	return true;
 }
 
+/* Notes that the anchor (seq, hash) was given out by via; see audit.h. */
+void
+rt_audit_note_anchor(int64 seq, bytea *hash, const char *via)
+{
+	Oid			types[3] = {INT8OID, BYTEAOID, TEXTOID};
+	Datum		values[3];
+
+	/* a standby or a read-only transaction gives anchors out all the same */
+	if (hash == NULL || RecoveryInProgress() || XactReadOnly || !rt_sql_objects_at_least("0.3.0"))
+		return;
+	values[0] = Int64GetDatum(seq);
+	values[1] = PointerGetDatum(hash);
+	values[2] = CStringGetTextDatum(via);
+	rt_catalog_exec("INSERT INTO retention.audit_anchor_log (seq, hash, via) VALUES ($1, $2, $3)"
+					" ON CONFLICT (seq, via) DO NOTHING",
+					3, types, values, NULL, false, SPI_OK_INSERT);
+}
+
 /*
  * Returns a bytea as PostgreSQL's hex output (\x...), as the log line
  * prints an anchor, whatever bytea_output says (the worker calls it
@@ -229,7 +253,11 @@ retention_audit_anchor(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	SPI_connect();
 	if (rt_audit_head(&seq, &hash) && hash != NULL)
+	{
 		nulls[1] = false;
+		/* given out to be kept outside: retention.metrics counts the entries after it */
+		rt_audit_note_anchor(seq, hash, "call");
+	}
 	SPI_finish();
 	values[0] = Int64GetDatum(seq);
 	values[1] = PointerGetDatum(hash);

@@ -61,6 +61,7 @@
 #include "erasure.h"
 #include "extension.h"
 #include "fk_guard.h"
+#include "guc.h"
 #include "hold.h"
 #include "key.h"
 #include "policy.h"
@@ -990,13 +991,17 @@ static char *
 rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool pending,
 				 List *holds, int64 rows, int64 subject_hold)
 {
-	Oid			types[7] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID, INT8OID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Oid			types[8] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
 	bool		v2 = rt_sql_objects_at_least("0.2.0");
+	bool		v3 = rt_sql_objects_at_least("0.3.0");
 	NameData	requester;
 	bool		isnull;
 	bytea	   *h = palloc(VARHDRSZ + RT_SUBJECT_HASH_BYTES);
+	/* the due time: the request's time plus retention.erasure_deadline (docs/reference.md#retentionerasures-view) */
+	const char *due_col = v3 ? ", due_at" : "";
+	const char *due_val = v3 ? ", pg_catalog.now() OPERATOR(pg_catalog.+) $8::pg_catalog.interval" : "";
 
 	SET_VARSIZE(h, VARHDRSZ + RT_SUBJECT_HASH_BYTES);
 	if (hashed)
@@ -1013,16 +1018,17 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	values[5] = Int64GetDatum(rows);
 	values[6] = Int64GetDatum(subject_hold);
 	nulls[6] = subject_hold > 0 ? ' ' : 'n';
+	values[7] = CStringGetTextDatum(rt_erasure_deadline);
 	rt_catalog_exec(pending ?
 					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
-							 " status, waiting_for, rows%s) VALUES ($1, $2, $3, $4, 'pending', $5, $6%s)"
+							 " status, waiting_for, rows%s%s) VALUES ($1, $2, $3, $4, 'pending', $5, $6%s%s)"
 							 " RETURNING erasure_id::pg_catalog.text",
-							 v2 ? ", subject_hold" : "", v2 ? ", $7" : "") :
-					"INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
-					" status, waiting_for, rows, completed_at, applied_here)"
-					" VALUES ($1, $2, $3, $4, 'done', $5, $6, pg_catalog.now(), pg_catalog.now())"
-					" RETURNING erasure_id::pg_catalog.text",
-					pending && v2 ? 7 : 6, types, values, nulls, false, SPI_OK_INSERT_RETURNING);
+							 v2 ? ", subject_hold" : "", due_col, v2 ? ", $7" : "", due_val) :
+					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
+							 " status, waiting_for, rows, completed_at, applied_here%s)"
+							 " VALUES ($1, $2, $3, $4, 'done', $5, $6, pg_catalog.now(), pg_catalog.now()%s)"
+							 " RETURNING erasure_id::pg_catalog.text", due_col, due_val),
+					v3 ? 8 : (pending && v2 ? 7 : 6), types, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 

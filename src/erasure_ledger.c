@@ -43,6 +43,7 @@
 #include "audit.h"
 #include "erasure.h"
 #include "erasure_ledger.h"
+#include "guc.h"
 #include "extension.h"
 #include "hold.h"
 #include "key.h"
@@ -724,12 +725,14 @@ retention_export_erasures(PG_FUNCTION_ARGS)
 
 	rt_require_role(RT_OFFICER_ROLE, "export the erasure ledger");
 	SPI_connect();
-	rt_catalog_exec("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+	/* the due time travels with the entry: a restored database keeps the deadline it had */
+	rt_catalog_exec(psprintf("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 					"'erasure_id', erasure_id, 'kind', kind,"
 					" 'subject_hash', pg_catalog.encode(subject_hash, 'hex'), 'key_fingerprint', key_fingerprint,"
 					" 'requested_at', requested_at, 'requested_by', requested_by, 'status', status,"
-					" 'completed_at', completed_at, 'rows', rows) ORDER BY requested_at, erasure_id), '[]')"
-					" FROM retention.erasure_ledger",
+					" 'completed_at', completed_at, 'rows', rows%s) ORDER BY requested_at, erasure_id), '[]')"
+							 " FROM retention.erasure_ledger",
+							 rt_sql_objects_at_least("0.3.0") ? ", 'due_at', due_at" : ""),
 					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	{
@@ -748,9 +751,10 @@ PG_FUNCTION_INFO_V1(retention_import_erasures);
 Datum
 retention_import_erasures(PG_FUNCTION_ARGS)
 {
-	Oid			types[1] = {JSONBOID};
-	Datum		values[1];
+	Oid			types[2] = {JSONBOID, TEXTOID};
+	Datum		values[2];
 	int64		added;
+	bool		v3;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -765,23 +769,30 @@ retention_import_erasures(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("entries must be a JSON array as returned by retention.export_erasures()")));
-	rt_catalog_exec("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
-					" requested_at, requested_by, status, completed_at, rows, applied_here)"
-					" SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
-					" pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'),"
-					" e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
-					" (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz,"
-					" (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
-					" e OPERATOR(pg_catalog.->>) 'status',"
-					" (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
-					" (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL"
-					" FROM pg_catalog.jsonb_array_elements($1) e"
-					/* an entry imported while pending where it was made takes on its later outcome */
-					" ON CONFLICT (erasure_id) DO UPDATE SET status = EXCLUDED.status,"
-					" completed_at = EXCLUDED.completed_at, rows = EXCLUDED.rows"
-					" WHERE erasure_ledger.status OPERATOR(pg_catalog.=) 'pending'"
-					" AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'",
-					1, types, values, NULL, false, SPI_OK_INSERT);
+	/* an entry of an export made before 0.3.0 has no due time: its request's plus the deadline here */
+	v3 = rt_sql_objects_at_least("0.3.0");
+	values[1] = CStringGetTextDatum(rt_erasure_deadline);
+	rt_catalog_exec(psprintf("INSERT INTO retention.erasure_ledger (erasure_id, kind, subject_hash, key_fingerprint,"
+							 " requested_at, requested_by, status, completed_at, rows, applied_here%s)"
+							 " SELECT (e OPERATOR(pg_catalog.->>) 'erasure_id')::pg_catalog.uuid, e OPERATOR(pg_catalog.->>) 'kind',"
+							 " pg_catalog.decode(e OPERATOR(pg_catalog.->>) 'subject_hash', 'hex'),"
+							 " e OPERATOR(pg_catalog.->>) 'key_fingerprint',"
+							 " (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz,"
+							 " (e OPERATOR(pg_catalog.->>) 'requested_by')::pg_catalog.name,"
+							 " e OPERATOR(pg_catalog.->>) 'status',"
+							 " (e OPERATOR(pg_catalog.->>) 'completed_at')::pg_catalog.timestamptz,"
+							 " (e OPERATOR(pg_catalog.->>) 'rows')::pg_catalog.int8, NULL%s"
+							 " FROM pg_catalog.jsonb_array_elements($1) e"
+		/* an entry imported while pending where it was made takes on its later outcome */
+							 " ON CONFLICT (erasure_id) DO UPDATE SET status = EXCLUDED.status,"
+							 " completed_at = EXCLUDED.completed_at, rows = EXCLUDED.rows"
+							 " WHERE erasure_ledger.status OPERATOR(pg_catalog.=) 'pending'"
+							 " AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'",
+							 v3 ? ", due_at" : "",
+							 v3 ? ", COALESCE((e OPERATOR(pg_catalog.->>) 'due_at')::pg_catalog.timestamptz,"
+							 " (e OPERATOR(pg_catalog.->>) 'requested_at')::pg_catalog.timestamptz"
+							 " OPERATOR(pg_catalog.+) $2::pg_catalog.interval)" : ""),
+					v3 ? 2 : 1, types, values, NULL, false, SPI_OK_INSERT);
 	added = (int64) SPI_processed;
 	rt_audit_append("erasures_imported", InvalidOid, added, NULL);
 	SPI_finish();

@@ -35,6 +35,7 @@
 #include "fk_guard.h"
 #include "hold.h"
 #include "policy.h"
+#include "preview.h"
 #include "privilege.h"
 #include "quote.h"
 #include "safe_spi.h"
@@ -42,18 +43,6 @@
 #include "srf.h"
 #include "subject.h"
 #include "subxact.h"
-
-/* Counts of one policy at one cutoff. */
-typedef struct RtCounts
-{
-	int64		due;
-	int64		undated;
-	int64		blocked;		/* due, needed by a foreign key, not held */
-	int64		held;			/* due, kept by a legal hold */
-	int64		hidden;			/* past the cutoff, hidden from the owner by row-level security */
-	bool		have_oldest;
-	TimestampTz oldest;			/* oldest expired anchor of a row nothing keeps */
-} RtCounts;
 
 /* Adds the counts of one leaf relation of a policy to *counts. */
 static void
@@ -152,22 +141,24 @@ rt_row_security_enabled(Oid relid)
 
 /*
  * Counts what a policy would handle at cutoff, as the table owner with the
- * search_path a run uses.  Returns false (counting nothing) when the caller
- * may not read the table or the table is gone.
+ * search_path a run uses.  Returns false (counting nothing) when the table
+ * is gone, or, with for_caller, when the caller may not read it.
  */
 static bool
-rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, RtCounts *counts)
+rt_count_policy(const RtPolicy *policy, TimestampTz cutoff, bool for_caller, RtCounts *counts)
 {
 	List	   *relids;
 	ListCell   *lc;
 	RtSavedUser saved;
 
 	memset(counts, 0, sizeof(*counts));
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)) ||
-		rt_class_aclcheck(policy->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(policy->relid)))
+		return false;
+	if (for_caller && rt_class_aclcheck(policy->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		return false;
 	/* counted as the owner, the rows would be those row security hides from the caller */
-	if (!rt_has_owner_rights(policy->relid, GetUserId()) && rt_row_security_enabled(policy->relid))
+	if (for_caller && !rt_has_owner_rights(policy->relid, GetUserId()) &&
+		rt_row_security_enabled(policy->relid))
 		return false;
 
 	relids = find_all_inheritors(policy->relid, AccessShareLock, NULL);
@@ -186,6 +177,7 @@ typedef struct RtCountStep
 {
 	const RtPolicy *policy;
 	TimestampTz as_of;
+	bool		for_caller;
 	TimestampTz cutoff;
 	RtCounts   *counts;
 	bool		counted;
@@ -198,31 +190,47 @@ rt_count_step(void *arg)
 	RtCountStep *step = arg;
 
 	step->cutoff = rt_cutoff(step->as_of, &step->policy->keep, step->policy->time_zone);
-	step->counted = rt_count_policy(step->policy, step->cutoff, step->counts);
+	step->counted = rt_count_policy(step->policy, step->cutoff, step->for_caller, step->counts);
+}
+
+/* Counts a policy in a subtransaction, its error returned as text; see preview.h. */
+bool
+rt_policy_count(const RtPolicy *policy, TimestampTz as_of, bool for_caller,
+				TimestampTz *cutoff, RtCounts *counts, char **error)
+{
+	RtCountStep step = {policy, as_of, for_caller, 0, counts, false};
+	ErrorData  *edata = rt_in_subtransaction(rt_count_step, &step, CurrentMemoryContext);
+
+	*cutoff = step.cutoff;
+	*error = NULL;
+	if (edata == NULL)
+		return step.counted;
+	*error = pstrdup(edata->message);
+	FreeErrorData(edata);
+	memset(counts, 0, sizeof(*counts));
+	return false;
 }
 
 /*
- * Computes the cutoff of a policy and counts it, in a subtransaction: a
- * policy that cannot be counted (its table's owner lost a privilege, a
- * trigger or row-security policy raises) is reported with a WARNING and
- * left out, instead of failing the view for every policy.  Returns false
- * when nothing was counted.
+ * Computes the cutoff of a policy and counts it for the caller: a policy
+ * that cannot be counted (its table's owner lost a privilege, a trigger or
+ * row-security policy raises) is reported with a WARNING and left out,
+ * instead of failing the view for every policy.  Returns false when
+ * nothing was counted.
  */
 static bool
 rt_count_policy_safely(const RtPolicy *policy, TimestampTz as_of, TimestampTz *cutoff,
 					   RtCounts *counts)
 {
-	RtCountStep step = {policy, as_of, 0, counts, false};
-	ErrorData  *edata = rt_in_subtransaction(rt_count_step, &step, CurrentMemoryContext);
+	char	   *error;
 
-	*cutoff = step.cutoff;
-	if (edata == NULL)
-		return step.counted;
-	ereport(WARNING,
-			(errmsg("retention policy " INT64_FORMAT " on %s cannot be counted: %s",
-					policy->policy_id, rt_relation_name(policy->relid), edata->message),
-			 errhint("A run of this policy would fail the same way; see retention.runs.")));
-	FreeErrorData(edata);
+	if (rt_policy_count(policy, as_of, true, cutoff, counts, &error))
+		return true;
+	if (error != NULL)
+		ereport(WARNING,
+				(errmsg("retention policy " INT64_FORMAT " on %s cannot be counted: %s",
+						policy->policy_id, rt_relation_name(policy->relid), error),
+				 errhint("A run of this policy would fail the same way; see retention.runs.")));
 	return false;
 }
 
@@ -307,7 +315,7 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		values[5] = TimestampTzGetDatum(cutoff);
 		nulls[5] = !counted;
 		/* overdue: past the cutoff, not kept by a foreign key nor by a legal hold */
-		values[6] = Int64GetDatum(counted ? counts.due - counts.blocked - counts.held : 0);
+		values[6] = Int64GetDatum(counted ? RT_COUNTS_OVERDUE(&counts) : 0);
 		values[7] = Int64GetDatum(counted ? counts.blocked : 0);
 		values[8] = Int64GetDatum(counted ? counts.held : 0);
 		values[9] = Int64GetDatum(counted ? counts.undated : 0);

@@ -116,6 +116,9 @@ rt_safe_settings_begin(int flags)
 	/* bounds are printed for the audit trail and read back to attach: ISO reads the same everywhere */
 	if (flags & RT_SAFE_ISO_DATES)
 		rt_set_for_level("datestyle", "ISO, YMD");
+	/* a document prints intervals the same whatever the reader's session says */
+	if (flags & RT_SAFE_PLAIN_INTERVALS)
+		rt_set_for_level("intervalstyle", "postgres");
 	return nest;
 }
 

@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "postmaster/autovacuum.h"
 #include "postmaster/bgworker.h"
@@ -22,6 +23,7 @@
 #include "storage/shmem.h"
 
 #include "compat.h"
+#include "guc.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
 
@@ -174,4 +176,34 @@ rt_registry_wake_launcher(void)
 	LWLockRelease(rt_registry->lock);
 	if (pid != 0)
 		kill(pid, SIGUSR1);
+}
+
+/*
+ * Returns why no scheduler runs this database's policies now, or NULL when
+ * one does (docs/operations.md#monitoring): the library was not preloaded,
+ * retention.enabled is off, the server is a standby, no launcher runs, or
+ * a session holds the database free of workers (DDL, a restore).  A
+ * database waiting for a worker slot counts as run: it gets one in turn.
+ */
+const char *
+rt_registry_stopped_reason(void)
+{
+	pid_t		launcher;
+	bool		held;
+
+	if (!rt_registry_available())
+		return "not_preloaded";
+	if (!rt_enabled)
+		return "disabled";
+	if (RecoveryInProgress())
+		return "standby";
+	LWLockAcquire(rt_registry->lock, LW_SHARED);
+	launcher = rt_registry->launcher_pid;
+	held = rt_registry_database_held(MyDatabaseId);
+	LWLockRelease(rt_registry->lock);
+	if (launcher == 0)
+		return "launcher_down";
+	if (held)
+		return "held";
+	return NULL;
 }

@@ -625,6 +625,9 @@ rt_worker_anchor_step(void *arg)
 	MemoryContext old = MemoryContextSwitchTo(step->cxt);
 
 	step->found = rt_audit_head(&step->seq, &step->hash) && step->hash != NULL;
+	/* the anchor about to be logged, noted for retention.metrics (docs/operations.md#monitoring) */
+	if (step->found && step->seq != rt_logged_anchor_seq)
+		rt_audit_note_anchor(step->seq, step->hash, "log");
 	step->dbname = get_database_name(MyDatabaseId);
 	MemoryContextSwitchTo(old);
 }
