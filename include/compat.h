@@ -163,6 +163,13 @@
 #define RT_SQL_INHDETACHPENDING(alias) "false"
 #endif
 
+/* The scale a numeric typmod keeps (15 allows negative scales and packs them in 11 bits). */
+#if PG_VERSION_NUM >= 150000
+#define rt_numeric_typmod_scale(typmod) (((((typmod) - VARHDRSZ) & 0x7ff) ^ 1024) - 1024)
+#else
+#define rt_numeric_typmod_scale(typmod) (((typmod) - VARHDRSZ) & 0xffff)
+#endif
+
 /* Commits the transaction of a non-atomic SPI connection and starts the next one. */
 #if RT_SPI_COMMIT_STARTS_XACT
 #define rt_spi_commit_and_start() SPI_commit()

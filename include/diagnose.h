@@ -28,6 +28,20 @@ extern List *rt_before_row_triggers(Oid relid, CmdType cmd);
  */
 extern List *rt_user_triggers(Oid relid, CmdType cmd);
 
+/*
+ * Returns the tables (Oids) a DELETE of relid (or of the partitioned table
+ * it belongs to) cascades into through ON DELETE CASCADE, SET NULL or SET
+ * DEFAULT keys, through any number of tables.
+ */
+extern List *rt_cascade_tables(Oid relid);
+
+/*
+ * Returns true when a DELETE of relid cascades (ON DELETE CASCADE, SET
+ * NULL, SET DEFAULT, through any number of tables) into a table with user
+ * triggers or rules, which may copy the rows the cascade removes.
+ */
+extern bool rt_cascade_reaches_user_code(Oid relid);
+
 /* Returns true when relid has rules of any kind (an ALSO rule can copy rows elsewhere). */
 extern bool rt_table_has_rules(Oid relid);
 
@@ -35,9 +49,11 @@ extern bool rt_table_has_rules(Oid relid);
 extern List *rt_instead_rules(Oid relid, CmdType cmd);
 
 /*
- * Returns true when row-level security binds the owner of relid (it is
- * enabled and forced): the engine, acting as the owner, then sees and
- * changes only what the policies allow (nothing, without a policy).
+ * Returns true when row-level security of relid applies to the current
+ * user, the role the engine acts as (the owner of the policy's table): it
+ * is enabled, and forced or relid (a partition, say) belongs to another
+ * role, and the user has no BYPASSRLS.  The engine then sees and changes
+ * only what the policies allow (nothing, without a policy).
  */
 extern bool rt_row_security_binds_owner(Oid relid);
 

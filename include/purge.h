@@ -80,7 +80,31 @@ typedef struct RtTarget
 	bool		watch_copies;	/* user triggers or rules fire on the statement: see where rows go */
 	int64		shortfall;		/* rows given to the statement that it did not act on */
 	List	   *copies;			/* RtInsertCount *: rows the statement's triggers put elsewhere */
+	/* what the current pass saw of this target (rows left for reasons it knows) */
+	int64		pass_blocked;
+	int64		pass_held;
+	int64		pass_locked;
+	int64		pass_refused;
 } RtTarget;
+
+/*
+ * What rt_target_probe found of the rows a pass left that nothing it knew
+ * of explained: it gave them to the statement once more (careful mode),
+ * then looked at each row still due.
+ */
+typedef struct RtProbe
+{
+	int64		given;			/* rows given to the statement */
+	int64		deleted;		/* of those, deleted (or masked) now */
+	int64		blocked;		/* refused by a foreign key the SELECT did not foresee */
+	int64		skipped_locked; /* locked by another session */
+	int64		row_errors;		/* refused by a constraint, a data error or a trigger's exception */
+	char	   *first_row_error;	/* the first of those, named (no row data) */
+	int			first_row_errcode;
+	int64		by_trigger;		/* still there, kept or put back by this table's own triggers or rules */
+	int64		by_others;		/* changed or inserted by another session meanwhile */
+	bool		too_many;		/* more than the cap: not probed (another pass does that) */
+} RtProbe;
 
 /* What is still due in a target after a run, and why (rt_target_leftover). */
 typedef struct RtLeftover
@@ -141,5 +165,24 @@ extern void rt_target_leftover(RtTarget *target, RtLeftover *out);
 
 /* Sets a target back to its first row, for another pass of the run. */
 extern void rt_target_restart(RtTarget *target);
+
+/*
+ * Returns the number of rows of a target still due now (past the cutoff,
+ * still to mask for anonymize), as the current user sees them: the cheap
+ * count that tells whether the rows a pass saw explain what is left.
+ */
+extern int64 rt_target_count_due(RtTarget *target);
+
+/*
+ * Gives the rows of a target still due that neither a hold nor a foreign
+ * key keeps (at most cap of them) to its statement once more, in careful
+ * mode, and tells what became of each (RtProbe).  A row still there after
+ * it, written by this transaction, was kept or put back by the table's own
+ * triggers or rules; one the statement was given and that nothing else
+ * explains was suppressed by them; one it was not given was changed or
+ * inserted by another session meanwhile.  Runs as the current user, the
+ * table owner; SPI must be connected and the hold lock taken.
+ */
+extern void rt_target_probe(RtTarget *target, int64 cap, RtProbe *out);
 
 #endif							/* RT_PURGE_H */

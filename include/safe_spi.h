@@ -65,7 +65,9 @@ extern void rt_require_read_write(const char *what, const char *hint);
  * connection), and run under rt_safe_settings_begin(0): every name the
  * statement does not qualify resolves in pg_catalog, whatever search_path
  * the caller (or a hostile role that planted functions and operators in a
- * schema on it) has set.
+ * schema on it) has set.  User code the statement reaches that changes
+ * session_replication_role makes the statement fail (39P01): the rest of
+ * it skipped its foreign-key actions.
  */
 extern int	rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 						   const char *nulls, bool read_only, long count);

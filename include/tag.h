@@ -50,9 +50,10 @@ extern const char *rt_tag_effective_mask(const char *category, const char *mask)
 extern bool rt_tag_any_column(Oid relid, bool inherited, const char *skip_col, Oid skip_relid);
 
 /*
- * Returns the names (char *) of the columns of dest that are tagged, or
- * are named like a tagged column of src: where rows of src copied into
- * dest (by a history or audit trigger) carry personal data.
+ * Returns the names (char *) of the columns of dest that are tagged, are
+ * named like a tagged column of src, or are json/jsonb while src has a
+ * tagged column (an audit log of whole rows): where rows of src copied
+ * into dest (by a history or audit trigger) carry personal data.
  */
 extern List *rt_tag_personal_columns_like(Oid src, Oid dest);
 

@@ -26,6 +26,8 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -146,6 +148,52 @@ rt_table_has_rules(Oid relid)
 	return has;
 }
 
+/* Returns the tables a DELETE of relid cascades into; see diagnose.h. */
+List *
+rt_cascade_tables(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *tables = NIL;
+
+	SPI_connect();
+	if (rt_spi_execute("WITH RECURSIVE start(relid) AS ("
+					   "   SELECT $1 UNION SELECT p.relid FROM pg_catalog.pg_partition_ancestors($1::pg_catalog.regclass) p),"
+					   " reach(relid) AS ("
+					   "   SELECT relid FROM start"
+					   "   UNION SELECT c.conrelid FROM pg_catalog.pg_constraint c JOIN reach r ON c.confrelid OPERATOR(pg_catalog.=) r.relid"
+					   "   WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confdeltype OPERATOR(pg_catalog.=) ANY ('{c,n,d}'::pg_catalog.\"char\"[]))"
+					   " SELECT relid FROM reach WHERE relid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT relid FROM start))",
+					   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys into relation %u", relid);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			child = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		tables = lappend_oid(tables, child);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return tables;
+}
+
+/* Returns true when a DELETE of relid cascades into a table with triggers or rules; see diagnose.h. */
+bool
+rt_cascade_reaches_user_code(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, rt_cascade_tables(relid))
+		if (rt_user_triggers(lfirst_oid(lc), CMD_DELETE) != NIL ||
+			rt_user_triggers(lfirst_oid(lc), CMD_UPDATE) != NIL ||
+			rt_table_has_rules(lfirst_oid(lc)))
+			return true;
+	return false;
+}
+
 /* Returns the enabled DO INSTEAD rules of relid on cmd; see diagnose.h. */
 List *
 rt_instead_rules(Oid relid, CmdType cmd)
@@ -161,18 +209,37 @@ rt_instead_rules(Oid relid, CmdType cmd)
 							relid, ev_type);
 }
 
-/* Returns true when row-level security binds the owner of relid; see diagnose.h. */
+/* Returns true when a relation forces row-level security on its owner. */
+static bool
+rt_rel_forces_row_security(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		forced = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		forced = ((Form_pg_class) GETSTRUCT(tuple))->relforcerowsecurity;
+		ReleaseSysCache(tuple);
+	}
+	return forced;
+}
+
+/* Returns true when row-level security applies to the role the engine acts as; see diagnose.h. */
 bool
 rt_row_security_binds_owner(Oid relid)
 {
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	bool		binds = false;
+	Oid			user = GetUserId();
 
 	if (HeapTupleIsValid(tuple))
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 
-		binds = form->relrowsecurity && form->relforcerowsecurity;
+		/* the table's own owner is bound only when it is forced; any other role whenever it is on */
+		binds = form->relrowsecurity &&
+			(form->relforcerowsecurity || form->relowner != user) &&
+			!has_bypassrls_privilege(user);
 		ReleaseSysCache(tuple);
 	}
 	return binds;
@@ -247,7 +314,8 @@ rt_diagnose_left(Oid relid, CmdType cmd, int64 n)
 	{
 		names = rt_row_security_policies(relid);
 		if (names == NIL)
-			return psprintf("row-level security forced on %s without any policy hides " INT64_FORMAT " row%s from the table owner",
+			return psprintf("row-level security %s on %s without any policy hides " INT64_FORMAT " row%s from the table owner",
+							rt_rel_forces_row_security(relid) ? "forced" : "enabled",
 							rt_relation_name(relid), n, n == 1 ? "" : "s");
 		return psprintf("row-level security %s hides " INT64_FORMAT " row%s from the table owner",
 						rt_describe_named("policy", names, relid), n, n == 1 ? "" : "s");

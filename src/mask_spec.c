@@ -546,7 +546,7 @@ rt_mask_function(const RtMaskSpec *spec, Form_pg_attribute att,
 
 /* Raises an error when generalize(ARG) does not fit the column's type. */
 static void
-rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
+rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory, int32 typmod,
 					const char *masktext, const char *coldesc)
 {
 	char	   *arg = spec->arg;
@@ -596,6 +596,21 @@ rt_check_generalize(const RtMaskSpec *spec, Oid basetype, char typcategory,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("step of mask %s for integer %s must be a whole number", masktext, coldesc),
 					 errhint("An integer column holds only whole multiples; write for example generalize(5).")));
+		if (basetype == NUMERICOID && typmod >= (int32) VARHDRSZ)
+		{
+			int			scale = rt_numeric_typmod_scale(typmod);
+			double		units = step * pow(10.0, scale);
+
+			/* numeric(p,s) rounds a multiple the column cannot hold: the mask would change nothing, or not stay put */
+			if (fabs(units - rint(units)) > 1e-9 * Max(1.0, fabs(units)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("step of mask %s is finer than %s, which keeps %d decimal digit%s", masktext, coldesc,
+								scale, scale == 1 ? "" : "s"),
+						 errdetail("The column rounds every multiple of the step it cannot hold back to its own scale: the value would come out as it went in."),
+						 errhint("Choose a step that is a multiple of %s, for example generalize(1).",
+								 scale > 0 ? psprintf("0.%0*d", scale, 1) : "1")));
+		}
 	}
 	else
 		ereport(ERROR,
@@ -838,7 +853,8 @@ rt_mask_check_column_as_owner(const RtMaskSpec *spec, Relation rel, AttrNumber a
 			}
 			break;
 		case RT_MASK_GENERALIZE:
-			rt_check_generalize(spec, basetype, typcategory, masktext, coldesc);
+			rt_check_generalize(spec, basetype, typcategory, basetype == att->atttypid ? att->atttypmod : -1,
+								masktext, coldesc);
 			break;
 		case RT_MASK_FUNCTION:
 			(void) rt_mask_function(spec, att, masktext, coldesc);

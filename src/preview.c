@@ -251,6 +251,10 @@ retention_preview(PG_FUNCTION_ARGS)
 				 errmsg("as_of must not be null"),
 				 errhint("Leave it out to preview as of now().")));
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("as_of must be a finite time")));
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
 	policies = rt_policy_list(InvalidOid, false);

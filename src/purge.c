@@ -302,7 +302,8 @@ rt_target_watch(RtTarget *t)
 		psprintf("refused by %s, which turns the %s into other statements (DO INSTEAD)",
 				 rt_describe_named("rule", rules, t->relid), cmd == CMD_DELETE ? "DELETE" : "UPDATE");
 	t->watch_copies = rt_user_triggers(t->relid, cmd) != NIL ||
-		rt_table_has_rules(t->relid);
+		rt_table_has_rules(t->relid) ||
+		(cmd == CMD_DELETE && rt_cascade_reaches_user_code(t->relid));
 }
 
 /* Returns the leaf relations of a policy's table, statements prepared. */
@@ -749,6 +750,8 @@ rt_target_restart(RtTarget *t)
 	t->pos.window_end = 0;
 	t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
 	t->pos.done = !t->anchor_order && t->nblocks == 0;
+	t->pass_blocked = t->pass_held = t->pass_locked = t->pass_refused = 0;
+	t->shortfall = 0;
 	MemoryContextSwitchTo(old);
 	relation_close(rel, AccessShareLock);
 }
@@ -795,9 +798,9 @@ rt_target_still_ours(RtTarget *t)
 	return true;
 }
 
-/* Counts the rows of a target a run would handle now (for a table under a legal hold). */
-static int64
-rt_count_due(RtTarget *t)
+/* Counts the rows of a target still due now; see purge.h. */
+int64
+rt_target_count_due(RtTarget *t)
 {
 	Oid			types[1] = {rt_anchor_type_oid(t->anchor_type)};
 	Datum		values[1] = {t->cutoff};
@@ -805,6 +808,7 @@ rt_count_due(RtTarget *t)
 	char	   *sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s",
 							   t->relname, t->anchor, t->pending ? psprintf(" AND %s", t->pending) : "");
 
+	/* not read-only: a fresh snapshot that sees what this transaction's batches did (CALL in a block) */
 	if (rt_spi_execute(sql, 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count expired rows of %s", t->relname);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -859,7 +863,7 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 	if (rt_table_on_hold(t->relid))
 	{
 		/* the whole table is held: nothing of it goes in this run */
-		result->held = rt_count_due(t);
+		result->held = rt_target_count_due(t);
 		t->pos.done = true;
 		return;
 	}
@@ -963,4 +967,121 @@ rt_target_leftover(RtTarget *t, RtLeftover *out)
 	out->blocked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 
 	out->hidden = rt_rows_hidden_from_owner(t->relid, t->anchor, types[0], values[0]);
+}
+
+/* Returns the SQL of the rows of a target still due that neither a hold nor a foreign key keeps, with the held keys from $2 on. */
+static char *
+rt_unexplained_sql(RtTarget *t, const char *columns, List **kinds)
+{
+	RtFkSelf	self = {t->policy_relid, t->anchor, "$1"};
+	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t", &self);
+	char	   *held = NULL;
+
+	*kinds = NIL;
+	if (t->held_kinds != NIL)
+		held = rt_held_predicate(t->relid, "t", 2, kinds);
+	return psprintf("SELECT %s FROM ONLY %s t WHERE t.%s OPERATOR(pg_catalog.<) $1%s%s%s",
+					columns, t->relname, t->anchor,
+					t->pending ? psprintf(" AND %s", t->pending) : "",
+					held ? psprintf(" AND NOT %s", held) : "",
+					blocked ? psprintf(" AND NOT %s", blocked) : "");
+}
+
+/* Runs the SQL of rt_unexplained_sql with the cutoff and the held keys of kinds. */
+static void
+rt_run_unexplained(RtTarget *t, const char *sql, List *kinds, long limit)
+{
+	int			nargs = 1 + list_length(kinds);
+	Oid		   *types = palloc(sizeof(Oid) * nargs);
+	Datum	   *values = palloc(sizeof(Datum) * nargs);
+	int			i = 1;
+	ListCell   *lc;
+
+	types[0] = rt_anchor_type_oid(t->anchor_type);
+	values[0] = t->cutoff;
+	foreach(lc, kinds)
+	{
+		Datum		keys = rt_held_keys(lfirst(lc));
+
+		types[i] = TEXTARRAYOID;
+		values[i++] = keys != (Datum) 0 ? keys : PointerGetDatum(construct_empty_array(TEXTOID));
+	}
+	if (rt_spi_execute(sql, nargs, types, values, NULL, false, limit) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the expired rows left in %s", t->relname);
+}
+
+/* Orders row identifiers, for bsearch. */
+static int
+rt_tid_cmp(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+/* Probes the rows of a target a pass left unexplained; see purge.h. */
+void
+rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
+{
+	List	   *kinds;
+	char	   *sql;
+	ItemPointerData *tids;
+	int64		n;
+	int64		untouched = 0;
+	int64		by_us = 0;
+	RtBatchResult result;
+	List	   *inserts_before;
+
+	memset(out, 0, sizeof(*out));
+	if (t->refused_by != NULL)
+		return;
+	sql = rt_unexplained_sql(t, "t.ctid", &kinds);
+	rt_run_unexplained(t, sql, kinds, cap + 1);
+	n = (int64) SPI_processed;
+	if (n > cap)
+	{
+		out->too_many = true;
+		return;
+	}
+	if (n == 0)
+		return;
+	tids = palloc(sizeof(ItemPointerData) * n);
+	for (int64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		tids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	out->given = n;
+
+	/* once more, careful: locked rows stepped around, refusals isolated and named */
+	memset(&result, 0, sizeof(result));
+	inserts_before = t->watch_copies ? rt_inserts_now() : NIL;
+	rt_delete_careful(t, tids, (int) n, t->held_kinds != NIL && rt_load_held_keys(t), &result);
+	if (t->watch_copies)
+		rt_target_note_copies(t, rt_inserts_between(inserts_before, rt_inserts_now()));
+	out->deleted = result.deleted;
+	out->blocked = result.blocked;
+	out->skipped_locked = result.skipped_locked;
+	out->row_errors = result.row_errors;
+	out->first_row_error = result.first_row_error;
+	out->first_row_errcode = result.first_row_errcode;
+
+	/* what is still due: written by us (a trigger kept or put it back), given and untouched, or someone else's */
+	qsort(tids, n, sizeof(ItemPointerData), rt_tid_cmp);
+	sql = rt_unexplained_sql(t, "t.ctid, t.xmin", &kinds);
+	rt_run_unexplained(t, sql, kinds, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (TransactionIdIsCurrentTransactionId(xmin))
+			by_us++;
+		else if (bsearch(tid, tids, n, sizeof(ItemPointerData), rt_tid_cmp) != NULL)
+			untouched++;
+		else
+			out->by_others++;
+	}
+	/* given and untouched: locked, refused, blocked, or suppressed by a trigger or rule that returned NULL */
+	out->by_trigger = by_us + Max(untouched - out->skipped_locked - out->row_errors - out->blocked, 0);
 }

@@ -124,6 +124,7 @@ typedef struct RtRunState
 	int64		rows_before_pass;	/* stats.rows when the current pass began */
 	bool		self_referencing;	/* the table's foreign keys reference the table itself */
 	bool		again;			/* the check asks for another pass */
+	bool		new_leaves;		/* the check found partitions attached during the run */
 	char	   *cause;			/* why stats.left rows are still there */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
@@ -245,6 +246,10 @@ rt_step_batch(void *arg)
 	s->stats.blocked += result.blocked;
 	s->stats.skipped_locked += result.skipped_locked;
 	s->stats.held += result.held;
+	t->pass_blocked += result.blocked;
+	t->pass_held += result.held;
+	t->pass_locked += result.skipped_locked;
+	t->pass_refused += result.row_errors;
 	if (result.row_errors > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
@@ -417,77 +422,58 @@ rt_covered_by_policy(Oid relid)
 	return false;
 }
 
+/* the rows a check afterwards gives to the statement once more, at most (more: another pass) */
+#define RT_PROBE_CAP 100000
+
 /*
- * Explains the expired rows still in one target after a pass: held and
- * blocked rows, rows the pass left because they were locked or refused
- * (budget, shared by the targets), rows the table's own definition
- * refused, rows row-level security hides, rows its triggers copied where
- * no policy reaches; what nothing explains is counted in stats.left.
+ * Returns the columns of dest that hold personal data copied from target t:
+ * tagged, json, or named like a tagged column of t or (for a delete) of a
+ * table the delete cascades into, whose triggers may be the ones copying.
  */
-static void
-rt_explain_target(RtRunState *s, RtTarget *t, int64 *budget)
+static List *
+rt_copied_personal_columns(RtTarget *t, Oid dest, CmdType cmd)
 {
-	CmdType		cmd = t->action == RT_ACTION_ANONYMIZE ? CMD_UPDATE : CMD_DELETE;
-	RtLeftover	left;
-	int64		rest;
-	int64		explained;
+	List	   *personal = rt_tag_personal_columns_like(t->relid, dest);
 	ListCell   *lc;
 
-	rt_target_leftover(t, &left);
-	s->stats.blocked += left.blocked;
-	s->stats.held += left.held;
-	rest = left.due - left.held - left.blocked;
-	explained = Min(Max(rest, 0), *budget);
-	*budget -= explained;
-	rest -= explained;
-	if (rest > 0)
+	if (cmd != CMD_DELETE)
+		return personal;
+	foreach(lc, rt_cascade_tables(t->relid))
 	{
-		List	   *triggers = rt_before_row_triggers(t->relid, cmd);
+		ListCell   *nc;
 
-		/* t->shortfall: rows its statements were given and did not delete or mask */
+		foreach(nc, rt_tag_personal_columns_like(lfirst_oid(lc), dest))
+		{
+			ListCell   *pc;
+			bool		known = false;
 
-		if (t->refused_by != NULL)
-			rt_add_refusal(s, rest, t->refused_by, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
-		else if (triggers != NIL && t->shortfall > 0)
-		{
-			rt_add_refusal(s, rest,
-						   psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
-									rt_describe_named("trigger", triggers, t->relid),
-									cmd == CMD_DELETE ? "" : " or gave it back unmasked",
-									cmd == CMD_DELETE ? "DELETE" : "UPDATE"),
-						   ERRCODE_TRIGGERED_ACTION_EXCEPTION);
-		}
-		else
-		{
-			s->stats.left += rest;
-			s->again = true;
-			rt_add_cause(s, t->rewrites > 0 ?
-						 psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE) and "
-								  INT64_FORMAT " expired row%s %s still there", t->relname, rest,
-								  rest == 1 ? "" : "s", rest == 1 ? "is" : "are") :
-						 psprintf(INT64_FORMAT " expired row%s of %s %s still there that the run did not act on"
-								  " (inserted or changed while it ran, or put back by a trigger)",
-								  rest, rest == 1 ? "" : "s", t->relname, rest == 1 ? "is" : "are"));
+			foreach(pc, personal)
+				known = known || strcmp(lfirst(pc), lfirst(nc)) == 0;
+			if (!known)
+				personal = lappend(personal, lfirst(nc));
 		}
 	}
-	if (left.hidden > 0)
-	{
-		s->stats.left += left.hidden;
-		rt_add_cause(s, rt_diagnose_left(t->relid, cmd, left.hidden));
-	}
+	return personal;
+}
+
+/* Notes where a target's triggers or rules copied the rows it removed, or counts them as left. */
+static void
+rt_explain_copies(RtRunState *s, RtTarget *t, CmdType cmd)
+{
+	ListCell   *lc;
+
 	foreach(lc, t->copies)
 	{
 		RtInsertCount *c = lfirst(lc);
 		List	   *by = rt_user_triggers(t->relid, cmd);
 		char	   *who = by != NIL ? rt_describe_named("trigger", by, t->relid) :
-			psprintf("a rule on %s", t->relname);
-
-		List	   *personal = rt_tag_personal_columns_like(t->relid, c->relid);
+			psprintf("a trigger or rule reached by the %s on %s", cmd == CMD_DELETE ? "DELETE" : "UPDATE", t->relname);
+		List	   *personal = rt_copied_personal_columns(t, c->relid, cmd);
 		char	   *what = psprintf("%s copied " INT64_FORMAT " row%s into %s", who, c->inserted,
 									c->inserted == 1 ? "" : "s", rt_relation_name(c->relid));
 
 		if (personal == NIL)
-			rt_runlog_note(s->run_id, psprintf("%s, which has no personal column (none tagged, none named like a tagged column of %s)",
+			rt_runlog_note(s->run_id, psprintf("%s, which has no personal column (none tagged, none named like a tagged column of %s, no json)",
 											   what, t->relname));
 		else if (rt_covered_by_policy(c->relid))
 			rt_runlog_note(s->run_id, psprintf("%s, whose own retention policy applies there", what));
@@ -499,7 +485,107 @@ rt_explain_target(RtRunState *s, RtTarget *t, int64 *budget)
 									 rt_name_list(personal), list_length(personal) == 1 ? "s" : ""));
 		}
 	}
-	if (left.blocked > 0 && s->self_referencing)
+}
+
+/*
+ * Explains the expired rows still in one target after a pass.  When every
+ * row the pass gave its statement was acted on and the rows still due are
+ * exactly those it left for reasons it knows (held, blocked, locked,
+ * refused), they are its explanation: a count, no more.  Otherwise
+ * each row is accounted for again: held and blocked ones are counted, and
+ * the others are given to the statement once more (rt_target_probe), which
+ * removes what can go now and tells apart rows locked or refused now, rows
+ * the table's own triggers or rules keep (refused, named), and rows
+ * another session changed meanwhile (noted: the next run takes them).
+ * Rows row-level security hides and rows triggers copied where no policy
+ * reaches are counted in stats.left.
+ */
+static void
+rt_explain_target(RtRunState *s, RtTarget *t)
+{
+	CmdType		cmd = t->action == RT_ACTION_ANONYMIZE ? CMD_UPDATE : CMD_DELETE;
+	RtLeftover	left;
+	RtProbe		probe;
+	int64		due;
+
+	memset(&left, 0, sizeof(left));
+	left.hidden = rt_rows_hidden_from_owner(t->relid, t->anchor, rt_anchor_type_oid(t->anchor_type), t->cutoff);
+	due = t->refused_by ? -1 : rt_target_count_due(t);
+	if (t->shortfall == 0 &&
+		due == t->pass_blocked + t->pass_held + t->pass_locked + t->pass_refused)
+	{
+		/* the pass saw every row still due, and knows why each stayed */
+		s->stats.blocked += t->pass_blocked;
+		s->stats.held += t->pass_held;
+		s->stats.skipped_locked += t->pass_locked;
+		s->stats.refused += t->pass_refused;
+	}
+	else
+	{
+		rt_target_leftover(t, &left);
+		s->stats.blocked += left.blocked;
+		s->stats.held += left.held;
+		if (t->refused_by != NULL)
+		{
+			int64		rest = left.due - left.held - left.blocked;
+
+			if (rest > 0)
+				rt_add_refusal(s, rest, t->refused_by, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+		}
+		else if (left.due > left.held + left.blocked)
+		{
+			rt_target_probe(t, RT_PROBE_CAP, &probe);
+			if (probe.too_many)
+			{
+				int64		rest = left.due - left.held - left.blocked;
+
+				/* more than a probe takes: another pass, or rows left when passes are spent */
+				s->again = true;
+				s->stats.left += rest;
+				rt_add_cause(s, psprintf(INT64_FORMAT " expired row%s of %s %s still there that the run did not act on",
+										 rest, rest == 1 ? "" : "s", t->relname, rest == 1 ? "is" : "are"));
+			}
+			else
+			{
+				s->stats.rows += probe.deleted;
+				s->stats.blocked += probe.blocked;
+				s->stats.skipped_locked += probe.skipped_locked;
+				s->stats.refused += probe.row_errors;
+				if (probe.row_errors > 0 && s->first_row_error == NULL)
+					rt_add_refusal(s, 0, probe.first_row_error, probe.first_row_errcode);
+				if (probe.by_trigger > 0)
+				{
+					List	   *triggers = rt_before_row_triggers(t->relid, cmd);
+
+					rt_add_refusal(s, probe.by_trigger,
+								   triggers != NIL ?
+								   psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
+											rt_describe_named("trigger", triggers, t->relid),
+											cmd == CMD_DELETE ? "" : " or gave it back unmasked",
+											cmd == CMD_DELETE ? "DELETE" : "UPDATE") :
+								   psprintf("refused by a trigger or rule reached by the %s on %s, which kept the row or put it back",
+											cmd == CMD_DELETE ? "DELETE" : "UPDATE", t->relname),
+								   ERRCODE_TRIGGERED_ACTION_EXCEPTION);
+				}
+				if (probe.by_others > 0)
+					rt_runlog_note(s->run_id,
+								   psprintf(INT64_FORMAT " expired row%s of %s changed or arrived in other sessions while the run checked its work: the next run takes %s",
+											probe.by_others, probe.by_others == 1 ? "" : "s", t->relname,
+											probe.by_others == 1 ? "it" : "them"));
+				if (t->rewrites > 0 && probe.deleted > 0)
+					rt_runlog_note(s->run_id,
+								   psprintf("after the rewrite of %s the check afterwards removed " INT64_FORMAT " more row%s",
+											t->relname, probe.deleted, probe.deleted == 1 ? "" : "s"));
+			}
+		}
+	}
+	if (left.hidden > 0)
+	{
+		s->stats.left += left.hidden;
+		rt_add_cause(s, rt_diagnose_left(t->relid, cmd, left.hidden));
+	}
+	rt_explain_copies(s, t, cmd);
+	if ((left.blocked > 0 || t->pass_blocked > 0) && s->self_referencing && s->stats.rows > s->rows_before_pass)
 		s->again = true;		/* replies removed in this pass may have freed what they referenced */
 }
 
@@ -570,9 +656,9 @@ rt_step_verify(void *arg)
 	RtRunState *s = (RtRunState *) arg;
 	RtSavedUser saved;
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
-	int64		budget = s->stats.skipped_locked + s->stats.refused;
 	List	   *leaves = find_all_inheritors(s->policy->relid, AccessShareLock, NULL);
 	List	   *pending;
+	List	   *seen = NIL;
 	ListCell   *lc;
 
 	rt_become_table_owner(s->policy->relid, &saved);
@@ -581,6 +667,8 @@ rt_step_verify(void *arg)
 	s->stats.left = 0;
 	s->stats.blocked = 0;
 	s->stats.held = 0;
+	s->stats.skipped_locked = 0;
+	s->stats.refused = 0;
 	rt_holds_lock_shared();
 	pending = rt_explain_detach_pending(s);
 	foreach(lc, s->targets)
@@ -589,24 +677,32 @@ rt_step_verify(void *arg)
 
 		/* a partition detached or dropped since the run began is no longer the policy's */
 		if (list_member_oid(leaves, t->relid) && !list_member_oid(pending, t->relid))
-			rt_explain_target(s, t, &budget);
+			rt_explain_target(s, t);
+		seen = lappend_oid(seen, t->relid);
+	}
+	foreach(lc, leaves)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		/* a partition attached during the run: another pass takes it */
+		if (!list_member_oid(seen, relid) && !list_member_oid(pending, relid) &&
+			get_rel_relkind(relid) == RELKIND_RELATION)
+			s->new_leaves = true;
 	}
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
 	rt_runlog_progress(s->run_id, &s->stats);
 }
 
-/* Sets every target back to its first row and the per-pass counters to zero, for another pass. */
+/* Prepares the targets anew (partitions attached or detached meanwhile) and zeroes the per-pass counters, for another pass. */
 static void
 rt_start_pass(RtRunState *s)
 {
-	ListCell   *lc;
-
-	foreach(lc, s->targets)
-		rt_target_restart(lfirst(lc));
-	s->current = list_head(s->targets);
+	rt_targets_free(s->targets);
+	s->targets = NIL;
 	s->passes++;
 	s->rows_before_pass = s->stats.rows;
+	s->new_leaves = false;
 	s->stats.blocked = 0;
 	s->stats.held = 0;
 	s->stats.skipped_locked = 0;
@@ -735,9 +831,11 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		if (edata != NULL)
 			break;
 		rt_next(options, s);
-		if (!s->again || s->stats.rows == s->rows_before_pass || s->passes >= RT_MAX_PASSES)
+		if (s->passes >= RT_MAX_PASSES ||
+			!(s->new_leaves || (s->again && s->stats.rows > s->rows_before_pass)))
 			break;
 		rt_start_pass(s);
+		edata = rt_protected(rt_step_prepare, s);
 	}
 
 	if (edata != NULL)

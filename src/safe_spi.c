@@ -171,6 +171,25 @@ rt_require_read_write(const char *what, const char *hint)
 				 errhint("%s", hint)));
 }
 
+/*
+ * Raises trigger_protocol_violated when user code a statement reached (a
+ * trigger, a mask function) changed session_replication_role, which the
+ * statement's level pinned to origin: in replica the foreign-key actions
+ * and checks and ordinary triggers of the rest of the statement were
+ * skipped, so the statement must not stand.  Called before the level ends
+ * (its end would restore the setting and hide the change).
+ */
+static void
+rt_check_pinned_settings(void)
+{
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("user code reached by a statement of pg_retention changed session_replication_role"),
+				 errdetail("In replica mode foreign-key actions and checks and ordinary triggers are skipped: the statement is rolled back rather than leave orphans."),
+				 errhint("Find the trigger or function that calls set_config('session_replication_role', ...) and leave the setting alone there.")));
+}
+
 /* SPI_execute_with_args under the safe settings, leaving CurrentMemoryContext as it was. */
 int
 rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
@@ -180,6 +199,7 @@ rt_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	int			nest = rt_safe_settings_begin(0);
 	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
 
+	rt_check_pinned_settings();
 	rt_safe_settings_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;
@@ -193,6 +213,7 @@ rt_spi_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read
 	int			nest = rt_safe_settings_begin(0);
 	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
+	rt_check_pinned_settings();
 	rt_safe_settings_end(nest);
 	MemoryContextSwitchTo(old);
 	return rc;

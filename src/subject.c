@@ -1059,7 +1059,7 @@ rt_subject_count_all_rows(const RtSubjectKind *kind, Oid relid, bool only, const
 char *
 rt_subject_hidden_cause(List *rls_tables, Oid relid, int64 n)
 {
-	List	   *policies = rt_row_security_binds_owner(relid) ? rt_row_security_policies(relid) : NIL;
+	List	   *policies = rt_row_security_policies(relid);
 	StringInfoData names;
 	ListCell   *lc;
 

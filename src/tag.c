@@ -23,6 +23,7 @@
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
 #include "commands/seclabel.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -179,7 +180,8 @@ rt_tag_personal_columns_like(Oid src, Oid dest)
 		if (att->attisdropped)
 			continue;
 		if (rt_tag_lookup_inherited(dest, name, InvalidOid, &category, &mask) ||
-			rt_tag_lookup_inherited(src, name, InvalidOid, &category, &mask))
+			rt_tag_lookup_inherited(src, name, InvalidOid, &category, &mask) ||
+			((att->atttypid == JSONOID || att->atttypid == JSONBOID) && rt_tag_any_column(src, true, NULL, InvalidOid)))
 			names = lappend(names, pstrdup(name));
 	}
 	relation_close(rel, AccessShareLock);
