@@ -26,6 +26,8 @@ OBJS = \
 	src/fk_guard.o \
 	src/subject.o \
 	src/hold.o \
+	src/publication.o \
+	src/cdc.o \
 	src/anonymize.o \
 	src/diagnose.o \
 	src/purge.o \

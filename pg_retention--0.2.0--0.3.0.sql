@@ -300,3 +300,14 @@ COMMENT ON FUNCTION retention.report(text) IS
 
 REVOKE ALL ON FUNCTION retention.report(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.report(text) TO retention_auditor, retention_officer;
+
+-- Logical replication and CDC (docs/operations.md#logical-replication-and-cdc)
+------------------------------------------------------------------------
+
+-- A partition of a published table is emptied by TRUNCATE before it is dropped, or goes
+-- by rows, so that subscribers see its rows go; a policy keeping detached partitions of a
+-- published table is refused.  Purge batches and erasures write logical decoding messages
+-- (prefix retention; setting retention.cdc_messages, no SQL object).  Only the comment of
+-- add_policy changes.
+COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name) IS
+'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. On a partitioned table, partition_action (delete policies only) says what happens to a partition wholly before the cutoff: drop (NULL, the default: detached and dropped; a partition a publication publishes with its truncates is emptied by TRUNCATE first, one published through its root or without truncates goes by rows, so that subscribers see its rows go), detach (detached and kept, moved to detach_schema if given) or rows (deleted by batches like any other rows). Errors: 22023 keep not positive or below retention.min_keep, unknown action or partition_action, bad batch_size or time zone, detach_schema without partition_action detach; 3F000 detach_schema missing; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner, or no CREATE on detach_schema; 55000 partition_action detach on a table a publication publishes with its deletes or truncates.';

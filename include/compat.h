@@ -63,6 +63,9 @@
 /* intervals can be infinite (17). */
 #define RT_HAS_INFINITE_INTERVAL (PG_VERSION_NUM >= 170000)
 
+/* publications FOR TABLES IN SCHEMA, GetSchemaPublications() (15). */
+#define RT_HAS_SCHEMA_PUBLICATIONS (PG_VERSION_NUM >= 150000)
+
 /* ---- spellings that changed ---- */
 
 /* Ownership test for a relation. */
@@ -168,6 +171,15 @@
 #define rt_numeric_typmod_scale(typmod) (((((typmod) - VARHDRSZ) & 0x7ff) ^ 1024) - 1024)
 #else
 #define rt_numeric_typmod_scale(typmod) (((typmod) - VARHDRSZ) & 0xffff)
+#endif
+
+/* Writes a logical decoding message (17 added the flush argument); replication/message.h declares it. */
+#if PG_VERSION_NUM >= 170000
+#define rt_log_logical_message(prefix, message, size, transactional) \
+	LogLogicalMessage((prefix), (message), (size), (transactional), false)
+#else
+#define rt_log_logical_message(prefix, message, size, transactional) \
+	LogLogicalMessage((prefix), (message), (size), (transactional))
 #endif
 
 /* Commits the transaction of a non-atomic SPI connection and starts the next one. */

@@ -34,7 +34,7 @@ SELECT min(at), count(*) FROM events;
 SELECT rows, batches, partitions, status, notes FROM retention.runs WHERE policy_id = :ev;
 SELECT event, tbl, rows, details->>'partition_of' AS of, details->>'bound' AS bound,
        details->>'concurrently' AS concurrently
-  FROM retention.audit WHERE event LIKE 'partition%' ORDER BY seq;
+  FROM retention.audit WHERE event LIKE 'partition%' AND tbl LIKE 'public.events%' ORDER BY seq;
 -- only the partitions and their own objects were dropped
 SELECT object_type, object_identity FROM dropped_objects ORDER BY 2, 1;
 TRUNCATE dropped_objects;
@@ -106,7 +106,7 @@ SELECT n.nspname, c.relname, c.relispartition FROM pg_class c JOIN pg_namespace 
 SELECT (SELECT count(*) FROM calls) AS in_calls, (SELECT count(*) FROM archive.calls_2024_01) AS kept_jan,
        (SELECT count(*) FROM archive.calls_2024_02) AS kept_feb;
 SELECT event, tbl, rows, details->>'kept_as' AS kept_as FROM retention.audit
- WHERE event = 'partition_detached' ORDER BY seq;
+ WHERE event = 'partition_detached' AND tbl LIKE 'public.calls%' ORDER BY seq;
 SELECT rows, partitions, status FROM retention.runs WHERE policy_id = :cl;
 SELECT retention.drop_policy(:cl);
 DROP TABLE calls;

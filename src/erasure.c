@@ -56,6 +56,7 @@
 
 #include "anonymize.h"
 #include "audit.h"
+#include "cdc.h"
 #include "cutoff.h"
 #include "diagnose.h"
 #include "erasure.h"
@@ -66,6 +67,7 @@
 #include "key.h"
 #include "policy.h"
 #include "privilege.h"
+#include "publication.h"
 #include "quote.h"
 #include "safe_spi.h"
 #include "srf.h"
@@ -244,6 +246,31 @@ typedef struct RtErasureLeft
 } RtErasureLeft;
 
 /*
+ * Refuses, with a message that says why, a DELETE or UPDATE (cmd) of an
+ * erasure on relid that PostgreSQL would refuse anyway: a publication
+ * publishes its deletes (updates) and it has no replica identity
+ * (docs/operations.md#logical-replication-and-cdc).  PostgreSQL checks
+ * before it looks for rows, so the erasure of every subject fails there.
+ */
+static void
+rt_erasure_require_identity(RtErasure *er, CmdType cmd, Oid relid)
+{
+	char	   *table;
+	char	   *publication = rt_publication_refusing(relid, cmd, &table);
+
+	if (publication != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("erasure of a data subject of kind \"%s\" cannot %s table %s: publication %s publishes its %s and it has no replica identity",
+						er->k->kind, cmd == CMD_DELETE ? "delete from" : "anonymize rows of", table, publication,
+						cmd == CMD_DELETE ? "deletes" : "updates"),
+				 errdetail("PostgreSQL refuses every %s of such a table, since the subscribers could not tell which row it removes. The erasure was rolled back: nothing was changed or recorded.",
+						   cmd == CMD_DELETE ? "DELETE" : "UPDATE"),
+				 errhint("Give %s a primary key, or ALTER TABLE %s REPLICA IDENTITY USING INDEX (a unique index on NOT NULL columns) or REPLICA IDENTITY FULL.",
+						 table, table)));
+}
+
+/*
  * Runs one statement on a table as its owner with a safe search_path;
  * returns rows processed (or the count a SELECT returns).  For a DELETE or
  * an UPDATE (cmd) of an erasure er, the transaction's insert counts before
@@ -263,7 +290,10 @@ rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const R
 	ListCell   *lc;
 
 	if (er != NULL && cmd != CMD_SELECT)
+	{
+		rt_erasure_require_identity(er, cmd, relid);
 		before = rt_inserts_now();
+	}
 	rt_become_table_owner(relid, &saved);
 	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
@@ -1121,6 +1151,8 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 		rt_audit_append("erasure", k->relid, total,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 								 erasure_id, rt_json_quote(kind), token, summary));
+		rt_cdc_erasure("erasure", kind, psprintf("[\"%s\"]", erasure_id), psprintf("[%s]", token),
+					   total, summary);
 	}
 	if (!hashed)
 		ereport(WARNING,

@@ -41,6 +41,7 @@
 #include "utils/uuid.h"
 
 #include "audit.h"
+#include "cdc.h"
 #include "erasure.h"
 #include "erasure_ledger.h"
 #include "guc.h"
@@ -184,6 +185,8 @@ rt_replay_one_step(void *arg)
 					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 							 e->erasure_id, rt_json_quote(r->k->kind),
 							 rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES)), summary));
+	rt_cdc_erasure(e->pending ? "erasure" : "replay", r->k->kind, psprintf("[\"%s\"]", e->erasure_id),
+				   psprintf("[%s]", rt_json_quote(rt_hex(e->hash, RT_SUBJECT_HASH_BYTES))), r->total, summary);
 	r->result = "erased";
 }
 
@@ -240,6 +243,7 @@ rt_replay_together_step(void *arg)
 	List	   *steps;
 	char	   *summary;
 	int64		total;
+	bool		all_pending = true; /* pending erasures whose holds ended, none replayed */
 	ListCell   *lc;
 
 	get_typlenbyvalalign(k->key_type, &typlen, &typbyval, &typalign);
@@ -250,6 +254,7 @@ rt_replay_together_step(void *arg)
 		RtLedgerEntry *e = lfirst(lc);
 
 		elems[n++] = e->key;	/* a subject twice in the ledger is harmless in ANY () */
+		all_pending &= e->pending;
 		appendStringInfo(&ids, "%s\"%s\"", ids.len > 0 ? ", " : "", e->erasure_id);
 		appendStringInfo(&tokens, "%s\"%s\"", tokens.len > 0 ? ", " : "",
 						 rt_hex(e->hash, RT_SUBJECT_HASH_BYTES));
@@ -263,6 +268,8 @@ rt_replay_together_step(void *arg)
 	rt_audit_append("erasures_replayed", k->relid, total,
 					psprintf("{\"erasure_ids\": [%s], \"kind\": %s, \"subjects\": [%s], \"steps\": %s}",
 							 ids.data, rt_json_quote(k->kind), tokens.data, summary));
+	rt_cdc_erasure(all_pending ? "erasure" : "replay", k->kind, psprintf("[%s]", ids.data),
+				   psprintf("[%s]", tokens.data), total, summary);
 }
 
 /*
@@ -564,6 +571,8 @@ rt_complete_by_id(void *arg)
 					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 							 e->erasure_id, rt_json_quote(e->kind),
 							 token ? rt_json_quote(token) : "null", summary));
+	rt_cdc_erasure("erasure", e->kind, psprintf("[\"%s\"]", e->erasure_id),
+				   psprintf("[%s]", token ? rt_json_quote(token) : "null"), total, summary);
 }
 
 /* Carries out the pending erasures of one kind found by their hash (an RtPendingWork). */

@@ -76,6 +76,7 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "cdc.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
@@ -83,6 +84,7 @@
 #include "partition.h"
 #include "policy.h"
 #include "privilege.h"
+#include "publication.h"
 #include "quote.h"
 #include "run_options.h"
 #include "runlog.h"
@@ -128,6 +130,9 @@ typedef struct RtPartCandidate
 	char	   *bound;			/* FOR VALUES ..., as pg_get_expr prints it */
 	bool		detach_pending; /* a concurrent detach of it was interrupted */
 	bool		concurrent;		/* may be detached CONCURRENTLY */
+	bool		truncate_first; /* published: emptied by TRUNCATE, which subscribers receive, before the detach */
+	int64		truncated;		/* rows it held when it was truncated; -1 until then */
+	bool		truncated_estimated;	/* that count is pg_class.reltuples */
 } RtPartCandidate;
 
 /* State of the partition step of one run. */
@@ -140,6 +145,7 @@ typedef struct RtPartRun
 	MemoryContext error_cxt;
 	RtAnchorType anchor_type;
 	Datum		cutoff;			/* anchor < cutoff is expired */
+	TimestampTz cutoff_tz;		/* the same cutoff, as the run computed it */
 	List	   *candidates;		/* RtPartCandidate * */
 	RtPartCandidate *current;
 	RtRunStats	stats;			/* the run's counters with the current partition removed */
@@ -401,6 +407,61 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 }
 
 /*
+ * Returns why a partition of a published table must go by rows after all,
+ * or NULL; sets *truncate_first when it is to be emptied by TRUNCATE
+ * before its detach (docs/operations.md#logical-replication-and-cdc).
+ * Logical replication sends no DDL: a partition detached and dropped keeps
+ * its rows on every subscriber.  It sends a TRUNCATE of the partition to
+ * the subscribers of a publication that publishes truncates and publishes
+ * the partition as itself, and DELETEs to those of one that publishes
+ * deletes, also through the partitioned table (publish_via_partition_root,
+ * which sends no TRUNCATE of a partition at all).  A publication that
+ * publishes neither removes nothing on its subscribers, whatever the run
+ * does.  A policy that keeps detached partitions cannot keep their rows
+ * from the subscribers: the run fails before it changes anything.
+ */
+static char *
+rt_replication_obstacle(RtPartRun *r, Oid leaf, const char *name, bool *truncate_first)
+{
+	RtPublisher *removing = NULL;
+	RtPublisher *by_rows = NULL;
+	ListCell   *lc;
+
+	*truncate_first = false;
+	foreach(lc, rt_publishers(leaf))
+	{
+		RtPublisher *p = lfirst(lc);
+
+		if (!p->deletes && !p->truncates)
+			continue;
+		if (removing == NULL)
+			removing = p;
+		if (by_rows == NULL && (p->via_root || !p->truncates))
+			by_rows = p;
+	}
+	if (removing == NULL)
+		return NULL;
+	if (r->policy->partition_action == RT_PARTITION_DETACH)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("retention policy " INT64_FORMAT " on %s keeps the partitions it removes detached, but publication %s publishes partition %s",
+						r->policy->policy_id, rt_relation_name(r->policy->relid), removing->name, name),
+				 errdetail("Logical replication sends no DETACH: the subscribers of the publication would keep the rows of the partition for ever. Nothing was removed."),
+				 errhint("Let the policy drop such partitions, retention.alter_policy(" INT64_FORMAT ", partition_action => 'drop'), which empties a published partition with TRUNCATE or deletes its rows first; or take the table out of the publication.",
+						 r->policy->policy_id)));
+	if (by_rows == NULL)
+	{
+		*truncate_first = true;
+		return NULL;
+	}
+	if (by_rows->via_root)
+		return psprintf("publication %s publishes it through its partitioned table (publish_via_partition_root), which sends no TRUNCATE of a partition and no DROP; deleted rows reach its subscribers",
+						by_rows->name);
+	return psprintf("publication %s publishes its deletes but not its truncates, and sends no DROP; deleted rows reach its subscribers",
+					by_rows->name);
+}
+
+/*
  * Describes a foreign key that references a partition ("foreign key F of
  * table T"), naming the key as declared (on the partitioned table, for one
  * that PostgreSQL copied to each partition); only keys declared on the
@@ -533,6 +594,7 @@ rt_step_find(void *arg)
 		char	   *name;
 		char	   *why;
 		bool		held;
+		bool		truncate_first = false;
 		MemoryContext old;
 		RtPartCandidate *c;
 
@@ -540,6 +602,8 @@ rt_step_find(void *arg)
 			continue;
 		name = rt_relation_name(leaf);
 		why = rt_obstacle(r, leaf, parent, name, &held);
+		if (why == NULL)
+			why = rt_replication_obstacle(r, leaf, name, &truncate_first);
 		if (why != NULL)
 		{
 			if (!held)
@@ -555,6 +619,8 @@ rt_step_find(void *arg)
 		c->relname = get_rel_name(leaf);
 		c->bound = pstrdup(bound ? bound : "");
 		c->detach_pending = pending;
+		c->truncate_first = truncate_first;
+		c->truncated = -1;
 #if RT_HAS_DETACH_CONCURRENTLY
 		c->concurrent = r->options->at_top_level != NULL && !pending &&
 			!OidIsValid(get_default_partition_oid(parent));
@@ -606,6 +672,92 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* Returns true when the current partition holds a row (read, not estimated). */
+static bool
+rt_holds_rows(RtPartCandidate *c)
+{
+	return rt_query_bool(psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s)", c->name), 0, NULL, NULL);
+}
+
+/*
+ * Writes the logical decoding message of the current partition's removal
+ * (docs/reference.md#logical-decoding-messages) in the current transaction.
+ */
+static void
+rt_partition_cdc(RtPartRun *r, const char *action, int64 rows, bool estimated)
+{
+	RtCdcPurge	m;
+
+	memset(&m, 0, sizeof(m));
+	m.action = action;
+	m.policy_id = r->policy->policy_id;
+	m.run_id = r->run_id;
+	m.table = rt_relation_name(r->policy->relid);
+	m.relation = r->current->name;
+	m.cutoff = r->cutoff_tz;
+	m.rows = rows;
+	m.rows_estimated = estimated;
+	rt_cdc_purge(&m);
+}
+
+/*
+ * Empties the current partition, still attached, with TRUNCATE, which
+ * logical replication sends to the subscribers of its publications (a
+ * DETACH and a DROP it does not send); counts its rows first, adds them to
+ * the run's, and writes the message.  Checks again, under the TRUNCATE's
+ * ACCESS EXCLUSIVE lock, that everything in it has expired.  Runs as the
+ * table owner.
+ */
+static void
+rt_truncate_current(RtPartRun *r)
+{
+	RtPartCandidate *c = r->current;
+	char	   *why;
+
+	LockRelationOid(c->relid, AccessExclusiveLock);
+	why = rt_data_obstacle(r, c->relid, c->name);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s", why)));
+	c->truncated = rt_partition_rows(c, &c->truncated_estimated);
+	rt_part_utility_spi(psprintf("TRUNCATE TABLE ONLY %s", c->name));
+	r->stats.rows += c->truncated;
+	rt_partition_cdc(r, "truncate", c->truncated, c->truncated_estimated);
+}
+
+/*
+ * Step: empties the current partition with TRUNCATE in a transaction of
+ * its own, before its concurrent detach (which cannot share one), after
+ * checking it again as the prepare step does.
+ */
+static void
+rt_step_truncate(void *arg)
+{
+	RtPartRun *r = (RtPartRun *) arg;
+	RtPartCandidate *c = r->current;
+	RtSavedUser saved;
+	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
+	bool		held;
+	char	   *why;
+
+	rt_become_table_owner(r->policy->relid, &saved);
+	LockRelationOid(c->relid, AccessExclusiveLock);
+	if (!get_rel_relispartition(c->relid) || !rt_wholly_expired(r, c->relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("it changed while the run looked at it")));
+	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s", why)));
+	rt_truncate_current(r);
+	rt_restore_user(&saved);
+	rt_runlog_progress(r->run_id, &r->stats);
+	rt_safe_settings_end(nest);
+}
+
 /*
  * Finishes the removal of the current partition, detached in this
  * transaction or an earlier one: checks it again under an ACCESS EXCLUSIVE
@@ -631,6 +783,10 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s", why)));
+	if (c->truncated >= 0 && rt_holds_rows(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("rows were added to it after its TRUNCATE, which a DROP would keep from the subscribers of its publication")));
 	rows = rt_partition_rows(c, &estimated);
 
 	if (r->policy->partition_action == RT_PARTITION_DROP)
@@ -655,11 +811,16 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 					 c->concurrent ? "true" : "false");
 	if (kept_as != NULL)
 		appendStringInfo(&details, ", \"kept_as\": %s", rt_json_quote(kept_as));
-	if (estimated)
+	if (c->truncated >= 0)
+		appendStringInfoString(&details, ", \"truncated\": true");
+	if (estimated || (c->truncated >= 0 && c->truncated_estimated))
 		appendStringInfoString(&details, ", \"rows_estimated\": true");
 	appendStringInfoChar(&details, '}');
-	rt_audit_append_named(kept_as ? "partition_detached" : "partition_dropped", c->name, rows,
-						  details.data);
+	rt_audit_append_named(kept_as ? "partition_detached" : "partition_dropped", c->name,
+						  rows + Max(c->truncated, 0), details.data);
+	/* a partition truncated first had its message (and its rows counted) with the TRUNCATE */
+	if (c->truncated < 0)
+		rt_partition_cdc(r, kept_as ? "detach_partition" : "drop_partition", rows, estimated);
 	r->stats.rows += rows;
 	r->stats.partitions++;
 	rt_runlog_progress(r->run_id, &r->stats);
@@ -677,6 +838,9 @@ rt_step_remove(void *arg)
 	rt_become_table_owner(r->policy->relid, &saved);
 	if (!r->detached)
 	{
+		/* published: emptied first, in this transaction, by a statement subscribers receive */
+		if (c->truncate_first && c->truncated < 0)
+			rt_truncate_current(r);
 		/* it may have changed since it was found: look again under the detach's locks */
 		rt_part_utility_spi(psprintf("ALTER TABLE %s DETACH PARTITION %s%s", c->parent_name, c->name,
 									 c->detach_pending ? " FINALIZE" : ""));
@@ -832,6 +996,23 @@ rt_remove_one(RtPartRun *r)
 	{
 		bool		pending;
 
+		if (c->truncate_first)
+		{
+			edata = rt_part_protected(rt_step_truncate, r);
+			if (edata != NULL)
+			{
+				r->stats = before;
+				c->truncated = -1;
+				if (rt_part_is_interrupt(edata))
+					return edata;
+				rt_note_rows(r, c->name, rt_why(r, edata));
+				FreeErrorData(edata);
+				return NULL;
+			}
+			/* the TRUNCATE commits: its rows are gone whatever happens to the partition next */
+			rt_part_next(r);
+			before = r->stats;
+		}
 		edata = rt_part_protected(rt_step_prepare_concurrent, r);
 		if (edata != NULL)
 		{
@@ -864,6 +1045,8 @@ rt_remove_one(RtPartRun *r)
 	if (edata == NULL)
 		return NULL;
 	r->stats = before;
+	if (!c->concurrent)
+		c->truncated = -1;		/* the TRUNCATE rolled back with the rest */
 	if (rt_part_is_interrupt(edata))
 		return edata;
 	if (!r->detached)
@@ -922,6 +1105,7 @@ rt_partitions_remove(const RtPolicy *policy, TimestampTz cutoff, int64 run_id,
 	r.policy = policy;
 	r.options = options;
 	r.run_id = run_id;
+	r.cutoff_tz = cutoff;
 	r.cxt = CurrentMemoryContext;
 	r.error_cxt = error_cxt;
 	r.stats = *stats;

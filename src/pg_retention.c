@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "cdc.h"
 #include "compat.h"
 #include "guc.h"
 #include "key.h"
@@ -45,6 +46,7 @@ _PG_init(void)
 	rt_policycmds_define_gucs();
 	rt_run_define_gucs();
 	rt_partition_define_gucs();
+	rt_cdc_define_gucs();
 	rt_key_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();

@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -38,6 +39,7 @@
 #include "policy.h"
 #include "policycmds.h"
 #include "privilege.h"
+#include "publication.h"
 #include "quote.h"
 #include "tag.h"
 
@@ -74,6 +76,40 @@ rt_action_parse(const char *name, Oid relid)
 					rt_relation_name(relid)),
 			 errhint("Use delete (remove expired rows) or anonymize (replace their tagged columns by their masks).")));
 	return RT_ACTION_DELETE;	/* keep the compiler quiet */
+}
+
+/*
+ * Refuses an enabled delete policy that keeps the partitions it removes
+ * detached, on a partitioned table a publication publishes with its deletes
+ * or truncates: logical replication sends no DETACH, and the subscribers
+ * would keep those rows for ever (docs/operations.md#logical-replication-and-cdc).
+ * A table that joins a publication later makes the run fail instead.
+ */
+static void
+rt_refuse_detach_published(const RtPolicy *p, Relation rel)
+{
+	ListCell   *lc;
+
+	if (!p->enabled || p->action != RT_ACTION_DELETE || p->partition_action != RT_PARTITION_DETACH ||
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		return;
+	foreach(lc, find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL))
+	{
+		ListCell   *pc;
+
+		foreach(pc, rt_publishers(lfirst_oid(lc)))
+		{
+			RtPublisher *pub = lfirst(pc);
+
+			if (pub->deletes || pub->truncates)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("a policy on %s cannot keep the partitions it removes detached: publication %s publishes %s",
+								rt_relation_name(RelationGetRelid(rel)), pub->name, rt_relation_name(lfirst_oid(lc))),
+						 errdetail("Logical replication sends no DETACH: the subscribers of the publication would keep the rows of every partition the policy removes."),
+						 errhint("Use partition_action 'drop', which empties a published partition with TRUNCATE (or deletes its rows) before it drops it, or 'rows'.")));
+		}
+	}
 }
 
 /*
@@ -224,6 +260,8 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 							quote_identifier(p->detach_schema), relname),
 					 errhint("The owner of the table needs CREATE on the schema that keeps its detached partitions.")));
 	}
+
+	rt_refuse_detach_published(p, rel);
 
 	/* every mask the policy applies must fit every table it reaches */
 	if (p->action == RT_ACTION_ANONYMIZE)

@@ -73,6 +73,7 @@
 #include "fk_guard.h"
 #include "hold.h"
 #include "policy.h"
+#include "publication.h"
 #include "purge.h"
 #include "quote.h"
 #include "safe_spi.h"
@@ -289,18 +290,28 @@ rt_target_cmd(const RtTarget *t)
 /*
  * Reads what of a target's own definition can keep its statement from
  * doing what it says: a DO INSTEAD rule (the statement is then not run at
- * all: the rule would do something else with the rows), and triggers or
- * ALSO rules that fire on it (the run then watches where rows go).
+ * all: the rule would do something else with the rows), a publication that
+ * publishes its deletes (or updates) while it has no replica identity
+ * (PostgreSQL refuses the statement: docs/operations.md#logical-replication-and-cdc),
+ * and triggers or ALSO rules that fire on it (the run then watches where
+ * rows go).
  */
 static void
 rt_target_watch(RtTarget *t)
 {
 	CmdType		cmd = rt_target_cmd(t);
 	List	   *rules = rt_instead_rules(t->relid, cmd);
+	char	   *table;
+	char	   *publication = rt_publication_refusing(t->relid, cmd, &table);
 
 	t->refused_by = rules == NIL ? NULL :
 		psprintf("refused by %s, which turns the %s into other statements (DO INSTEAD)",
 				 rt_describe_named("rule", rules, t->relid), cmd == CMD_DELETE ? "DELETE" : "UPDATE");
+	/* PostgreSQL refuses every row (55000): say which publication, rather than fail on its error */
+	if (publication != NULL)
+		t->refused_by = psprintf("refused by PostgreSQL: publication %s publishes the %s of %s, which has no replica identity"
+								 " (no primary key, and no REPLICA IDENTITY USING INDEX or FULL)",
+								 publication, cmd == CMD_DELETE ? "deletes" : "updates", table);
 	t->watch_copies = rt_user_triggers(t->relid, cmd) != NIL ||
 		rt_table_has_rules(t->relid) ||
 		(cmd == CMD_DELETE && rt_cascade_reaches_user_code(t->relid));

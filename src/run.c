@@ -57,6 +57,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "cdc.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "diagnose.h"
@@ -198,6 +199,32 @@ rt_step_prepare(void *arg)
 	rt_runlog_progress(s->run_id, &s->stats);
 }
 
+/*
+ * Writes the logical decoding message of a batch that deleted or masked
+ * rows, in the batch's transaction, after its statement
+ * (docs/reference.md#logical-decoding-messages).
+ */
+static void
+rt_batch_cdc(RtRunState *s, RtTarget *t, const RtBatchResult *result)
+{
+	RtCdcPurge	m;
+
+	memset(&m, 0, sizeof(m));
+	m.action = rt_action_name(s->policy->action);
+	m.policy_id = s->policy->policy_id;
+	m.run_id = s->run_id;
+	m.table = rt_relation_name(s->policy->relid);
+	m.relation = t->relname;
+	m.cutoff = s->cutoff;
+	m.batch = s->stats.batches;
+	m.rows = result->deleted;
+	m.blocked = result->blocked;
+	m.skipped_locked = result->skipped_locked;
+	m.held = result->held;
+	m.refused = result->row_errors;
+	rt_cdc_purge(&m);
+}
+
 /* Step: one batch on the current target, with the run record updated. */
 static void
 rt_step_batch(void *arg)
@@ -264,6 +291,8 @@ rt_step_batch(void *arg)
 	}
 	if (result.candidates > 0)
 		s->stats.batches++;
+	if (result.deleted > 0)
+		rt_batch_cdc(s, t, &result);
 	rt_runlog_progress(s->run_id, &s->stats);
 }
 
@@ -547,6 +576,18 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 			}
 			else
 			{
+				if (probe.deleted > 0)
+				{
+					RtBatchResult r;
+
+					/* the probe's deletes are a batch of their own to a CDC consumer */
+					memset(&r, 0, sizeof(r));
+					r.deleted = probe.deleted;
+					r.blocked = probe.blocked;
+					r.skipped_locked = probe.skipped_locked;
+					r.row_errors = probe.row_errors;
+					rt_batch_cdc(s, t, &r);
+				}
 				s->stats.rows += probe.deleted;
 				s->stats.blocked += probe.blocked;
 				s->stats.skipped_locked += probe.skipped_locked;
