@@ -23,6 +23,9 @@ extern int	rt_naptime_s;
 /* retention.max_run_time, ms: time budget of one run started by a worker (0: none) */
 extern int	rt_max_run_time_ms;
 
+/* retention.worker_role: the role database workers log in as; "" for the bootstrap superuser */
+extern char *rt_worker_role;
+
 /* Defines the settings above (called by _PG_init). */
 extern void rt_guc_define(void);
 

@@ -130,8 +130,27 @@ extern void rt_sched_window_at(const RtPolicy *policy, TimestampTz t,
  * Returns when the scheduler runs a policy of this database next (never
  * earlier than now, and by rt_sched_start_at), and sets *isnull when the
  * scheduler does not run here: library not preloaded, retention.enabled
- * off, launcher down, hot standby, or the policy disabled.  SPI must be connected.
+ * off, launcher down, hot standby, a worker role that cannot work here, or
+ * the policy disabled.  SPI must be connected.
  */
 extern TimestampTz rt_sched_next_run(const RtPolicy *policy, bool *isnull);
+
+/*
+ * Returns the OID of the role database workers log in as
+ * (retention.worker_role; BOOTSTRAP_SUPERUSERID when it is empty), or
+ * InvalidOid with *problem set when no worker can log in as it: the role
+ * does not exist or may not log in.  Reads shared catalogs only (the
+ * launcher calls it); needs a transaction.
+ */
+extern Oid	rt_sched_worker_role(char **problem);
+
+/*
+ * Returns why a worker logging in as roleid cannot work in database dboid,
+ * or NULL when it can: no CONNECT privilege on it, or retention.key_file
+ * set for the database or the role (ALTER DATABASE / ROLE ... SET) and the
+ * role may not take it (GRANT SET ON PARAMETER).  Shared catalogs only;
+ * needs a transaction.
+ */
+extern char *rt_sched_worker_role_problem(Oid dboid, Oid roleid);
 
 #endif							/* RT_SCHEDULER_H */

@@ -25,6 +25,9 @@ int			rt_naptime_s = 60;
 /* retention.max_run_time: time budget of one run started by a worker */
 int			rt_max_run_time_ms = 60000;
 
+/* retention.worker_role: the role database workers log in as; "" for the bootstrap superuser */
+char	   *rt_worker_role = NULL;
+
 /* Defines the settings several files read; the scheduler's are reloaded on SIGHUP. */
 void
 rt_guc_define(void)
@@ -49,4 +52,10 @@ rt_guc_define(void)
 							"A run that exceeds it stops after its current batch and continues on the next pass; 0 means no limit.",
 							&rt_max_run_time_ms, 60000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("retention.worker_role",
+							   "Role the pg_retention database workers log in as.",
+							   "Empty: the bootstrap superuser. Each policy still runs as the owner of its table; "
+							   "a change applies from each database worker's next pass.",
+							   &rt_worker_role, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * scheduler_rules.c
  *    When the scheduler runs a policy: the "due" test a database worker
  *    applies before starting a run, the back-off after failed runs, the
- *    run window and minimum interval of a policy, and the next_run column
- *    of retention.status, which follows the same rules.
+ *    run window and minimum interval of a policy, the next_run column of
+ *    retention.status, which follows the same rules, and whether the role
+ *    the workers log in as (retention.worker_role) can work in a database.
  *
  * Run windows (docs/operations.md#run-windows).  A window is a pair of
  * local times in the policy's time zone, read the way PostgreSQL reads a
@@ -22,9 +23,15 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -33,12 +40,14 @@
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "anonymize.h"
+#include "compat.h"
 #include "cutoff.h"
 #include "diagnose.h"
 #include "extension.h"
@@ -294,18 +303,119 @@ rt_sched_start_at(const RtPolicy *policy, const RtSchedLast *last, TimestampTz f
 	return at;
 }
 
+/* Returns the role the database workers log in as, or InvalidOid and why not; see scheduler.h. */
+Oid
+rt_sched_worker_role(char **problem)
+{
+	HeapTuple	tuple;
+	Form_pg_authid role;
+	Oid			roleid;
+
+	*problem = NULL;
+	if (rt_worker_role == NULL || rt_worker_role[0] == '\0')
+		return BOOTSTRAP_SUPERUSERID;
+	tuple = SearchSysCache1(AUTHNAME, CStringGetDatum(rt_worker_role));
+	if (!HeapTupleIsValid(tuple))
+	{
+		*problem = psprintf("role %s does not exist", quote_identifier(rt_worker_role));
+		return InvalidOid;
+	}
+	role = (Form_pg_authid) GETSTRUCT(tuple);
+	roleid = role->oid;
+	if (!role->rolcanlogin)
+		*problem = psprintf("role %s may not log in (NOLOGIN)", quote_identifier(rt_worker_role));
+	ReleaseSysCache(tuple);
+	return *problem != NULL ? InvalidOid : roleid;
+}
+
+/* Returns true when pg_db_role_setting gives setting `name` for (dboid, roleid). */
+static bool
+rt_setting_given(Relation rel, Oid dboid, Oid roleid, const char *name)
+{
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	size_t		len = strlen(name);
+	bool		found = false;
+
+	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(dboid));
+	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(roleid));
+	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
+									 RelationGetDescr(rel), &isnull);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n && !found; i++)
+		{
+			char	   *item = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+
+			found = item != NULL && strncmp(item, name, len) == 0 && item[len] == '=';
+		}
+	}
+	systable_endscan(scan);
+	return found;
+}
+
+/* Returns why a worker logging in as roleid cannot work in database dboid, or NULL; see scheduler.h. */
+char *
+rt_sched_worker_role_problem(Oid dboid, Oid roleid)
+{
+	const char *key_file = "retention.key_file";
+	Relation	rel;
+	bool		given;
+
+	if (superuser_arg(roleid))
+		return NULL;
+	if (rt_database_aclcheck(dboid, roleid, ACL_CONNECT) != ACLCHECK_OK)
+		return psprintf("role %s has no CONNECT privilege on the database",
+						quote_identifier(GetUserNameFromId(roleid, false)));
+
+	/*
+	 * A superuser-only setting that ALTER DATABASE or ALTER ROLE gives is
+	 * not applied to a role that may not set it (PostgreSQL warns and goes
+	 * on): the worker would pseudonymize with another key than the
+	 * database's sessions.
+	 */
+	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
+	given = rt_setting_given(rel, dboid, InvalidOid, key_file) ||
+		rt_setting_given(rel, dboid, roleid, key_file) ||
+		rt_setting_given(rel, InvalidOid, roleid, key_file);
+	table_close(rel, AccessShareLock);
+	if (given && rt_parameter_aclcheck(key_file, roleid, ACL_SET) != ACLCHECK_OK)
+		return psprintf("role %s may not take the setting %s that ALTER DATABASE or ALTER ROLE ... SET gives it",
+						quote_identifier(GetUserNameFromId(roleid, false)), key_file);
+	return NULL;
+}
+
 /* Returns true when the scheduler works in this database at all. */
 static bool
 rt_scheduler_active_here(void)
 {
 	pid_t		launcher;
+	char	   *problem;
+	Oid			roleid;
 
 	if (!rt_registry_available() || !rt_enabled || RecoveryInProgress())
 		return false;
 	LWLockAcquire(rt_registry->lock, LW_SHARED);
 	launcher = rt_registry->launcher_pid;
 	LWLockRelease(rt_registry->lock);
-	return launcher != 0;
+	if (launcher == 0)
+		return false;
+	/* a worker that cannot log in, or cannot work here, runs nothing here */
+	roleid = rt_sched_worker_role(&problem);
+	return OidIsValid(roleid) && rt_sched_worker_role_problem(MyDatabaseId, roleid) == NULL;
 }
 
 /* Returns when the scheduler runs a policy of this database next; see scheduler.h. */

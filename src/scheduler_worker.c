@@ -11,12 +11,16 @@
  * whose last run was left "running" by a crash is run at once, which
  * marks that run interrupted and redoes its work.
  *
- * The worker connects as the bootstrap superuser because no other role is
+ * The worker logs in as retention.worker_role (the launcher resolves it
+ * and passes its OID), by default the bootstrap superuser, the one role
  * sure to exist and to be allowed to log in; it runs nothing as that role
  * that a user could influence.  The engine writes the extension's tables
  * as the extension owner and runs every batch, and this file runs every
  * due test, as the owner of the policy's table inside a restricted
- * security context with search_path pg_catalog, pg_temp.
+ * security context with search_path pg_catalog, pg_temp; so the role needs
+ * no privilege but to log in (docs/operations.md#the-worker-role).  When
+ * the setting changes, or the role can no longer work here, the worker
+ * leaves before its next pass and the launcher starts it again.
  *
  * Run windows.  A policy outside its window, or within its min_interval,
  * is not visited; the worker sleeps until the earliest time such a policy
@@ -111,6 +115,7 @@ typedef struct RtWorkerExtra
 {
 	Oid			dboid;
 	uint32		generation;
+	Oid			roleid;			/* the role to log in as (retention.worker_role) */
 } RtWorkerExtra;
 
 /* One policy as a pass sees it. */
@@ -788,6 +793,68 @@ rt_worker_sleep(TimestampTz pass_start)
 	LWLockRelease(rt_registry->lock);
 }
 
+/* What rt_worker_role_step found: why the worker should leave, or NULL. */
+typedef struct RtRoleStep
+{
+	MemoryContext cxt;
+	char	   *leave_because;
+} RtRoleStep;
+
+/*
+ * Checks that the worker's login role is still the one retention.worker_role
+ * names and can still work in this database (a step for
+ * rt_worker_transaction).
+ */
+static void
+rt_worker_role_step(void *arg)
+{
+	RtRoleStep *step = arg;
+	char	   *problem;
+	Oid			roleid = rt_sched_worker_role(&problem);
+	char	   *why = NULL;
+
+	if (!OidIsValid(roleid))
+		why = problem;
+	else if (roleid != GetSessionUserId())
+		why = psprintf("retention.worker_role now names role %s",
+					   quote_identifier(GetUserNameFromId(roleid, false)));
+	else
+		why = rt_sched_worker_role_problem(MyDatabaseId, roleid);
+	if (why != NULL)
+	{
+		/* the role may have been dropped under the worker */
+		char	   *me = GetUserNameFromId(GetSessionUserId(), true);
+
+		step->leave_because =
+			MemoryContextStrdup(step->cxt,
+								psprintf("pg_retention worker leaves database %s, where it runs as role %s: %s",
+										 quote_identifier(get_database_name(MyDatabaseId)),
+										 me ? quote_identifier(me) : psprintf("with OID %u", GetSessionUserId()),
+										 why));
+	}
+}
+
+/*
+ * Returns true when the worker may make its pass as the role it logged in
+ * as; otherwise logs why it leaves (the launcher starts a worker again with
+ * the role the setting names, once that role can work here).
+ */
+static bool
+rt_worker_role_current(MemoryContext cxt)
+{
+	RtRoleStep	step = {cxt, NULL};
+
+	if (!rt_worker_transaction(cxt, rt_worker_role_step, &step,
+							   "the worker's role could not be checked", NULL))
+		return true;			/* logged; the pass says more if something is wrong */
+	if (step.leave_because == NULL)
+		return true;
+	ereport(LOG,
+			(errmsg("%s", step.leave_because),
+			 errhint("The launcher starts a worker again as the role retention.worker_role names, once that role can work here (docs/operations.md, \"The worker role\").")));
+	return false;
+}
+
 /* Takes the slot the launcher prepared; false when it is no longer meant for us. */
 static bool
 rt_worker_attach(int index, const RtWorkerExtra *extra)
@@ -827,7 +894,7 @@ rt_worker_main(Datum main_arg)
 	if (rt_worker_must_stop())
 		rt_worker_exit(false);
 
-	BackgroundWorkerInitializeConnectionByOid(extra.dboid, InvalidOid, 0);
+	BackgroundWorkerInitializeConnectionByOid(extra.dboid, extra.roleid, 0);
 	rt_worker_session_settings();
 	pass_cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention worker pass",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -846,6 +913,8 @@ rt_worker_main(Datum main_arg)
 		LWLockRelease(rt_registry->lock);
 
 		MemoryContextReset(pass_cxt);
+		if (!rt_worker_role_current(pass_cxt))
+			break;
 		PG_TRY();
 		{
 			present = rt_worker_pass(pass_cxt);
