@@ -63,6 +63,13 @@ extern void rt_runlog_note(int64 run_id, const char *note);
  */
 extern void rt_runlog_stopped_early(int64 run_id, const char *note);
 
+/*
+ * Ends the open round of a policy whose last run stopped between batches
+ * (the next pass found nothing left): clears that run's stopped_early and
+ * notes why.
+ */
+extern void rt_runlog_round_over(int64 policy_id);
+
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 extern int64 rt_runlog_trim(int keep);
 

@@ -85,16 +85,17 @@ extern TimestampTz rt_sched_retry_at(int64 failures, TimestampTz last_start);
 
 /*
  * SQL: the start of the policy's (policy_ref) last run that ended a round
- * of runs -- succeeded without being stopped between batches, failed or
- * was incomplete -- from which its min_interval counts; NULL if none.  A
- * run stopped at its time budget or window's end, or interrupted, leaves
- * the round open, so the next runs continue it.  Needs the 0.3.0 objects
- * (run_history.stopped_early).
+ * of runs -- one that finished, whatever its status, and was not stopped
+ * between batches with work left -- from which its min_interval counts;
+ * NULL if none.  A run stopped at its time budget or its window's end
+ * leaves the round open (run_history.stopped_early), so the next runs
+ * continue it; so does a run still recorded as running.  Needs the 0.3.0
+ * objects.
  */
 #define RT_SQL_ROUND_START(policy_ref) \
 	"(SELECT r.started_at FROM retention.run_history r" \
 	" WHERE r.policy_id OPERATOR(pg_catalog.=) " policy_ref \
-	" AND r.status OPERATOR(pg_catalog.=) ANY ('{success,failed,incomplete}'::pg_catalog.text[])" \
+	" AND r.status OPERATOR(pg_catalog.<>) 'running'" \
 	" AND NOT r.stopped_early ORDER BY r.run_id DESC LIMIT 1)"
 
 /* What the scheduling rules need to know of a policy's past runs. */

@@ -533,6 +533,8 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 		/* the due test uses the pass's copy; a due policy is read afresh */
 		if (entry->stale || rt_worker_due(entry->policy, now))
 			policy = rt_policy_get(entry->policy_id, false);
+		else if (entry->last_start != 0 && entry->last_start != entry->round_start)
+			rt_runlog_round_over(entry->policy_id);	/* its stopped run left nothing: min_interval counts */
 		if (policy != NULL && policy->enabled)
 		{
 			RtRunStats	stats;
