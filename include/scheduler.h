@@ -147,11 +147,12 @@ extern Oid	rt_sched_worker_role(char **problem);
 
 /*
  * Returns why a worker logging in as roleid cannot work in database dboid,
- * or NULL when it can: no CONNECT privilege on it, or retention.key_file
- * set for the database or the role (ALTER DATABASE / ROLE ... SET) and the
- * role may not take it (GRANT SET ON PARAMETER).  Shared catalogs only;
- * needs a transaction.
+ * or NULL when it can: no CONNECT privilege on it, or -- only when
+ * connected to dboid, since pg_db_role_setting cannot be opened without a
+ * database -- retention.key_file set for the database or the role (ALTER
+ * DATABASE / ROLE ... SET) and the role may not take it (GRANT SET ON
+ * PARAMETER), which sets *key_file (if not NULL).  Needs a transaction.
  */
-extern char *rt_sched_worker_role_problem(Oid dboid, Oid roleid);
+extern char *rt_sched_worker_role_problem(Oid dboid, Oid roleid, bool connected, bool *key_file);
 
 #endif							/* RT_SCHEDULER_H */

@@ -107,6 +107,7 @@ typedef struct RtLauncherDb
 	TimestampTz next_pass_at;	/* when its next pass is due */
 	TimestampTz retry_at;		/* no worker before this, after failures */
 	bool		role_refused;	/* the worker role cannot work here (logged once) */
+	bool		key_file_refused;	/* its worker left: the role may not take retention.key_file (logged once) */
 } RtLauncherDb;
 
 static HTAB *rt_dbs = NULL;
@@ -128,6 +129,16 @@ static Oid	rt_worker_roleid = InvalidOid;
 
 /* what the launcher last logged about the worker role ("role" or the problem), in TopMemoryContext */
 static char *rt_role_logged = NULL;
+
+/* the name of rt_worker_roleid, for messages outside a transaction, in TopMemoryContext */
+static char *rt_worker_rolename = NULL;
+
+/* Returns the name of the worker role as last resolved, for messages outside a transaction. */
+static const char *
+rt_role_name(void)
+{
+	return rt_worker_rolename ? rt_worker_rolename : "?";
+}
 
 /* Registers the launcher with the postmaster. */
 void
@@ -256,10 +267,29 @@ rt_launcher_reap(TimestampTz now)
 		if (db == NULL)
 			continue;
 		db->slot = -1;
-		if (copy.clean_exit)
+		if (copy.clean_exit && copy.key_file_refused)
+		{
+			/* the worker logged in and found a setting its role may not take: pause, growing */
+			if (!db->key_file_refused)
+				ereport(WARNING,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("pg_retention runs no policy in database %s: role %s may not take the setting retention.key_file that ALTER DATABASE or ALTER ROLE ... SET gives it",
+								quote_identifier(NameStr(db->datname)),
+								quote_identifier(rt_role_name())),
+						 errdetail("A worker that cannot take it would pseudonymize with another key than the database's sessions. The launcher tries again with growing pauses, at most %d seconds.",
+								   RT_MAX_DB_BACKOFF_S),
+						 errhint("GRANT SET ON PARAMETER retention.key_file TO %s;",
+								 quote_identifier(rt_role_name()))));
+			db->key_file_refused = true;
+			db->state = RT_DB_ACTIVE;
+			db->failures++;
+			db->retry_at = now + rt_db_backoff_us(db->failures);
+		}
+		else if (copy.clean_exit)
 		{
 			db->failures = 0;
 			db->retry_at = 0;
+			db->key_file_refused = false;
 			if (copy.absent)
 				db->state = RT_DB_ABSENT;
 			else
@@ -353,6 +383,7 @@ rt_launcher_scan_databases(TimestampTz now)
 			db->next_pass_at = now;
 			db->retry_at = 0;
 			db->role_refused = false;
+			db->key_file_refused = false;
 		}
 		db->datname = pgdb->datname;
 		db->seen = true;
@@ -389,6 +420,10 @@ rt_launcher_check_role(void)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	rt_worker_roleid = rt_sched_worker_role(&problem);
+	if (rt_worker_rolename != NULL)
+		pfree(rt_worker_rolename);
+	rt_worker_rolename = OidIsValid(rt_worker_roleid) ?
+		MemoryContextStrdup(TopMemoryContext, GetUserNameFromId(rt_worker_roleid, false)) : NULL;
 	said = problem != NULL ? problem :
 		psprintf("role %s%s", quote_identifier(GetUserNameFromId(rt_worker_roleid, false)),
 				 superuser_arg(rt_worker_roleid) ? " (a superuser)" : "");
@@ -397,8 +432,8 @@ rt_launcher_check_role(void)
 		if (problem != NULL)
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("pg_retention starts no database worker: retention.worker_role names %s, but %s",
-							quote_identifier(rt_worker_role), problem),
+					 errmsg("pg_retention starts no database worker: %s", problem),
+					 errdetail("retention.worker_role names the role database workers log in as."),
 					 errhint("Create the role with LOGIN (docs/operations.md, \"The worker role\"), or set retention.worker_role to '' for the bootstrap superuser; then reload.")));
 		else
 			ereport(LOG,
@@ -416,20 +451,17 @@ rt_launcher_check_role(void)
 
 		if (!OidIsValid(rt_worker_roleid) || db->state == RT_DB_ABSENT || !db->seen)
 			continue;
-		refusal = rt_sched_worker_role_problem(db->dboid, rt_worker_roleid);
+		refusal = rt_sched_worker_role_problem(db->dboid, rt_worker_roleid, false, NULL);
 		if (refusal != NULL && !db->role_refused)
-			ereport(db->state == RT_DB_ACTIVE ? WARNING : LOG,
+			/* a database not known to hold pg_retention (no worker there yet) only gets a LOG */
+			ereport(db->state == RT_DB_ACTIVE || db->slot >= 0 ? WARNING : LOG,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("pg_retention runs no policy in database %s: %s",
 							quote_identifier(NameStr(db->datname)), refusal),
 					 errdetail("retention.worker_role names the role database workers log in as."),
-					 errhint("%s",
-							 strstr(refusal, "CONNECT") != NULL ?
-							 psprintf("GRANT CONNECT ON DATABASE %s TO %s; (none is needed if pg_retention is not installed there)",
-									  quote_identifier(NameStr(db->datname)),
-									  quote_identifier(GetUserNameFromId(rt_worker_roleid, false))) :
-							 psprintf("GRANT SET ON PARAMETER retention.key_file TO %s;",
-									  quote_identifier(GetUserNameFromId(rt_worker_roleid, false))))));
+					 errhint("GRANT CONNECT ON DATABASE %s TO %s; (none is needed if pg_retention is not installed there)",
+							 quote_identifier(NameStr(db->datname)),
+							 quote_identifier(GetUserNameFromId(rt_worker_roleid, false)))));
 		else if (refusal == NULL && db->role_refused)
 			ereport(LOG,
 					(errmsg("pg_retention database workers can work in database %s again",

@@ -369,12 +369,14 @@ rt_setting_given(Relation rel, Oid dboid, Oid roleid, const char *name)
 
 /* Returns why a worker logging in as roleid cannot work in database dboid, or NULL; see scheduler.h. */
 char *
-rt_sched_worker_role_problem(Oid dboid, Oid roleid)
+rt_sched_worker_role_problem(Oid dboid, Oid roleid, bool connected, bool *key_file_refused)
 {
 	const char *key_file = "retention.key_file";
 	Relation	rel;
 	bool		given;
 
+	if (key_file_refused != NULL)
+		*key_file_refused = false;
 	if (superuser_arg(roleid))
 		return NULL;
 	if (rt_database_aclcheck(dboid, roleid, ACL_CONNECT) != ACLCHECK_OK)
@@ -387,14 +389,20 @@ rt_sched_worker_role_problem(Oid dboid, Oid roleid)
 	 * on): the worker would pseudonymize with another key than the
 	 * database's sessions.
 	 */
+	if (!connected)
+		return NULL;
 	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
 	given = rt_setting_given(rel, dboid, InvalidOid, key_file) ||
 		rt_setting_given(rel, dboid, roleid, key_file) ||
 		rt_setting_given(rel, InvalidOid, roleid, key_file);
 	table_close(rel, AccessShareLock);
 	if (given && rt_parameter_aclcheck(key_file, roleid, ACL_SET) != ACLCHECK_OK)
+	{
+		if (key_file_refused != NULL)
+			*key_file_refused = true;
 		return psprintf("role %s may not take the setting %s that ALTER DATABASE or ALTER ROLE ... SET gives it",
 						quote_identifier(GetUserNameFromId(roleid, false)), key_file);
+	}
 	return NULL;
 }
 
@@ -415,7 +423,7 @@ rt_scheduler_active_here(void)
 		return false;
 	/* a worker that cannot log in, or cannot work here, runs nothing here */
 	roleid = rt_sched_worker_role(&problem);
-	return OidIsValid(roleid) && rt_sched_worker_role_problem(MyDatabaseId, roleid) == NULL;
+	return OidIsValid(roleid) && rt_sched_worker_role_problem(MyDatabaseId, roleid, true, NULL) == NULL;
 }
 
 /* Returns when the scheduler runs a policy of this database next; see scheduler.h. */

@@ -800,6 +800,7 @@ typedef struct RtRoleStep
 {
 	MemoryContext cxt;
 	char	   *leave_because;
+	bool		key_file_refused;	/* because of a retention.key_file the role may not take */
 } RtRoleStep;
 
 /*
@@ -821,7 +822,7 @@ rt_worker_role_step(void *arg)
 		why = psprintf("retention.worker_role now names role %s",
 					   quote_identifier(GetUserNameFromId(roleid, false)));
 	else
-		why = rt_sched_worker_role_problem(MyDatabaseId, roleid);
+		why = rt_sched_worker_role_problem(MyDatabaseId, roleid, true, &step->key_file_refused);
 	if (why != NULL)
 	{
 		/* the role may have been dropped under the worker */
@@ -844,13 +845,17 @@ rt_worker_role_step(void *arg)
 static bool
 rt_worker_role_current(MemoryContext cxt)
 {
-	RtRoleStep	step = {cxt, NULL};
+	RtRoleStep	step = {cxt, NULL, false};
 
 	if (!rt_worker_transaction(cxt, rt_worker_role_step, &step,
 							   "the worker's role could not be checked", NULL))
 		return true;			/* logged; the pass says more if something is wrong */
 	if (step.leave_because == NULL)
 		return true;
+	/* the launcher cannot see that setting: it learns it from us, and waits before trying again */
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->key_file_refused = step.key_file_refused;
+	LWLockRelease(rt_registry->lock);
 	ereport(LOG,
 			(errmsg("%s", step.leave_because),
 			 errhint("The launcher starts a worker again as the role retention.worker_role names, once that role can work here (docs/operations.md, \"The worker role\").")));
