@@ -486,6 +486,17 @@ rt_worker_due(const RtPolicy *policy, TimestampTz now)
 	return due;
 }
 
+/* Returns true when now lies in the policy's run window. */
+static bool
+rt_worker_window_open(const RtPolicy *policy, TimestampTz now)
+{
+	TimestampTz opens;
+	TimestampTz closes;
+
+	rt_sched_window_at(policy, now, &opens, &closes);
+	return opens <= now;
+}
+
 /*
  * Sets the deadline of a run starting now: the earlier of its time budget
  * (retention.max_run_time) and the end of the policy's run window, with the
@@ -535,6 +546,9 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 			policy = rt_policy_get(entry->policy_id, false);
 		else if (entry->last_start != 0 && entry->last_start != entry->round_start)
 			rt_runlog_round_over(entry->policy_id);	/* its stopped run left nothing: min_interval counts */
+		/* read afresh, it may have been altered; and the pass may have come late to it */
+		if (policy != NULL && policy->has_window && !rt_worker_window_open(policy, now))
+			policy = NULL;
 		if (policy != NULL && policy->enabled)
 		{
 			RtRunStats	stats;
