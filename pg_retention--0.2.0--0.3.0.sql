@@ -216,7 +216,7 @@ AS 'MODULE_PATHNAME', 'retention_scheduler_state'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.scheduler_state() IS
-'Whether a scheduler runs the policies of this database now (running) and, when none does, why (state): not_preloaded (pg_retention is not in shared_preload_libraries), disabled (retention.enabled = off), standby (the server is in recovery), launcher_down (no launcher process), held (a session holds the database free of workers: DDL or a restore); running otherwise, also while the database waits its turn for a worker slot. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
+'Whether a scheduler runs the policies of this database now (running) and, when none does, why (state): not_preloaded (pg_retention is not in shared_preload_libraries), disabled (retention.enabled = off), standby (the server is in recovery), launcher_down (no launcher process), held (a session holds the database free of workers: DDL or a restore), worker_role (the role retention.worker_role names cannot log in, or cannot work in this database); running otherwise, also while the database waits its turn for a worker slot. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
 
 -- One branch per metric name, each with its name as a constant: a query for
 -- some names plans the other branches away, and the policy counts (p, the
@@ -307,7 +307,100 @@ GRANT EXECUTE ON FUNCTION retention.report(text) TO retention_auditor, retention
 -- A partition of a published table is emptied by TRUNCATE before it is dropped, or goes
 -- by rows, so that subscribers see its rows go; a policy keeping detached partitions of a
 -- published table is refused.  Purge batches and erasures write logical decoding messages
--- (prefix retention; setting retention.cdc_messages, no SQL object).  Only the comment of
--- add_policy changes.
-COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name) IS
-'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. On a partitioned table, partition_action (delete policies only) says what happens to a partition wholly before the cutoff: drop (NULL, the default: detached and dropped; a partition a publication publishes with its truncates is emptied by TRUNCATE first, one published through its root or without truncates goes by rows, so that subscribers see its rows go), detach (detached and kept, moved to detach_schema if given) or rows (deleted by batches like any other rows). Errors: 22023 keep not positive or below retention.min_keep, unknown action or partition_action, bad batch_size or time zone, detach_schema without partition_action detach; 3F000 detach_schema missing; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner, or no CREATE on detach_schema; 55000 partition_action detach on a table a publication publishes with its deletes or truncates.';
+-- (prefix retention; setting retention.cdc_messages, no SQL object).  The comment of
+-- add_policy says so; it is set on the add_policy the run windows section below makes anew.
+
+------------------------------------------------------------------------
+-- Run windows: a daily window and a minimum interval per policy
+------------------------------------------------------------------------
+
+-- The scheduler starts a policy's runs only inside its daily window (local
+-- times in the policy's time_zone; a window may cross midnight), stops a run
+-- between batches at the window's end, and starts a new round of runs no
+-- sooner than min_interval after the start of the last run that ended one
+-- (docs/operations.md#run-windows).  NULL: no window, no minimum.  CALL
+-- retention.run() ignores both.
+ALTER TABLE retention.policy_catalog
+    ADD COLUMN window_start time,
+    ADD COLUMN window_end time,
+    ADD COLUMN min_interval interval,
+    ADD CONSTRAINT policy_catalog_window_check
+        CHECK ((window_start IS NULL) = (window_end IS NULL)
+               AND window_start <> window_end
+               AND window_start < '24:00' AND window_end < '24:00'),
+    ADD CONSTRAINT policy_catalog_min_interval_check CHECK (min_interval > '0');
+
+-- a run the worker stopped between batches (its time budget, its window's
+-- end, a reload) leaves its round open: the next run continues it without
+-- waiting for min_interval
+ALTER TABLE retention.run_history
+    ADD COLUMN stopped_early boolean NOT NULL DEFAULT false;
+
+DROP FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name);
+
+CREATE FUNCTION retention.add_policy(
+    tbl regclass,
+    keep interval,
+    after name,
+    action text DEFAULT 'delete',
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL,
+    window_start time DEFAULT NULL,
+    window_end time DEFAULT NULL,
+    min_interval interval DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'retention_add_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.add_policy(regclass, interval, name, text, name[], integer, text, text, text, name, time, time, interval) IS
+'Declares a retention policy and returns its id: rows of tbl whose column after is older than as_of - keep (computed in time_zone, by default the session TimeZone) are deleted or anonymized. On a partitioned table, partition_action (delete policies only) says what happens to a partition wholly before the cutoff: drop (NULL, the default: detached and dropped; a partition a publication publishes with its truncates is emptied by TRUNCATE first, one published through its root or without truncates goes by rows, so that subscribers see its rows go), detach (detached and kept, moved to detach_schema if given) or rows (deleted by batches like any other rows). window_start and window_end (local times in time_zone; 22:00 to 04:00 crosses midnight; 00:00 to 24:00 is no window) confine the scheduler''s runs to a daily window, stopped between batches at its end; min_interval is the least time between the starts of two rounds of runs (NULL or 0: none); CALL retention.run() ignores both. Errors: 22023 keep not positive or below retention.min_keep, unknown action or partition_action, bad batch_size or time zone, detach_schema without partition_action detach, a window with one bound only or starting where it ends, min_interval negative or longer than 1000 years; 3F000 detach_schema missing; 42703 unknown column; 42804 after not a date/timestamp/timestamptz; 42809 not a table; 42501 not the owner, or no CREATE on detach_schema; 55000 partition_action detach on a table a publication publishes with its deletes or truncates.';
+
+DROP FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean, text, name);
+
+CREATE FUNCTION retention.alter_policy(
+    policy_id bigint,
+    keep interval DEFAULT NULL,
+    after name DEFAULT NULL,
+    action text DEFAULT NULL,
+    columns name[] DEFAULT NULL,
+    batch_size integer DEFAULT NULL,
+    basis text DEFAULT NULL,
+    time_zone text DEFAULT NULL,
+    enabled boolean DEFAULT NULL,
+    partition_action text DEFAULT NULL,
+    detach_schema name DEFAULT NULL,
+    window_start time DEFAULT NULL,
+    window_end time DEFAULT NULL,
+    min_interval interval DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_alter_policy'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.alter_policy(bigint, interval, name, text, name[], integer, text, text, boolean, text, name, time, time, interval) IS
+'Changes fields of a policy; a NULL argument leaves its field as it is. columns => ''{}'' clears the column list, batch_size => 0 returns to retention.batch_size, basis => '''' clears the basis, detach_schema => '''' clears the schema that keeps detached partitions, window_start => ''00:00'', window_end => ''24:00'' removes the run window, min_interval => ''0'' removes the minimum interval. Errors: 42704 unknown policy, and those of add_policy.';
+
+DROP VIEW retention.policies;
+
+CREATE VIEW retention.policies AS
+    SELECT policy_id, relid AS tbl, keep, anchor AS after, action, columns, batch_size,
+           basis, time_zone, enabled, created_at, created_by, partition_action, detach_schema,
+           window_start, window_end, min_interval
+      FROM retention.policy_catalog;
+
+COMMENT ON VIEW retention.policies IS
+'Declared retention policies: table, retention period (keep), anchor column (after), action, masked columns, batch size, legal basis, time zone of the cutoff, enabled flag, who declared it when, what a delete policy does with partitions wholly before its cutoff (partition_action: drop, detach or rows; detach_schema: where detached partitions are kept), and when the scheduler may run it (window_start and window_end: a daily window in time_zone; min_interval: least time between two rounds of runs).';
+
+GRANT SELECT ON retention.policies TO PUBLIC;
+
+CREATE FUNCTION retention.next_window(policy_id bigint, at timestamptz DEFAULT pg_catalog.now(),
+                                      OUT opens timestamptz, OUT closes timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'retention_next_window'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION retention.next_window(bigint, timestamptz) IS
+'The occurrence of a policy''s run window that contains at, or else the next one: when it opens and closes, as the scheduler computes them (local times in the policy''s time zone; across a daylight-saving change a window keeps at least its length). NULLs for a policy without a window. Errors: 42704 unknown policy, 22004 at NULL.';

@@ -87,6 +87,24 @@
 /* Privilege test on a relation. */
 #define rt_class_aclcheck(relid, roleid, mode) pg_class_aclcheck((relid), (roleid), (mode))
 
+/* Privilege test on a database. */
+#if PG_VERSION_NUM >= 160000
+#define rt_database_aclcheck(dboid, roleid, mode) \
+	object_aclcheck(DatabaseRelationId, (dboid), (roleid), (mode))
+#else
+#define rt_database_aclcheck(dboid, roleid, mode) pg_database_aclcheck((dboid), (roleid), (mode))
+#endif
+
+/* GRANT SET ON PARAMETER and pg_parameter_aclcheck() (15). */
+#define RT_HAS_PARAMETER_ACL (PG_VERSION_NUM >= 150000)
+
+/* Privilege test on a configuration parameter (none before 15: only superusers set superuser-only ones). */
+#if RT_HAS_PARAMETER_ACL
+#define rt_parameter_aclcheck(name, roleid, mode) pg_parameter_aclcheck((name), (roleid), (mode))
+#else
+#define rt_parameter_aclcheck(name, roleid, mode) ACLCHECK_NO_PRIV
+#endif
+
 /* Privilege test on a schema. */
 #if PG_VERSION_NUM >= 160000
 #define rt_namespace_aclcheck(nspid, roleid, mode) \

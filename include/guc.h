@@ -30,6 +30,9 @@ extern int	rt_max_run_time_ms;
  */
 extern char *rt_erasure_deadline;
 
+/* retention.worker_role: the role database workers log in as; "" for the bootstrap superuser */
+extern char *rt_worker_role;
+
 /* Defines the settings above (called by _PG_init). */
 extern void rt_guc_define(void);
 

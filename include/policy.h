@@ -13,6 +13,7 @@
 #include "datatype/timestamp.h"
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
+#include "utils/date.h"
 #include "utils/relcache.h"
 
 #include "cutoff.h"
@@ -48,6 +49,11 @@ typedef struct RtPolicy
 	bool		enabled;
 	RtPartitionAction partition_action;
 	char	   *detach_schema;	/* RT_PARTITION_DETACH: schema of kept partitions, NULL = their own */
+	/* when the scheduler may run it (docs/operations.md#run-windows) */
+	bool		has_window;		/* a daily run window */
+	TimeADT		window_start;	/* its bounds, local times in time_zone, in [00:00, 24:00) */
+	TimeADT		window_end;		/* before or at window_start: the window crosses midnight */
+	Interval	min_interval;	/* least time between two rounds of runs; all zero = none */
 } RtPolicy;
 
 /* Defines the setting retention.batch_size (called by _PG_init). */
@@ -105,5 +111,11 @@ extern char *rt_policy_details(const RtPolicy *p);
 
 /* Returns the batch size a policy runs with. */
 extern int	rt_policy_batch_size(const RtPolicy *policy);
+
+/* Returns true when a policy has a minimum interval between its rounds of runs. */
+extern bool rt_policy_has_min_interval(const RtPolicy *policy);
+
+/* Returns a time of day as "HH:MM" (with seconds when it has any), as windows are shown. */
+extern char *rt_time_of_day_text(TimeADT t);
 
 #endif							/* RT_POLICY_H */

@@ -22,6 +22,7 @@ typedef struct RtRunOptions
 	 */
 	void		(*next_transaction) (void);
 	TimestampTz deadline;		/* stop after the batch that passes it; 0 = none */
+	const char *deadline_note;	/* why, for the run's notes; NULL: its time budget */
 	const char *trigger;		/* "manual" or "worker", recorded with the run */
 
 	/*

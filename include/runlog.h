@@ -56,6 +56,20 @@ extern int64 rt_runlog_last_refused(int64 policy_id);
 /* Appends a line to the notes of a run (why a partition went by rows, say). */
 extern void rt_runlog_note(int64 run_id, const char *note);
 
+/*
+ * Appends note to a run and marks it stopped between batches before its
+ * work was done (run_history.stopped_early, from 0.3.0 on): its round of
+ * runs stays open for the policy's min_interval.
+ */
+extern void rt_runlog_stopped_early(int64 run_id, const char *note);
+
+/*
+ * Ends the open round of a policy whose last run stopped between batches
+ * (the next pass found nothing left): clears that run's stopped_early and
+ * notes why.
+ */
+extern void rt_runlog_round_over(int64 policy_id);
+
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 extern int64 rt_runlog_trim(int keep);
 

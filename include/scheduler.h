@@ -91,11 +91,84 @@ extern bool rt_sched_policy_due(const RtPolicy *policy, TimestampTz as_of);
 extern TimestampTz rt_sched_retry_at(int64 failures, TimestampTz last_start);
 
 /*
- * Returns when the scheduler runs a policy of this database next (never
- * earlier than now), and sets *isnull when the scheduler does not run
- * here: library not preloaded, retention.enabled off, launcher down, hot
- * standby, or the policy disabled.  SPI must be connected.
+ * SQL: the start of the policy's (policy_ref) last run that ended a round
+ * of runs -- one that finished, whatever its status, and was not stopped
+ * between batches with work left -- from which its min_interval counts;
+ * NULL if none.  A run stopped at its time budget or its window's end
+ * leaves the round open (run_history.stopped_early), so the next runs
+ * continue it; so does a run still recorded as running.  Needs the 0.3.0
+ * objects.
  */
-extern TimestampTz rt_sched_next_run(int64 policy_id, bool policy_enabled, bool *isnull);
+#define RT_SQL_ROUND_START(policy_ref) \
+	"(SELECT r.started_at FROM retention.run_history r" \
+	" WHERE r.policy_id OPERATOR(pg_catalog.=) " policy_ref \
+	" AND r.status OPERATOR(pg_catalog.<>) 'running'" \
+	" AND NOT r.stopped_early ORDER BY r.run_id DESC LIMIT 1)"
+
+/* What the scheduling rules need to know of a policy's past runs. */
+typedef struct RtSchedLast
+{
+	bool		stale;			/* its last run is still recorded as running */
+	int64		failures;		/* failed or incomplete runs in a row (RT_SQL_FAILURES_IN_A_ROW) */
+	TimestampTz last_start;		/* start of its last run, 0 if never */
+	TimestampTz round_start;	/* RT_SQL_ROUND_START, 0 if none */
+} RtSchedLast;
+
+/*
+ * Returns the earliest time at or after `from` at which the scheduler may
+ * start a run of the policy (docs/operations.md#run-windows): after the
+ * back-off of failed runs and min_interval after the start of its last
+ * round (neither for a run left running, which is continued), and inside
+ * its run window.
+ */
+extern TimestampTz rt_sched_start_at(const RtPolicy *policy, const RtSchedLast *last,
+									 TimestampTz from);
+
+/*
+ * Sets *opens and *closes to the occurrence of the policy's run window
+ * that contains t, or else the next one (the policy must have a window).
+ * The bounds are local times in the policy's zone, read as PostgreSQL
+ * reads them; a window that a daylight-saving change would leave empty
+ * keeps its length (docs/reference.md#run-windows).
+ */
+extern void rt_sched_window_at(const RtPolicy *policy, TimestampTz t,
+							   TimestampTz *opens, TimestampTz *closes);
+
+/*
+ * Returns when the scheduler runs a policy of this database next (never
+ * earlier than now, and by rt_sched_start_at), and sets *isnull when the
+ * scheduler does not run here: library not preloaded, retention.enabled
+ * off, launcher down, hot standby, a worker role that cannot work here, or
+ * the policy disabled.  SPI must be connected.
+ */
+extern TimestampTz rt_sched_next_run(const RtPolicy *policy, bool *isnull);
+
+/*
+ * Returns the OID of the role database workers log in as
+ * (retention.worker_role; BOOTSTRAP_SUPERUSERID when it is empty), or
+ * InvalidOid with *problem set when no worker can log in as it: the role
+ * does not exist or may not log in.  Reads shared catalogs only (the
+ * launcher calls it); needs a transaction.
+ */
+extern Oid	rt_sched_worker_role(char **problem);
+
+/*
+ * Returns why a worker logging in as roleid cannot work in database dboid,
+ * or NULL when it can: no CONNECT privilege on it, or -- only when
+ * connected to dboid, since pg_db_role_setting cannot be opened without a
+ * database -- retention.key_file set for the database or the role (ALTER
+ * DATABASE / ROLE ... SET) and the role may not take it (GRANT SET ON
+ * PARAMETER), which sets *key_file (if not NULL).  Needs a transaction.
+ */
+extern char *rt_sched_worker_role_problem(Oid dboid, Oid roleid, bool connected, bool *key_file);
+
+/*
+ * Returns why no scheduler runs this database's policies now: a reason of
+ * rt_registry_stopped_reason(), or "worker_role" when the role database
+ * workers log in as (retention.worker_role) cannot log in or cannot work in
+ * this database; NULL when one does (docs/operations.md#monitoring).  Needs
+ * a transaction.
+ */
+extern const char *rt_scheduler_stopped_reason(void);
 
 #endif							/* RT_SCHEDULER_H */

@@ -29,6 +29,7 @@ typedef struct RtWorkerSlot
 	bool		yield;			/* the launcher wants the slot for another database */
 	bool		idle;			/* sleeping between passes */
 	bool		in_xact;		/* inside a transaction (a run's batch, a due test, erasures): a cancel hits it */
+	bool		key_file_refused;	/* it left: its role may not take the database's retention.key_file */
 	uint32		generation;		/* launcher generation that assigned the slot */
 	Oid			dboid;
 	pid_t		pid;			/* 0 until the worker attaches */

@@ -82,6 +82,9 @@ rt_check_erasure_deadline(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* retention.worker_role: the role database workers log in as; "" for the bootstrap superuser */
+char	   *rt_worker_role = NULL;
+
 /* Defines the settings several files read; the scheduler's are reloaded on SIGHUP. */
 void
 rt_guc_define(void)
@@ -112,4 +115,11 @@ rt_guc_define(void)
 							   "Each erasure records its due time, its request time plus this interval, when it is received; retention.metrics and retention.report() show those past it.",
 							   &rt_erasure_deadline, "1 month",
 							   PGC_SUSET, 0, rt_check_erasure_deadline, NULL, NULL);
+
+	DefineCustomStringVariable("retention.worker_role",
+							   "Role the pg_retention database workers log in as.",
+							   "Empty: the bootstrap superuser. Each policy still runs as the owner of its table; "
+							   "a change applies from each database worker's next pass.",
+							   &rt_worker_role, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 }

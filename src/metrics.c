@@ -185,7 +185,7 @@ retention_scheduler_state(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	const char *reason = rt_registry_stopped_reason();
+	const char *reason = rt_scheduler_stopped_reason();
 
 	rt_metrics_require_access();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)

@@ -47,16 +47,24 @@ rt_policy_define_gucs(void)
 
 /*
  * Returns the columns of policy_catalog an RtPolicy is built from; a
- * database still at 0.1.0 has no partition columns (their defaults stand in).
+ * database still at 0.1.0 has no partition columns, one at 0.2.0 no run
+ * window (their defaults stand in).
  */
 static const char *
 rt_policy_columns(void)
 {
+	if (rt_sql_objects_at_least("0.3.0"))
+		return "policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, "
+			"batch_size, basis, time_zone, enabled, partition_action, detach_schema, "
+			"window_start, window_end, min_interval";
+	/* before 0.3.0: no run window, no minimum interval */
 	return rt_sql_objects_at_least("0.2.0") ?
 		"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, "
-		"batch_size, basis, time_zone, enabled, partition_action, detach_schema" :
+		"batch_size, basis, time_zone, enabled, partition_action, detach_schema, "
+		"NULL::pg_catalog.time, NULL::pg_catalog.time, NULL::pg_catalog.interval" :
 		"policy_id, relid::pg_catalog.oid, keep, anchor, action, columns, "
-		"batch_size, basis, time_zone, enabled, NULL::pg_catalog.text, NULL::pg_catalog.name";
+		"batch_size, basis, time_zone, enabled, NULL::pg_catalog.text, NULL::pg_catalog.name, "
+		"NULL::pg_catalog.time, NULL::pg_catalog.time, NULL::pg_catalog.interval";
 }
 
 /* Returns the SQL name of an action. */
@@ -143,6 +151,14 @@ rt_policy_from_tuple(HeapTuple tuple, TupleDesc desc)
 		rt_partition_action_parse(TextDatumGetCString(d), p->relid);
 	d = SPI_getbinval(tuple, desc, 12, &isnull);
 	p->detach_schema = isnull ? NULL : pstrdup(NameStr(*DatumGetName(d)));
+	d = SPI_getbinval(tuple, desc, 13, &isnull);
+	p->has_window = !isnull;
+	p->window_start = isnull ? 0 : DatumGetTimeADT(d);
+	d = SPI_getbinval(tuple, desc, 14, &isnull);
+	p->window_end = isnull ? 0 : DatumGetTimeADT(d);
+	d = SPI_getbinval(tuple, desc, 15, &isnull);
+	if (!isnull)
+		p->min_interval = *DatumGetIntervalP(d);
 	return p;
 }
 
@@ -195,7 +211,28 @@ rt_policy_get_for_update(int64 policy_id)
 	return rt_policy_fetch(policy_id, " FOR UPDATE");
 }
 
-/* Returns true when two policies would act the same. */
+/* Returns true when a policy has a minimum interval between its rounds of runs. */
+bool
+rt_policy_has_min_interval(const RtPolicy *policy)
+{
+	return policy->min_interval.month != 0 || policy->min_interval.day != 0 ||
+		policy->min_interval.time != 0;
+}
+
+/* Returns a time of day as "HH:MM", or "HH:MM:SS" with its seconds, or with fractions too. */
+char *
+rt_time_of_day_text(TimeADT t)
+{
+	int64		s = t / USECS_PER_SEC;
+
+	if (t % USECS_PER_SEC != 0)
+		return DatumGetCString(DirectFunctionCall1(time_out, TimeADTGetDatum(t)));
+	if (s % 60 != 0)
+		return psprintf("%02d:%02d:%02d", (int) (s / 3600), (int) (s / 60 % 60), (int) (s % 60));
+	return psprintf("%02d:%02d", (int) (s / 3600), (int) (s / 60 % 60));
+}
+
+/* Returns true when two policies would act the same (their run windows aside: when, not what). */
 bool
 rt_policy_same(const RtPolicy *a, const RtPolicy *b)
 {
@@ -309,6 +346,19 @@ rt_policy_details(const RtPolicy *p)
 		escape_json(&buf, p->detach_schema);
 	else
 		appendStringInfoString(&buf, "null");
+	/* only when set, so that policies without them read as before 0.3.0 */
+	if (p->has_window)
+	{
+		appendStringInfoString(&buf, ", \"window_start\": ");
+		escape_json(&buf, rt_time_of_day_text(p->window_start));
+		appendStringInfoString(&buf, ", \"window_end\": ");
+		escape_json(&buf, rt_time_of_day_text(p->window_end));
+	}
+	if (rt_policy_has_min_interval(p))
+	{
+		appendStringInfoString(&buf, ", \"min_interval\": ");
+		escape_json(&buf, rt_interval_text(&p->min_interval));
+	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

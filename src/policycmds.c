@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -113,6 +114,98 @@ rt_refuse_detach_published(const RtPolicy *p, Relation rel)
 }
 
 /*
+ * Checks the minimum interval between rounds of runs
+ * (docs/operations.md#run-windows): none (all zero), or positive in every
+ * part, finite and at most RT_MAX_KEEP_YEARS, so that adding it to a run's
+ * start stays a valid time.
+ */
+static void
+rt_min_interval_validate(const RtPolicy *p, const char *relname)
+{
+	const Interval *mi = &p->min_interval;
+
+	if (!rt_policy_has_min_interval(p))
+		return;
+	if (rt_interval_not_finite(mi))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_interval of a policy on %s must be finite", relname),
+				 errhint("To stop a policy from running, disable it.")));
+	if (mi->month < 0 || mi->day < 0 || mi->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_interval %s of a policy on %s is negative or has a negative part",
+						rt_interval_text(mi), relname),
+				 errhint("Give the least time between the starts of two rounds of runs, such as interval '12 hours', or 0 for none.")));
+	/* months counted as years here: 30-day months would let 1001 years through */
+	if (mi->month / (double) MONTHS_PER_YEAR +
+		(mi->day + mi->time / (double) USECS_PER_DAY) / 365.25 > RT_MAX_KEEP_YEARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_interval %s of a policy on %s is longer than %d years",
+						rt_interval_text(mi), relname, RT_MAX_KEEP_YEARS),
+				 errhint("To stop a policy from running, disable it.")));
+}
+
+/*
+ * Applies the run-window arguments of add_policy or alter_policy, numbers
+ * first (window_start), first + 1 (window_end) and first + 2
+ * (min_interval), to p; a NULL argument leaves p's value.  A bound of 24:00
+ * is the midnight that ends the day, so 00:00 to 24:00 is the whole day:
+ * no window.  Raises invalid_parameter_value, naming the table, for a
+ * window with one bound only or one that starts where it ends
+ * (docs/reference.md#run-windows).
+ */
+static void
+rt_window_args(FunctionCallInfo fcinfo, int first, RtPolicy *p)
+{
+	char	   *relname = rt_relation_name(p->relid);
+	bool		start_set = p->has_window;
+	bool		end_set = p->has_window;
+	TimeADT		start = p->window_start;
+	TimeADT		end = p->window_end;
+
+	if (PG_NARGS() <= first)
+		return;					/* the declaration before 0.3.0 */
+	/* '0' is none, as all-zero parts mean (rt_policy_has_min_interval) */
+	if (!PG_ARGISNULL(first + 2))
+		p->min_interval = *PG_GETARG_INTERVAL_P(first + 2);
+	if (!PG_ARGISNULL(first) && !PG_ARGISNULL(first + 1) &&
+		PG_GETARG_TIMEADT(first) == 0 && PG_GETARG_TIMEADT(first + 1) == USECS_PER_DAY)
+	{
+		p->has_window = false;
+		p->window_start = p->window_end = 0;
+		return;
+	}
+	if (!PG_ARGISNULL(first))
+	{
+		start_set = true;
+		start = PG_GETARG_TIMEADT(first) % USECS_PER_DAY;
+	}
+	if (!PG_ARGISNULL(first + 1))
+	{
+		end_set = true;
+		end = PG_GETARG_TIMEADT(first + 1) % USECS_PER_DAY;
+	}
+	if (start_set != end_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run window of a policy on %s needs both window_start and window_end", relname),
+				 errdetail("Only %s was given.", start_set ? "window_start" : "window_end"),
+				 errhint("Give both, as in window_start => '01:00', window_end => '05:00' (local times in the policy's time zone), or neither for a policy the scheduler may run at any time.")));
+	if (start_set && start == end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run window of a policy on %s starts and ends at %s", relname,
+						rt_time_of_day_text(start)),
+				 errdetail("A window from a time to the same time would be empty, or the whole day."),
+				 errhint("For no window give neither bound; alter_policy removes a window with window_start => '00:00', window_end => '24:00'.")));
+	p->has_window = start_set;
+	p->window_start = start;
+	p->window_end = end;
+}
+
+/*
  * Checks a complete policy against its (share-locked) table and raises an
  * error naming the table or column for the first thing that is wrong.
  */
@@ -186,6 +279,7 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 				 errmsg("time zone \"%s\" of a policy on %s is not recognized", p->time_zone, relname),
 				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Asia/Shanghai'; offsets such as '+08' are refused because POSIX reads their sign backwards.")));
 	p->time_zone = rt_canonical_time_zone(p->time_zone);
+	rt_min_interval_validate(p, relname);
 
 	if (p->action == RT_ACTION_DELETE && p->columns != NIL)
 		ereport(ERROR,
@@ -424,21 +518,33 @@ rt_refuse_duplicate(const RtPolicy *p)
 	}
 }
 
+/* Fills the catalog values of a policy's window_start, window_end and min_interval (NULL when unset). */
+static void
+rt_window_values(const RtPolicy *p, Datum *values, char *nulls)
+{
+	values[0] = TimeADTGetDatum(p->window_start);
+	values[1] = TimeADTGetDatum(p->window_end);
+	nulls[0] = nulls[1] = p->has_window ? ' ' : 'n';
+	values[2] = IntervalPGetDatum(&p->min_interval);
+	nulls[2] = rt_policy_has_min_interval(p) ? ' ' : 'n';
+}
+
 PG_FUNCTION_INFO_V1(retention_add_policy);
 
 /*
  * SQL: retention.add_policy(tbl, keep, after, action, columns, batch_size,
- * basis, time_zone, partition_action, detach_schema).
+ * basis, time_zone, partition_action, detach_schema, window_start,
+ * window_end, min_interval).
  */
 Datum
 retention_add_policy(PG_FUNCTION_ARGS)
 {
 	RtPolicy	p;
 	Relation	rel;
-	Oid			argtypes[11] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, NAMEOID, TEXTOID, NAMEOID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			argtypes[14] = {REGCLASSOID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, NAMEOID, TEXTOID, NAMEOID, TIMEOID, TIMEOID, INTERVALOID};
+	Datum		values[14];
+	char		nulls[14] = "              ";
 	bool		isnull;
 	NameData	creator;
 
@@ -481,6 +587,7 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	p.partition_action = PG_NARGS() <= 8 || PG_ARGISNULL(8) ? RT_PARTITION_DROP :
 		rt_partition_action_parse(text_to_cstring(PG_GETARG_TEXT_PP(8)), p.relid);
 	p.detach_schema = PG_NARGS() <= 9 || PG_ARGISNULL(9) ? NULL : pstrdup(NameStr(*PG_GETARG_NAME(9)));
+	rt_window_args(fcinfo, 10, &p);
 
 	rt_policy_validate(&p, rel);
 
@@ -504,7 +611,13 @@ retention_add_policy(PG_FUNCTION_ARGS)
 	values[10] = p.detach_schema ? PG_GETARG_DATUM(9) : (Datum) 0;
 	if (p.detach_schema == NULL)
 		nulls[10] = 'n';
-	rt_catalog_exec(rt_sql_objects_at_least("0.2.0") ?
+	rt_window_values(&p, &values[11], &nulls[11]);
+	rt_catalog_exec(rt_sql_objects_at_least("0.3.0") ?
+					"INSERT INTO retention.policy_catalog"
+					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by,"
+					" partition_action, detach_schema, window_start, window_end, min_interval)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING policy_id" :
+					rt_sql_objects_at_least("0.2.0") ?
 					"INSERT INTO retention.policy_catalog"
 					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by,"
 					" partition_action, detach_schema)"
@@ -512,7 +625,7 @@ retention_add_policy(PG_FUNCTION_ARGS)
 					"INSERT INTO retention.policy_catalog"
 					" (relid, keep, anchor, action, columns, batch_size, basis, time_zone, created_by)"
 					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING policy_id",
-					11, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
+					14, argtypes, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	p.policy_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_audit_append("policy_added", p.relid, -1, rt_policy_details(&p));
 	SPI_finish();
@@ -562,7 +675,8 @@ PG_FUNCTION_INFO_V1(retention_alter_policy);
 
 /*
  * SQL: retention.alter_policy(policy_id, keep, after, action, columns,
- * batch_size, basis, time_zone, enabled, partition_action, detach_schema).
+ * batch_size, basis, time_zone, enabled, partition_action, detach_schema,
+ * window_start, window_end, min_interval).
  */
 Datum
 retention_alter_policy(PG_FUNCTION_ARGS)
@@ -570,10 +684,10 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 	int64		policy_id;
 	RtPolicy   *p;
 	Relation	rel;
-	Oid			argtypes[11] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
-	INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			argtypes[14] = {INT8OID, INTERVALOID, NAMEOID, TEXTOID, NAMEARRAYOID,
+	INT4OID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID, TIMEOID, TIMEOID, INTERVALOID};
+	Datum		values[14];
+	char		nulls[14] = "              ";
 	NameData	anchor;
 	NameData	detach_schema;
 	char	   *before;
@@ -614,6 +728,7 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 
 		p->detach_schema = schema[0] == '\0' ? NULL : pstrdup(schema);
 	}
+	rt_window_args(fcinfo, 11, p);
 
 	rt_policy_validate(p, rel);
 	if (strcmp(before, rt_policy_details(p)) == 0)
@@ -644,12 +759,15 @@ retention_alter_policy(PG_FUNCTION_ARGS)
 	values[10] = NameGetDatum(&detach_schema);
 	if (p->detach_schema == NULL)
 		nulls[10] = 'n';
+	rt_window_values(p, &values[11], &nulls[11]);
 	rt_catalog_exec(psprintf("UPDATE retention.policy_catalog SET keep = $2, anchor = $3, action = $4,"
-							 " columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9%s"
+							 " columns = $5, batch_size = $6, basis = $7, time_zone = $8, enabled = $9%s%s"
 							 " WHERE policy_id OPERATOR(pg_catalog.=) $1",
 							 rt_sql_objects_at_least("0.2.0") ?
-							 ", partition_action = $10, detach_schema = $11" : ""),
-					11, argtypes, values, nulls, false, SPI_OK_UPDATE);
+							 ", partition_action = $10, detach_schema = $11" : "",
+							 rt_sql_objects_at_least("0.3.0") ?
+							 ", window_start = $12, window_end = $13, min_interval = $14" : ""),
+					14, argtypes, values, nulls, false, SPI_OK_UPDATE);
 	rt_audit_append("policy_altered", p->relid, -1, rt_policy_details(p));
 	SPI_finish();
 

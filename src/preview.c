@@ -342,7 +342,7 @@ retention_policy_status(PG_FUNCTION_ARGS)
 				values[11 + i] = PointerGetDatum(DatumGetTextPCopy(values[11 + i]));
 		}
 		/* the time of the next scheduled run: NULL without the scheduler */
-		values[14] = TimestampTzGetDatum(rt_sched_next_run(p->policy_id, p->enabled, &nulls[14]));
+		values[14] = TimestampTzGetDatum(rt_sched_next_run(p, &nulls[14]));
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

@@ -333,7 +333,7 @@ rt_report_facts(RtReportFacts *f, List *states)
 		if (s->runs_failed + s->runs_incomplete > 0)
 			f->failing++;
 	}
-	f->scheduler = rt_registry_stopped_reason();
+	f->scheduler = rt_scheduler_stopped_reason();
 	t = rt_report_query("SELECT pg_catalog.count(*) FILTER (WHERE h.active), pg_catalog.count(*) FILTER (WHERE NOT h.active)"
 						" FROM retention.holds h", &n);
 	f->holds_active = rt_report_int64(t, 0, 1);

@@ -370,14 +370,18 @@ rt_next(const RtRunOptions *options, RtRunState *s)
 }
 
 /*
- * Sleeps between two batches for retention.batch_pause, waking early when
- * the process latch is set (a worker asked to stop or reload) and for
- * interrupts.
+ * Sleeps between two batches for retention.batch_pause, at most until the
+ * run's deadline (0: none), waking early when the process latch is set (a
+ * worker asked to stop or reload) and for interrupts.
  */
 static void
-rt_batch_pause(int ms)
+rt_batch_pause(int ms, TimestampTz deadline)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	/* a pause never takes a run past its deadline: the run stops there instead */
+	if (deadline != 0 && deadline < end)
+		end = deadline;
 
 	for (;;)
 	{
@@ -768,6 +772,13 @@ rt_incomplete_error(RtRunState *s)
 	return e;
 }
 
+/* Returns true when the run's deadline (RtRunOptions.deadline) has passed. */
+static bool
+rt_deadline_passed(const RtRunOptions *options)
+{
+	return options->deadline != 0 && GetCurrentTimestamp() >= options->deadline;
+}
+
 /* Runs the batches of a policy whose run lock is held; see rt_run_policy. */
 static RtRunOutcome
 rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *options,
@@ -848,20 +859,22 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			if (edata != NULL)
 				break;
 			rt_next(options, s);
-			if (options->deadline != 0 && GetCurrentTimestamp() >= options->deadline &&
-				s->current != NULL)
+			/* between batches that commit apart, leave the machine to others for a moment */
+			if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL &&
+				!rt_deadline_passed(options))
+				rt_batch_pause(rt_batch_pause_ms, options->deadline);
+			/* no batch starts past the deadline (a time budget, a run window's end) */
+			if (rt_deadline_passed(options) && s->current != NULL)
 			{
 				/* a run that left refused rows is a failure, also when it stops early */
 				if (s->stats.refused > 0)
 					break;
-				rt_runlog_note(s->run_id, "stopped at its time budget (retention.max_run_time); the next run goes on");
+				rt_runlog_stopped_early(s->run_id, options->deadline_note ? options->deadline_note :
+										"stopped at its time budget (retention.max_run_time); the next run goes on");
 				rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL, NULL);
 				rt_next(options, s);
 				return RT_RUN_PARTIAL;
 			}
-			/* between batches that commit apart, leave the machine to others for a moment */
-			if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL)
-				rt_batch_pause(rt_batch_pause_ms);
 		}
 		if (edata != NULL || s->policy_changed || s->unreachable != NIL ||
 			(s->stats.refused > 0 && s->current != NULL))

@@ -235,7 +235,8 @@ retention_run(PG_FUNCTION_ARGS)
 
 	options.next_transaction = nonatomic ? rt_procedure_next_transaction : NULL;
 	options.at_top_level = nonatomic ? rt_procedure_at_top_level : NULL;
-	options.deadline = 0;
+	options.deadline = 0;		/* and no run window: the DBA's CALL runs now (docs/operations.md#run-windows) */
+	options.deadline_note = NULL;
 	options.trigger = "manual";
 	options.wait_if_busy = true;
 	memset(&summary, 0, sizeof(summary));

@@ -286,6 +286,46 @@ rt_runlog_note(int64 run_id, const char *note)
 					2, types, values, NULL, false, SPI_OK_UPDATE);
 }
 
+/*
+ * Records that a run stopped between batches, before its work was done,
+ * with a note saying why: the run leaves its round open, so the next run
+ * continues it without waiting for the policy's min_interval
+ * (docs/operations.md#run-windows).
+ */
+void
+rt_runlog_stopped_early(int64 run_id, const char *note)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(run_id)};
+
+	rt_runlog_note(run_id, note);
+	if (!rt_sql_objects_at_least("0.3.0"))
+		return;
+	rt_catalog_exec("UPDATE retention.run_history SET stopped_early = true"
+					" WHERE run_id OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
+/*
+ * Ends the open round of a policy whose last run stopped between batches,
+ * when the next pass finds nothing left to continue: that run becomes the
+ * one its min_interval counts from, with a note saying so.
+ */
+void
+rt_runlog_round_over(int64 policy_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(policy_id)};
+
+	if (!rt_sql_objects_at_least("0.3.0"))
+		return;
+	rt_catalog_exec("UPDATE retention.run_history SET stopped_early = false, notes ="
+					" notes OPERATOR(pg_catalog.||) E'\\nthe next pass found nothing left: the round of runs ended with this one'"
+					" WHERE run_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(l.run_id) FROM retention.run_history l"
+					"   WHERE l.policy_id OPERATOR(pg_catalog.=) $1) AND stopped_early",
+					1, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
 /* Deletes the oldest finished run records beyond keep per policy; returns how many. */
 int64
 rt_runlog_trim(int keep)

@@ -18,6 +18,13 @@
  * workers are asked to give up their slot after their pass; the database
  * due longest gets the next free slot.
  *
+ * The worker role.  Workers log in as retention.worker_role (empty: the
+ * bootstrap superuser).  The launcher resolves it on every round, logs
+ * which role the workers use when that changes, and starts no worker
+ * while the role cannot log in, nor one in a database where the role
+ * cannot work (no CONNECT, a key_file setting it may not take): a WARNING
+ * says why, once, instead of workers failing at login again and again.
+ *
  * The launcher starts only once recovery has finished (so a hot standby
  * runs no scheduler process at all, and promotion starts it) and is
  * restarted by the postmaster if it fails.  A failure to start a worker is
@@ -41,6 +48,7 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -76,6 +84,7 @@ typedef struct RtWorkerExtra
 {
 	Oid			dboid;
 	uint32		generation;
+	Oid			roleid;			/* the role to log in as (retention.worker_role) */
 } RtWorkerExtra;
 
 /* What the launcher knows about a database. */
@@ -97,6 +106,8 @@ typedef struct RtLauncherDb
 	int			failures;		/* workers that ended in an error in a row */
 	TimestampTz next_pass_at;	/* when its next pass is due */
 	TimestampTz retry_at;		/* no worker before this, after failures */
+	bool		role_refused;	/* the worker role cannot work here (logged once) */
+	bool		key_file_refused;	/* its worker left: the role may not take retention.key_file (logged once) */
 } RtLauncherDb;
 
 static HTAB *rt_dbs = NULL;
@@ -112,6 +123,22 @@ static uint32 rt_generation = 0;
  * failure is logged once per launcher and setting, not every naptime
  */
 static int	rt_start_failure_logged_for = -1;
+
+/* the role workers log in as, resolved this round; InvalidOid when none can */
+static Oid	rt_worker_roleid = InvalidOid;
+
+/* what the launcher last logged about the worker role ("role" or the problem), in TopMemoryContext */
+static char *rt_role_logged = NULL;
+
+/* the name of rt_worker_roleid, for messages outside a transaction, in TopMemoryContext */
+static char *rt_worker_rolename = NULL;
+
+/* Returns the name of the worker role as last resolved, for messages outside a transaction. */
+static const char *
+rt_role_name(void)
+{
+	return rt_worker_rolename ? rt_worker_rolename : "?";
+}
 
 /* Registers the launcher with the postmaster. */
 void
@@ -240,10 +267,29 @@ rt_launcher_reap(TimestampTz now)
 		if (db == NULL)
 			continue;
 		db->slot = -1;
-		if (copy.clean_exit)
+		if (copy.clean_exit && copy.key_file_refused)
+		{
+			/* the worker logged in and found a setting its role may not take: pause, growing */
+			if (!db->key_file_refused)
+				ereport(WARNING,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("pg_retention runs no policy in database %s: role %s may not take the setting retention.key_file that ALTER DATABASE or ALTER ROLE ... SET gives it",
+								quote_identifier(NameStr(db->datname)),
+								quote_identifier(rt_role_name())),
+						 errdetail("A worker that cannot take it would pseudonymize with another key than the database's sessions. The launcher tries again with growing pauses, at most %d seconds.",
+								   RT_MAX_DB_BACKOFF_S),
+						 errhint("GRANT SET ON PARAMETER retention.key_file TO %s;",
+								 quote_identifier(rt_role_name()))));
+			db->key_file_refused = true;
+			db->state = RT_DB_ACTIVE;
+			db->failures++;
+			db->retry_at = now + rt_db_backoff_us(db->failures);
+		}
+		else if (copy.clean_exit)
 		{
 			db->failures = 0;
 			db->retry_at = 0;
+			db->key_file_refused = false;
 			if (copy.absent)
 				db->state = RT_DB_ABSENT;
 			else
@@ -336,6 +382,8 @@ rt_launcher_scan_databases(TimestampTz now)
 			db->failures = 0;
 			db->next_pass_at = now;
 			db->retry_at = 0;
+			db->role_refused = false;
+			db->key_file_refused = false;
 		}
 		db->datname = pgdb->datname;
 		db->seen = true;
@@ -350,6 +398,79 @@ rt_launcher_scan_databases(TimestampTz now)
 		if (!db->seen && db->slot < 0)
 			(void) hash_search(rt_dbs, &db->dboid, HASH_REMOVE, NULL);
 	}
+}
+
+/*
+ * Resolves retention.worker_role for this round (docs/operations.md#the-worker-role):
+ * logs which role the workers log in as whenever that changes, or a
+ * WARNING when no worker can log in as it; and marks the databases where
+ * the role cannot work, with a WARNING (a LOG for a database not known to
+ * hold pg_retention) the first time.  Returns false when no worker may
+ * start at all.
+ */
+static bool
+rt_launcher_check_role(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	HASH_SEQ_STATUS seq;
+	RtLauncherDb *db;
+	char	   *problem;
+	char	   *said;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	rt_worker_roleid = rt_sched_worker_role(&problem);
+	if (rt_worker_rolename != NULL)
+		pfree(rt_worker_rolename);
+	rt_worker_rolename = OidIsValid(rt_worker_roleid) ?
+		MemoryContextStrdup(TopMemoryContext, GetUserNameFromId(rt_worker_roleid, false)) : NULL;
+	said = problem != NULL ? problem :
+		psprintf("role %s%s", quote_identifier(GetUserNameFromId(rt_worker_roleid, false)),
+				 superuser_arg(rt_worker_roleid) ? " (a superuser)" : "");
+	if (rt_role_logged == NULL || strcmp(rt_role_logged, said) != 0)
+	{
+		if (problem != NULL)
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("pg_retention starts no database worker: %s", problem),
+					 errdetail("retention.worker_role names the role database workers log in as."),
+					 errhint("Create the role with LOGIN (docs/operations.md, \"The worker role\"), or set retention.worker_role to '' for the bootstrap superuser; then reload.")));
+		else
+			ereport(LOG,
+					(errmsg("pg_retention database workers log in as %s", said),
+					 errdetail("Each policy runs as the owner of its table; retention.worker_role %s.",
+							   rt_worker_role[0] == '\0' ? "is empty" : "names the login role")));
+		if (rt_role_logged != NULL)
+			pfree(rt_role_logged);
+		rt_role_logged = MemoryContextStrdup(TopMemoryContext, said);
+	}
+	hash_seq_init(&seq, rt_dbs);
+	while ((db = hash_seq_search(&seq)) != NULL)
+	{
+		char	   *refusal;
+
+		if (!OidIsValid(rt_worker_roleid) || db->state == RT_DB_ABSENT || !db->seen)
+			continue;
+		refusal = rt_sched_worker_role_problem(db->dboid, rt_worker_roleid, false, NULL);
+		if (refusal != NULL && !db->role_refused)
+			/* a database not known to hold pg_retention (no worker there yet) only gets a LOG */
+			ereport(db->state == RT_DB_ACTIVE || db->slot >= 0 ? WARNING : LOG,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("pg_retention runs no policy in database %s: %s",
+							quote_identifier(NameStr(db->datname)), refusal),
+					 errdetail("retention.worker_role names the role database workers log in as."),
+					 errhint("GRANT CONNECT ON DATABASE %s TO %s; (none is needed if pg_retention is not installed there)",
+							 quote_identifier(NameStr(db->datname)),
+							 quote_identifier(GetUserNameFromId(rt_worker_roleid, false)))));
+		else if (refusal == NULL && db->role_refused)
+			ereport(LOG,
+					(errmsg("pg_retention database workers can work in database %s again",
+							quote_identifier(NameStr(db->datname)))));
+		db->role_refused = refusal != NULL;
+	}
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	return OidIsValid(rt_worker_roleid);
 }
 
 /* Returns when a database wants a worker next: its next pass, or later after failures. */
@@ -418,6 +539,7 @@ rt_launcher_start(RtLauncherDb *db)
 	worker.bgw_notify_pid = MyProcPid;
 	extra.dboid = db->dboid;
 	extra.generation = rt_generation;
+	extra.roleid = rt_worker_roleid;
 	memcpy(worker.bgw_extra, &extra, sizeof(extra));
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &rt_handles[index]))
@@ -519,7 +641,8 @@ rt_launcher_start_due(TimestampTz now)
 	{
 		bool		held;
 
-		if (db->state == RT_DB_ABSENT || db->slot >= 0 || !db->seen || rt_db_served(db->dboid))
+		if (db->state == RT_DB_ABSENT || db->slot >= 0 || !db->seen || rt_db_served(db->dboid) ||
+			db->role_refused)
 			continue;
 		LWLockAcquire(rt_registry->lock, LW_SHARED);
 		held = rt_registry_database_held(db->dboid);
@@ -608,7 +731,7 @@ rt_launcher_main(Datum main_arg)
 		rt_launcher_reap(now);
 		rt_launcher_take_rechecks(now);
 		rt_launcher_scan_databases(now);
-		next = rt_enabled ? rt_launcher_start_due(now) : 0;
+		next = rt_enabled && rt_launcher_check_role() ? rt_launcher_start_due(now) : 0;
 		MemoryContextSwitchTo(TopMemoryContext);
 
 		/* look at pg_database at least every naptime, to notice new databases */

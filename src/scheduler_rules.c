@@ -1,9 +1,19 @@
 /*
  * scheduler_rules.c
  *    When the scheduler runs a policy: the "due" test a database worker
- *    applies before starting a run, the back-off after failed runs, and
- *    the next_run column of retention.status, which follows the same
- *    rules.
+ *    applies before starting a run, the back-off after failed runs, the
+ *    run window and minimum interval of a policy, the next_run column of
+ *    retention.status, which follows the same rules, and whether the role
+ *    the workers log in as (retention.worker_role) can work in a database.
+ *
+ * Run windows (docs/operations.md#run-windows).  A window is a pair of
+ * local times in the policy's time zone, read the way PostgreSQL reads a
+ * local time (as the cutoff is, cutoff.c): a time the clock skips on the
+ * day daylight-saving time starts is read with the offset before the jump
+ * (02:30 becomes 03:30), a time the clock passes twice is the later one.
+ * A window those readings leave empty or reversed (02:00 to 03:00 on the
+ * day clocks go from 02:00 to 03:00) keeps its length from where it
+ * opens, so no day loses its window.
  *
  * A worker visits every enabled policy of its database on every pass, but
  * starts a run only when the policy has work: a run writes a record and
@@ -13,24 +23,34 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "anonymize.h"
+#include "compat.h"
 #include "cutoff.h"
 #include "diagnose.h"
+#include "extension.h"
 #include "fk_guard.h"
 #include "guc.h"
 #include "hold.h"
@@ -194,48 +214,311 @@ rt_next_pass_here(void)
 	return next;
 }
 
-/* Returns true when the scheduler works in this database at all. */
+/* Reads a local time (a timestamp without time zone) in zone tz as PostgreSQL does. */
+static TimestampTz
+rt_local_to_absolute(Timestamp local, const char *tz)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(tz),
+												   TimestampGetDatum(local)));
+}
+
+/* Returns the local midnight (a timestamp without time zone) that begins the day of t in zone tz. */
+static Timestamp
+rt_local_midnight(TimestampTz t, const char *tz)
+{
+	Timestamp	local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(tz),
+															  TimestampTzGetDatum(t)));
+	Timestamp	midnight = local - local % USECS_PER_DAY;
+
+	return local % USECS_PER_DAY < 0 ? midnight - USECS_PER_DAY : midnight;
+}
+
+/* Sets *opens and *closes to the occurrence of a policy's window that opens on the local day of midnight. */
+static void
+rt_window_on(const RtPolicy *policy, Timestamp midnight, TimestampTz *opens, TimestampTz *closes)
+{
+	int64		length = policy->window_end - policy->window_start;
+
+	if (length <= 0)
+		length += USECS_PER_DAY;	/* it crosses midnight */
+	*opens = rt_local_to_absolute(midnight + policy->window_start, policy->time_zone);
+	*closes = rt_local_to_absolute(midnight + policy->window_start + length, policy->time_zone);
+	/* the skipped hour of a daylight-saving change swallowed it: it keeps its length */
+	if (*closes <= *opens)
+		*closes = *opens + length;
+}
+
+/* Finds the occurrence of a policy's window containing t, or else the next; see scheduler.h. */
+void
+rt_sched_window_at(const RtPolicy *policy, TimestampTz t, TimestampTz *opens, TimestampTz *closes)
+{
+	Timestamp	midnight = rt_local_midnight(t, policy->time_zone);
+
+	Assert(policy->has_window);
+	/* the day before holds the occurrence of a window across midnight; local days may be skipped */
+	for (int day = -1; day <= 3; day++)
+	{
+		rt_window_on(policy, midnight + day * USECS_PER_DAY, opens, closes);
+		if (*closes > t)
+			return;
+	}
+	elog(ERROR, "no run window found after " INT64_FORMAT " for policy " INT64_FORMAT,
+		 (int64) t, policy->policy_id);
+}
+
+/* Returns t plus an interval, the interval added on the wall clock of zone tz (as the cutoff subtracts). */
+static TimestampTz
+rt_plus_interval_local(TimestampTz t, const Interval *interval, const char *tz)
+{
+	Datum		zone = CStringGetTextDatum(tz);
+	Datum		local = DirectFunctionCall2(timestamptz_zone, zone, TimestampTzGetDatum(t));
+
+	local = DirectFunctionCall2(timestamp_pl_interval, local, IntervalPGetDatum(interval));
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone, local));
+}
+
+/* Returns the earliest time from `from` on at which a run of the policy may start; see scheduler.h. */
+TimestampTz
+rt_sched_start_at(const RtPolicy *policy, const RtSchedLast *last, TimestampTz from)
+{
+	TimestampTz at = from;
+
+	/* a run left running is continued: no back-off, no minimum interval */
+	if (!last->stale)
+	{
+		if (last->failures > 0)
+			at = Max(at, rt_sched_retry_at(last->failures, last->last_start));
+		if (rt_policy_has_min_interval(policy) && last->round_start != 0)
+			at = Max(at, rt_plus_interval_local(last->round_start, &policy->min_interval,
+												policy->time_zone));
+	}
+	if (policy->has_window)
+	{
+		TimestampTz opens;
+		TimestampTz closes;
+
+		rt_sched_window_at(policy, at, &opens, &closes);
+		at = Max(at, opens);
+	}
+	return at;
+}
+
+/* Returns the role the database workers log in as, or InvalidOid and why not; see scheduler.h. */
+Oid
+rt_sched_worker_role(char **problem)
+{
+	HeapTuple	tuple;
+	Form_pg_authid role;
+	Oid			roleid;
+
+	*problem = NULL;
+	if (rt_worker_role == NULL || rt_worker_role[0] == '\0')
+		return BOOTSTRAP_SUPERUSERID;
+	tuple = SearchSysCache1(AUTHNAME, CStringGetDatum(rt_worker_role));
+	if (!HeapTupleIsValid(tuple))
+	{
+		*problem = psprintf("role %s does not exist", quote_identifier(rt_worker_role));
+		return InvalidOid;
+	}
+	role = (Form_pg_authid) GETSTRUCT(tuple);
+	roleid = role->oid;
+	if (!role->rolcanlogin)
+		*problem = psprintf("role %s may not log in (NOLOGIN)", quote_identifier(rt_worker_role));
+	ReleaseSysCache(tuple);
+	return *problem != NULL ? InvalidOid : roleid;
+}
+
+/* Returns true when pg_db_role_setting gives setting `name` for (dboid, roleid). */
+static bool
+rt_setting_given(Relation rel, Oid dboid, Oid roleid, const char *name)
+{
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	size_t		len = strlen(name);
+	bool		found = false;
+
+	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(dboid));
+	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(roleid));
+	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
+									 RelationGetDescr(rel), &isnull);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n && !found; i++)
+		{
+			char	   *item = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+
+			found = item != NULL && strncmp(item, name, len) == 0 && item[len] == '=';
+		}
+	}
+	systable_endscan(scan);
+	return found;
+}
+
+/* Returns why a worker logging in as roleid cannot work in database dboid, or NULL; see scheduler.h. */
+char *
+rt_sched_worker_role_problem(Oid dboid, Oid roleid, bool connected, bool *key_file_refused)
+{
+	const char *key_file = "retention.key_file";
+	Relation	rel;
+	bool		given;
+
+	if (key_file_refused != NULL)
+		*key_file_refused = false;
+	if (superuser_arg(roleid))
+		return NULL;
+	if (rt_database_aclcheck(dboid, roleid, ACL_CONNECT) != ACLCHECK_OK)
+		return psprintf("role %s has no CONNECT privilege on the database",
+						quote_identifier(GetUserNameFromId(roleid, false)));
+
+	/*
+	 * A superuser-only setting that ALTER DATABASE or ALTER ROLE gives is
+	 * not applied to a role that may not set it (PostgreSQL warns and goes
+	 * on): the worker would pseudonymize with another key than the
+	 * database's sessions.
+	 */
+	if (!connected)
+		return NULL;
+	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
+	given = rt_setting_given(rel, dboid, InvalidOid, key_file) ||
+		rt_setting_given(rel, dboid, roleid, key_file) ||
+		rt_setting_given(rel, InvalidOid, roleid, key_file);
+	table_close(rel, AccessShareLock);
+	if (given && rt_parameter_aclcheck(key_file, roleid, ACL_SET) != ACLCHECK_OK)
+	{
+		if (key_file_refused != NULL)
+			*key_file_refused = true;
+		return psprintf("role %s may not take the setting %s that ALTER DATABASE or ALTER ROLE ... SET gives it",
+						quote_identifier(GetUserNameFromId(roleid, false)), key_file);
+	}
+	return NULL;
+}
+
+/* Returns why no scheduler runs this database's policies now, or NULL; see scheduler.h. */
+const char *
+rt_scheduler_stopped_reason(void)
+{
+	const char *reason = rt_registry_stopped_reason();
+	char	   *problem;
+	Oid			roleid;
+
+	if (reason != NULL)
+		return reason;
+	/* a worker that cannot log in, or cannot work here, runs nothing here */
+	roleid = rt_sched_worker_role(&problem);
+	if (!OidIsValid(roleid) || rt_sched_worker_role_problem(MyDatabaseId, roleid, true, NULL) != NULL)
+		return "worker_role";
+	return NULL;
+}
+
+/* Returns true when the scheduler works in this database at all: a held database gets its turn back. */
 static bool
 rt_scheduler_active_here(void)
 {
-	pid_t		launcher;
+	const char *reason = rt_scheduler_stopped_reason();
 
-	if (!rt_registry_available() || !rt_enabled || RecoveryInProgress())
-		return false;
-	LWLockAcquire(rt_registry->lock, LW_SHARED);
-	launcher = rt_registry->launcher_pid;
-	LWLockRelease(rt_registry->lock);
-	return launcher != 0;
+	return reason == NULL || strcmp(reason, "held") == 0;
 }
 
 /* Returns when the scheduler runs a policy of this database next; see scheduler.h. */
 TimestampTz
-rt_sched_next_run(int64 policy_id, bool policy_enabled, bool *isnull)
+rt_sched_next_run(const RtPolicy *policy, bool *isnull)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next;
 	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(policy_id)};
-	bool		null_start,
-				null_failures;
-	Datum		start,
-				failures;
+	Datum		args[1] = {Int64GetDatum(policy->policy_id)};
+	RtSchedLast last;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull_col;
+	Datum		d;
 
 	*isnull = true;
-	if (!policy_enabled || !rt_scheduler_active_here())
+	if (!policy->enabled || !rt_scheduler_active_here())
 		return 0;
 	*isnull = false;
 
-	/* no worker connected right now: the launcher starts one as soon as it can */
-	next = Max(rt_next_pass_here(), now);
-
-	rt_catalog_exec("SELECT (SELECT h.started_at FROM retention.run_history h"
-					"   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY h.run_id DESC LIMIT 1),"
-					" " RT_SQL_FAILURES_IN_A_ROW("$1"),
+	rt_catalog_exec(psprintf("SELECT last.started_at, last.status OPERATOR(pg_catalog.=) 'running',"
+							 " " RT_SQL_FAILURES_IN_A_ROW("$1") ", %s"
+							 " FROM (SELECT 1) one LEFT JOIN LATERAL"
+							 " (SELECT h.started_at, h.status FROM retention.run_history h"
+							 "   WHERE h.policy_id OPERATOR(pg_catalog.=) $1 ORDER BY h.run_id DESC LIMIT 1) last ON true",
+							 rt_sql_objects_at_least("0.3.0") ? RT_SQL_ROUND_START("$1") :
+							 "NULL::pg_catalog.timestamptz"),
 					1, argtypes, args, NULL, true, SPI_OK_SELECT);
-	start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null_start);
-	failures = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_failures);
-	if (!null_start && !null_failures)
-		next = Max(next, rt_sched_retry_at(DatumGetInt64(failures), DatumGetTimestampTz(start)));
-	return next;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	d = SPI_getbinval(tuple, desc, 1, &isnull_col);
+	last.last_start = isnull_col ? 0 : DatumGetTimestampTz(d);
+	d = SPI_getbinval(tuple, desc, 2, &isnull_col);
+	last.stale = !isnull_col && DatumGetBool(d);
+	d = SPI_getbinval(tuple, desc, 3, &isnull_col);
+	last.failures = isnull_col ? 0 : DatumGetInt64(d);
+	d = SPI_getbinval(tuple, desc, 4, &isnull_col);
+	last.round_start = isnull_col ? 0 : DatumGetTimestampTz(d);
+
+	/* no worker connected right now: the launcher starts one as soon as it can */
+	return rt_sched_start_at(policy, &last, Max(rt_next_pass_here(), now));
+}
+
+PG_FUNCTION_INFO_V1(retention_next_window);
+
+/*
+ * SQL: retention.next_window(policy_id, at) returns (opens, closes), the
+ * occurrence of the policy's run window that contains at, or else the next
+ * one, as the scheduler computes it; NULLs for a policy without a window.
+ */
+Datum
+retention_next_window(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[2] = {0, 0};
+	bool		nulls[2] = {true, true};
+	RtPolicy   *policy;
+	int64		policy_id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy_id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("at must not be null")));
+	policy_id = PG_GETARG_INT64(0);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "retention.next_window must return a record");
+	desc = BlessTupleDesc(desc);
+
+	SPI_connect();
+	policy = rt_policy_get(policy_id, false);
+	if (policy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
+				 errhint("See retention.policies for the declared policies.")));
+	if (policy->has_window)
+	{
+		TimestampTz opens;
+		TimestampTz closes;
+
+		rt_sched_window_at(policy, PG_GETARG_TIMESTAMPTZ(1), &opens, &closes);
+		values[0] = TimestampTzGetDatum(opens);
+		values[1] = TimestampTzGetDatum(closes);
+		nulls[0] = nulls[1] = false;
+	}
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

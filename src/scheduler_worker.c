@@ -11,12 +11,21 @@
  * whose last run was left "running" by a crash is run at once, which
  * marks that run interrupted and redoes its work.
  *
- * The worker connects as the bootstrap superuser because no other role is
+ * The worker logs in as retention.worker_role (the launcher resolves it
+ * and passes its OID), by default the bootstrap superuser, the one role
  * sure to exist and to be allowed to log in; it runs nothing as that role
  * that a user could influence.  The engine writes the extension's tables
  * as the extension owner and runs every batch, and this file runs every
  * due test, as the owner of the policy's table inside a restricted
- * security context with search_path pg_catalog, pg_temp.
+ * security context with search_path pg_catalog, pg_temp; so the role needs
+ * no privilege but to log in (docs/operations.md#the-worker-role).  When
+ * the setting changes, or the role can no longer work here, the worker
+ * leaves before its next pass and the launcher starts it again.
+ *
+ * Run windows.  A policy outside its window, or within its min_interval,
+ * is not visited; the worker sleeps until the earliest time such a policy
+ * may start (bounded by naptime), and a run it starts inside a window
+ * stops between batches at the window's end (scheduler_rules.c).
  *
  * Restores.  A pg_restore session holds its database like DDL does (see
  * scheduler_ddl.c), so the worker leaves (its batch in flight cancelled)
@@ -106,6 +115,7 @@ typedef struct RtWorkerExtra
 {
 	Oid			dboid;
 	uint32		generation;
+	Oid			roleid;			/* the role to log in as (retention.worker_role) */
 } RtWorkerExtra;
 
 /* One policy as a pass sees it. */
@@ -116,6 +126,7 @@ typedef struct RtScheduled
 	bool		stale;			/* its last run is still recorded as running */
 	int64		failures;		/* failed runs since the last that did not fail */
 	TimestampTz last_start;		/* start of its last run, 0 if never */
+	TimestampTz round_start;	/* RT_SQL_ROUND_START: min_interval counts from it, 0 if none */
 } RtScheduled;
 
 /* set by SIGTERM: stop (at once inside a transaction, see rt_worker_sigterm) */
@@ -133,6 +144,9 @@ static RtWorkerSlot *rt_my_slot = NULL;
 
 /* options of the run in progress; the transaction callback moves its deadline */
 static RtRunOptions rt_run_options;
+
+/* the earliest time a policy the last pass left waiting may start (run windows); 0: none */
+static TimestampTz rt_wake_at = 0;
 
 /*
  * SIGTERM handler: inside a transaction, die(): the next
@@ -272,7 +286,10 @@ rt_worker_next_transaction(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	CHECK_FOR_INTERRUPTS();
 	if (rt_worker_must_stop() || ConfigReloadPending)
+	{
 		rt_run_options.deadline = 1;	/* long past: the run stops after this batch */
+		rt_run_options.deadline_note = "stopped between batches: the worker was asked to leave or to reload its settings; the next run goes on";
+	}
 }
 
 /*
@@ -354,15 +371,17 @@ rt_worker_read_schedule(MemoryContext cxt)
 	qsort(by_id, npolicies, sizeof(RtPolicy *), rt_policy_ptr_cmp);
 	MemoryContextSwitchTo(old);
 
-	rt_catalog_exec("SELECT p.policy_id, last.status OPERATOR(pg_catalog.=) 'running',"
-					" " RT_SQL_FAILURES_IN_A_ROW("p.policy_id") ","
-					" last.started_at"
-					" FROM retention.policy_catalog p"
-					" LEFT JOIN LATERAL (SELECT h.status, h.started_at FROM retention.run_history h"
-					"   WHERE h.policy_id OPERATOR(pg_catalog.=) p.policy_id"
-					"   ORDER BY h.run_id DESC LIMIT 1) last ON true"
-					" WHERE p.enabled"
-					" ORDER BY last.started_at NULLS FIRST, p.policy_id",
+	rt_catalog_exec(psprintf("SELECT p.policy_id, last.status OPERATOR(pg_catalog.=) 'running',"
+							 " " RT_SQL_FAILURES_IN_A_ROW("p.policy_id") ","
+							 " last.started_at, %s"
+							 " FROM retention.policy_catalog p"
+							 " LEFT JOIN LATERAL (SELECT h.status, h.started_at FROM retention.run_history h"
+							 "   WHERE h.policy_id OPERATOR(pg_catalog.=) p.policy_id"
+							 "   ORDER BY h.run_id DESC LIMIT 1) last ON true"
+							 " WHERE p.enabled"
+							 " ORDER BY last.started_at NULLS FIRST, p.policy_id",
+							 rt_sql_objects_at_least("0.3.0") ? RT_SQL_ROUND_START("p.policy_id") :
+							 "NULL::pg_catalog.timestamptz"),
 					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
 
 	old = MemoryContextSwitchTo(cxt);
@@ -389,6 +408,8 @@ rt_worker_read_schedule(MemoryContext cxt)
 		s->failures = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
 		d = SPI_getbinval(tuple, desc, 4, &isnull);
 		s->last_start = isnull ? 0 : DatumGetTimestampTz(d);
+		d = SPI_getbinval(tuple, desc, 5, &isnull);
+		s->round_start = isnull ? 0 : DatumGetTimestampTz(d);
 		result = lappend(result, s);
 	}
 	MemoryContextSwitchTo(old);
@@ -487,6 +508,45 @@ rt_worker_due(const RtPolicy *policy, TimestampTz now)
 	return due;
 }
 
+/* Returns true when now lies in the policy's run window. */
+static bool
+rt_worker_window_open(const RtPolicy *policy, TimestampTz now)
+{
+	TimestampTz opens;
+	TimestampTz closes;
+
+	rt_sched_window_at(policy, now, &opens, &closes);
+	return opens <= now;
+}
+
+/*
+ * Sets the deadline of a run starting now: the earlier of its time budget
+ * (retention.max_run_time) and the end of the policy's run window, with the
+ * note the run records when it stops there.
+ */
+static void
+rt_worker_set_deadline(const RtPolicy *policy, TimestampTz now)
+{
+	rt_run_options.deadline = rt_max_run_time_ms > 0 ?
+		TimestampTzPlusMilliseconds(now, rt_max_run_time_ms) : 0;
+	rt_run_options.deadline_note = NULL;
+	if (policy->has_window)
+	{
+		TimestampTz opens;
+		TimestampTz closes;
+
+		rt_sched_window_at(policy, now, &opens, &closes);
+		if (rt_run_options.deadline == 0 || closes < rt_run_options.deadline)
+		{
+			rt_run_options.deadline = closes;
+			rt_run_options.deadline_note =
+				psprintf("stopped at the end of its run window (%s to %s, %s); the next run goes on when it opens again",
+						 rt_time_of_day_text(policy->window_start),
+						 rt_time_of_day_text(policy->window_end), policy->time_zone);
+		}
+	}
+}
+
 /* Visits one policy: runs it if it is due; returns true when a run was recorded. */
 static bool
 rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
@@ -506,6 +566,11 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 		/* the due test uses the pass's copy; a due policy is read afresh */
 		if (entry->stale || rt_worker_due(entry->policy, now))
 			policy = rt_policy_get(entry->policy_id, false);
+		else if (entry->last_start != 0 && entry->last_start != entry->round_start)
+			rt_runlog_round_over(entry->policy_id);	/* its stopped run left nothing: min_interval counts */
+		/* read afresh, it may have been altered; and the pass may have come late to it */
+		if (policy != NULL && policy->has_window && !rt_worker_window_open(policy, now))
+			policy = NULL;
 		if (policy != NULL && policy->enabled)
 		{
 			RtRunStats	stats;
@@ -519,8 +584,7 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 			rt_run_options.next_transaction = rt_worker_next_transaction;
 			rt_run_options.at_top_level = rt_worker_at_top_level;
 			rt_run_options.trigger = "worker";
-			rt_run_options.deadline = rt_max_run_time_ms > 0 ?
-				TimestampTzPlusMilliseconds(now, rt_max_run_time_ms) : 0;
+			rt_worker_set_deadline(policy, now);
 			outcome = rt_run_policy(policy, now, &rt_run_options, &stats, &error);
 			ran = outcome != RT_RUN_BUSY;
 			if (outcome == RT_RUN_FAILED)
@@ -703,16 +767,25 @@ rt_worker_pass(MemoryContext cxt)
 	schedule = rt_worker_read_schedule(cxt);
 	rt_worker_commit();
 
+	rt_wake_at = 0;
 	foreach(lc, schedule)
 	{
 		RtScheduled *entry = lfirst(lc);
+		RtSchedLast last = {entry->stale, entry->failures, entry->last_start, entry->round_start};
+		TimestampTz start_at;
 
 		rt_worker_absorb_interrupts();
 		if (rt_worker_must_stop())
 			break;
 		now = GetCurrentTimestamp();
-		if (!entry->stale && now < rt_sched_retry_at(entry->failures, entry->last_start))
-			continue;			/* backing off after failures */
+		/* backing off after failures, outside its window, within its min_interval: sleep until then */
+		start_at = rt_sched_start_at(entry->policy, &last, now);
+		if (start_at > now)
+		{
+			if (rt_wake_at == 0 || start_at < rt_wake_at)
+				rt_wake_at = start_at;
+			continue;
+		}
 		if (rt_worker_visit(entry, cxt))
 			any_run = true;
 	}
@@ -738,6 +811,9 @@ rt_worker_sleep(TimestampTz pass_start)
 		rt_worker_absorb_interrupts();
 		/* recomputed each time, so that a reloaded naptime applies at once */
 		next = pass_start + (TimestampTz) rt_naptime_s * USECS_PER_SEC;
+		/* a policy waiting for its window or min_interval is considered when it may start */
+		if (rt_wake_at > pass_start && rt_wake_at < next)
+			next = rt_wake_at;
 		LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 		rt_my_slot->next_pass_at = next;
 		rt_my_slot->idle = true;
@@ -745,7 +821,8 @@ rt_worker_sleep(TimestampTz pass_start)
 		LWLockRelease(rt_registry->lock);
 		if (yield || rt_worker_must_stop())
 			break;
-		ms = (long) ((next - GetCurrentTimestamp()) / 1000);
+		/* rounded up, so that the pass never comes a moment before the time it waits for */
+		ms = (long) ((next - GetCurrentTimestamp() + 999) / 1000);
 		if (ms <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -755,6 +832,73 @@ rt_worker_sleep(TimestampTz pass_start)
 	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
 	rt_my_slot->idle = false;
 	LWLockRelease(rt_registry->lock);
+}
+
+/* What rt_worker_role_step found: why the worker should leave, or NULL. */
+typedef struct RtRoleStep
+{
+	MemoryContext cxt;
+	char	   *leave_because;
+	bool		key_file_refused;	/* because of a retention.key_file the role may not take */
+} RtRoleStep;
+
+/*
+ * Checks that the worker's login role is still the one retention.worker_role
+ * names and can still work in this database (a step for
+ * rt_worker_transaction).
+ */
+static void
+rt_worker_role_step(void *arg)
+{
+	RtRoleStep *step = arg;
+	char	   *problem;
+	Oid			roleid = rt_sched_worker_role(&problem);
+	char	   *why = NULL;
+
+	if (!OidIsValid(roleid))
+		why = problem;
+	else if (roleid != GetSessionUserId())
+		why = psprintf("retention.worker_role now names role %s",
+					   quote_identifier(GetUserNameFromId(roleid, false)));
+	else
+		why = rt_sched_worker_role_problem(MyDatabaseId, roleid, true, &step->key_file_refused);
+	if (why != NULL)
+	{
+		/* the role may have been dropped under the worker */
+		char	   *me = GetUserNameFromId(GetSessionUserId(), true);
+
+		step->leave_because =
+			MemoryContextStrdup(step->cxt,
+								psprintf("pg_retention worker leaves database %s, where it runs as role %s: %s",
+										 quote_identifier(get_database_name(MyDatabaseId)),
+										 me ? quote_identifier(me) : psprintf("with OID %u", GetSessionUserId()),
+										 why));
+	}
+}
+
+/*
+ * Returns true when the worker may make its pass as the role it logged in
+ * as; otherwise logs why it leaves (the launcher starts a worker again with
+ * the role the setting names, once that role can work here).
+ */
+static bool
+rt_worker_role_current(MemoryContext cxt)
+{
+	RtRoleStep	step = {cxt, NULL, false};
+
+	if (!rt_worker_transaction(cxt, rt_worker_role_step, &step,
+							   "the worker's role could not be checked", NULL))
+		return true;			/* logged; the pass says more if something is wrong */
+	if (step.leave_because == NULL)
+		return true;
+	/* the launcher cannot see that setting: it learns it from us, and waits before trying again */
+	LWLockAcquire(rt_registry->lock, LW_EXCLUSIVE);
+	rt_my_slot->key_file_refused = step.key_file_refused;
+	LWLockRelease(rt_registry->lock);
+	ereport(LOG,
+			(errmsg("%s", step.leave_because),
+			 errhint("The launcher starts a worker again as the role retention.worker_role names, once that role can work here (docs/operations.md, \"The worker role\").")));
+	return false;
 }
 
 /* Takes the slot the launcher prepared; false when it is no longer meant for us. */
@@ -796,7 +940,7 @@ rt_worker_main(Datum main_arg)
 	if (rt_worker_must_stop())
 		rt_worker_exit(false);
 
-	BackgroundWorkerInitializeConnectionByOid(extra.dboid, InvalidOid, 0);
+	BackgroundWorkerInitializeConnectionByOid(extra.dboid, extra.roleid, 0);
 	rt_worker_session_settings();
 	pass_cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention worker pass",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -815,6 +959,8 @@ rt_worker_main(Datum main_arg)
 		LWLockRelease(rt_registry->lock);
 
 		MemoryContextReset(pass_cxt);
+		if (!rt_worker_role_current(pass_cxt))
+			break;
 		PG_TRY();
 		{
 			present = rt_worker_pass(pass_cxt);

@@ -15,6 +15,9 @@ use Exporter 'import';
 our @EXPORT = qw(sched_node poll_until workers_in setup_events);
 
 # Creates and starts a cluster with the library preloaded; extra lines go to postgresql.conf.
+# With RT_TEST_WORKER_ROLE set (say RT_TEST_WORKER_ROLE=retention_worker scripts/test), the
+# database workers log in as that role, created without any privilege but LOGIN
+# (docs/operations.md#the-worker-role): every scheduler test then runs that way.
 sub sched_node
 {
 	my ($name, @conf) = @_;
@@ -26,6 +29,12 @@ sub sched_node
 		"timezone = 'UTC'", "log_timezone = 'UTC'",
 		"retention.naptime = '1s'", @conf) . "\n");
 	$node->start;
+	if (my $role = $ENV{RT_TEST_WORKER_ROLE})
+	{
+		$node->safe_psql('postgres', "CREATE ROLE $role LOGIN");
+		$node->append_conf('postgresql.conf', "retention.worker_role = '$role'\n");
+		$node->reload;
+	}
 	return $node;
 }
 
