@@ -18,10 +18,13 @@
 
 #include "compat.h"
 #include "guc.h"
+#include "horizon.h"
 #include "key.h"
+#include "ledger_file.h"
 #include "partition.h"
 #include "policy.h"
 #include "policycmds.h"
+#include "restore.h"
 #include "run.h"
 #include "scheduler.h"
 #include "tagcmds.h"
@@ -46,6 +49,9 @@ _PG_init(void)
 	rt_run_define_gucs();
 	rt_partition_define_gucs();
 	rt_key_define_gucs();
+	rt_ledger_file_define_gucs();
+	rt_restore_define_gucs();
+	rt_horizon_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
 	rt_reserve_guc_prefix("retention");

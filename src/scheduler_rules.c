@@ -37,6 +37,7 @@
 #include "policy.h"
 #include "privilege.h"
 #include "quote.h"
+#include "restore.h"
 #include "safe_spi.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
@@ -237,5 +238,7 @@ rt_sched_next_run(int64 policy_id, bool policy_enabled, bool *isnull)
 	failures = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_failures);
 	if (!null_start && !null_failures)
 		next = Max(next, rt_sched_retry_at(DatumGetInt64(failures), DatumGetTimestampTz(start)));
+	/* after a restore, policies wait for the grace period (docs/operations.md#backups-and-restores) */
+	next = Max(next, rt_restore_grace_until());
 	return next;
 }
