@@ -375,6 +375,17 @@ rt_audit_against_anchor(const RtLedgerFileState *state)
 	return "";
 }
 
+/* Returns a time as a JSON string, ISO 8601 in UTC, whatever the session's DateStyle. */
+static char *
+rt_json_time(TimestampTz t)
+{
+	int			utc = 0;
+	char		buf[MAXDATELEN + 1];
+
+	JsonEncodeDateTime(buf, TimestampTzGetDatum(t), TIMESTAMPTZOID, &utc);
+	return psprintf("\"%s\"", buf);
+}
+
 /* Returns a JSON array of strings. */
 static char *
 rt_json_strings(List *strings)
@@ -441,7 +452,7 @@ rt_recognize(RtLedgerIdentity *id, const char *own, bool moved, List *signals, c
 					psprintf("{\"restore_id\": " INT64_FORMAT ", \"signals\": %s, \"details\": %s,"
 							 " \"previous_ledger\": %s, \"ledger\": %s, \"grace_until\": %s}",
 							 restore_id, rt_json_strings(signals), details, rt_json_quote(previous),
-							 rt_json_quote(ledger), grace_text ? rt_json_quote(grace_text) : "null"));
+							 rt_json_quote(ledger), *grace_until != 0 ? rt_json_time(*grace_until) : "null"));
 	{
 		StringInfoData why;
 
@@ -634,8 +645,9 @@ rt_restore_grace_until(void)
 
 	if (!rt_sql_objects_at_least("0.3.0"))
 		return 0;
+	/* not read-only: a restore this transaction recognized must be seen */
 	rt_catalog_exec("SELECT grace_until FROM retention.restores WHERE waiting",
-					0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return 0;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -695,6 +707,9 @@ retention_resume(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		restore_id;
 	char	   *grace;
+	NameData	caller;
+	Oid			types[1] = {NAMEOID};
+	Datum		values[1];
 
 	(void) fcinfo;
 	if (!superuser() && !rt_database_ownercheck(MyDatabaseId, GetUserId()))
@@ -709,10 +724,13 @@ retention_resume(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("retention.resume() needs the 0.3.0 objects of pg_retention"),
 				 errhint("Run ALTER EXTENSION pg_retention UPDATE; in this database.")));
-	rt_catalog_exec("UPDATE retention.restore_log SET resumed_at = pg_catalog.now(), resumed_by = CURRENT_USER"
+	/* the caller, not the extension owner the statement runs as */
+	namestrcpy(&caller, GetUserNameFromId(GetUserId(), false));
+	values[0] = NameGetDatum(&caller);
+	rt_catalog_exec("UPDATE retention.restore_log SET resumed_at = pg_catalog.now(), resumed_by = $1"
 					" WHERE restore_id OPERATOR(pg_catalog.=) (SELECT restore_id FROM retention.restores WHERE waiting)"
-					" RETURNING restore_id, grace_until::pg_catalog.text",
-					0, NULL, NULL, NULL, false, SPI_OK_UPDATE_RETURNING);
+					" RETURNING restore_id, grace_until",
+					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
 	{
 		SPI_finish();
@@ -722,9 +740,9 @@ retention_resume(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	}
 	restore_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	grace = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	grace = rt_json_time(DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
 	rt_audit_append("restore_resumed", InvalidOid, -1,
-					psprintf("{\"restore_id\": " INT64_FORMAT ", \"grace_until\": %s}", restore_id, rt_json_quote(grace)));
+					psprintf("{\"restore_id\": " INT64_FORMAT ", \"grace_until\": %s}", restore_id, grace));
 	SPI_finish();
 	ereport(LOG,
 			(errmsg("pg_retention: the wait after restore " INT64_FORMAT " in database \"%s\" was ended by %s; time-based purges run again",
