@@ -115,7 +115,7 @@ typedef struct RtWalNow
 	XLogSegNo	oldest;			/* oldest segment still in pg_wal (0: none found) */
 	XLogSegNo	current;		/* segment being written (or replayed) */
 	XLogSegNo	redo;			/* segment of the last checkpoint's redo point */
-	TimestampTz checkpoint_at;	/* start of the last checkpoint */
+	TimestampTz checkpoint_at;	/* when the last checkpoint removed segments, at the latest */
 	XLogSegNo	oldest_ready;	/* oldest segment waiting to be archived (0: none) */
 	List	   *slots;			/* RtSlot */
 } RtWalNow;
@@ -180,7 +180,12 @@ rt_wal_now(RtWalNow *w)
 	FreeDir(dir);
 	control = get_controlfile(DataDir, &crc_ok);
 	XLByteToSeg(control->checkPointCopy.redo, w->redo, wal_segment_size);
-	w->checkpoint_at = time_t_to_timestamptz(control->checkPointCopy.time);
+	/*
+	 * A checkpoint removes segments just after it updates the control file,
+	 * whose time has whole seconds: one more is an upper bound of the
+	 * removal, and so is now.
+	 */
+	w->checkpoint_at = Min(GetCurrentTimestamp(), time_t_to_timestamptz(control->time + 1));
 	pfree(control);
 
 	rt_catalog_exec("SELECT slot_name::pg_catalog.text, restart_lsn FROM pg_catalog.pg_replication_slots"
@@ -232,7 +237,7 @@ rt_wal_holder(const RtWalNow *w, XLogRecPtr lsn)
 
 		XLByteToSeg(slot->restart_lsn, slot_seg, wal_segment_size);
 		if (slot_seg <= seg)
-			appendStringInfo(&slots, "%s%s", slots.len ? ", " : "", quote_identifier(slot->name));
+			appendStringInfo(&slots, "%s\"%s\"", slots.len ? ", " : "", slot->name);
 	}
 	if (slots.len > 0)
 		return max_slot_wal_keep_size_mb >= 0 ?
@@ -372,6 +377,16 @@ rt_horizons(const RtWalNow *w, bool only_open)
 	return result;
 }
 
+/* Returns an oid[] as the regclass[] the view shows. */
+static Datum
+rt_regclass_array(Datum oids)
+{
+	ArrayType  *a = DatumGetArrayTypePCopy(oids);
+
+	ARR_ELEMTYPE(a) = REGCLASSOID;
+	return PointerGetDatum(a);
+}
+
 /* Names tables as "a, b" for held_by. */
 static char *
 rt_table_names(List *relids)
@@ -475,7 +490,7 @@ retention_horizon(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(h->id);
 		values[2] = TimestampTzGetDatum(h->at);
 		values[3] = LSNGetDatum(h->lsn);
-		values[4] = h->relids;
+		values[4] = rt_regclass_array(h->relids);
 		values[5] = TimestampTzGetDatum(h->dead_gone);
 		nulls[5] = h->dead_gone == 0;
 		values[6] = TimestampTzGetDatum(h->wal_gone);
