@@ -377,6 +377,19 @@ rt_horizons(const RtWalNow *w, bool only_open)
 	return result;
 }
 
+/* Returns a number of seconds as people write it: "30 days", "12 h", "90 min", "45 s". */
+static char *
+rt_duration_text(int s)
+{
+	if (s > 0 && s % 86400 == 0)
+		return psprintf("%d day%s", s / 86400, s == 86400 ? "" : "s");
+	if (s > 0 && s % 3600 == 0)
+		return psprintf("%d h", s / 3600);
+	if (s > 0 && s % 60 == 0)
+		return psprintf("%d min", s / 60);
+	return psprintf("%d s", s);
+}
+
 /* Returns an oid[] as the regclass[] the view shows. */
 static Datum
 rt_regclass_array(Datum oids)
@@ -511,7 +524,8 @@ retention_horizon(PG_FUNCTION_ARGS)
 		else if (rt_backup_retention_s < 0)
 			held_by = "backups and WAL archives (retention.backup_retention is not set)";
 		else if (backups > now)
-			held_by = psprintf("backups and WAL archives (retention.backup_retention = %d s)", rt_backup_retention_s);
+			held_by = psprintf("backups and WAL archives (retention.backup_retention = %s)",
+							   rt_duration_text(rt_backup_retention_s));
 		values[9] = held_by ? CStringGetTextDatum(held_by) : (Datum) 0;
 		nulls[9] = held_by == NULL;
 		rt_srf_put(&srf, values, nulls);

@@ -507,7 +507,9 @@ rt_import(const RtMissing *m, const RtLedgerFileState *state, int64 restore_id)
 							 rt_json_strings(m->ids), rt_json_strings(m->unconfirmed)));
 	if (m->unconfirmed != NIL)
 		ereport(LOG,
-				(errmsg("pg_retention: %d erasures whose commit the ledger file does not confirm are replayed", list_length(m->unconfirmed)),
+				(errmsg("pg_retention: %d erasure%s whose commit the ledger file does not confirm %s replayed",
+						list_length(m->unconfirmed), list_length(m->unconfirmed) == 1 ? "" : "s",
+						list_length(m->unconfirmed) == 1 ? "is" : "are"),
 				 errdetail("A crash cut them off between their lines and their commit; they had been asked for and reached their commit. The audit entry erasures_restored names them."),
 				 errhidestmt(true)));
 }
@@ -577,9 +579,9 @@ rt_restore_check(RtRestoreOutcome *outcome)
 		if (missing.ids != NIL)
 		{
 			signals = lappend(signals, "erasures");
-			appendStringInfo(&details, "%s\"erasures\": {\"missing\": %d, \"first\": %s}",
-							 details.len > 1 ? ", " : "", list_length(missing.ids),
-							 rt_json_quote(linitial(missing.ids)));
+			/* no erasure id: retention.restores is readable by PUBLIC, the ids by officers (the audit names them) */
+			appendStringInfo(&details, "%s\"erasures\": {\"missing\": %d}",
+							 details.len > 1 ? ", " : "", list_length(missing.ids));
 		}
 		audit = rt_audit_against_anchor(state);
 		if (audit[0] != '\0')
@@ -627,8 +629,8 @@ rt_restore_check(RtRestoreOutcome *outcome)
 		outcome->replay_error = rt_in_subtransaction(rt_replay_step, &looked_at, CurrentMemoryContext);
 		if (outcome->replay_error == NULL && looked_at > 0)
 			ereport(LOG,
-					(errmsg("pg_retention: replayed %d erasures in database \"%s\"%s",
-							looked_at, get_database_name(MyDatabaseId),
+					(errmsg("pg_retention: replayed %d erasure%s in database \"%s\"%s",
+							looked_at, looked_at == 1 ? "" : "s", get_database_name(MyDatabaseId),
 							restore_id > 0 ? psprintf(" after restore %ld", (long) restore_id) : ""),
 					 errhint("The audit entries erasures_restored and erasures_replayed name them."),
 					 errhidestmt(true)));

@@ -51,7 +51,7 @@ ok(defined poll_until($restored, 'shop', q{SELECT count(*) FROM customer WHERE i
 	'the restored copy replays the unconfirmed erasure');
 is($restored->safe_psql('shop', q{SELECT jsonb_array_length(details->'erasure_ids') || '/' || jsonb_array_length(details->'unconfirmed')
 	FROM retention.audit WHERE event = 'erasures_restored'}), '1/1', 'the audit names it as unconfirmed');
-is(count_in_log($restored, qr/1 erasures whose commit the ledger file does not confirm are replayed/), 1,
+is(count_in_log($restored, qr/1 erasure whose commit the ledger file does not confirm is replayed/), 1,
 	'and the log says so');
 $restored->stop;
 

@@ -51,7 +51,7 @@ is($q->(q{SELECT wal_gone IS NOT NULL AND wal_gone >= dead_tuples_gone
 	AND unrecoverable_after = wal_gone + interval '1 day' AND backups_gone = unrecoverable_after
 	FROM retention.erasure_horizon WHERE id = '} . $id . q{'}), 't',
 	'the checkpoint removed the WAL: unrecoverable one day (retention.backup_retention) later');
-is($row->($id), 'backups and WAL archives (retention.backup_retention = 86400 s)', 'held by the backups until then');
+is($row->($id), 'backups and WAL archives (retention.backup_retention = 1 day)', 'held by the backups until then');
 $node->append_conf('postgresql.conf', "retention.backup_retention = 0\n");
 $node->reload;
 sleep 0.5;
