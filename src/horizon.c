@@ -424,6 +424,11 @@ rt_horizon_settle(void)
 
 	if (!rt_sql_objects_at_least("0.3.0"))
 		return NIL;
+	/* a run's row goes with its record (retention.run_history_keep); erasures keep theirs, as the ledger does */
+	rt_catalog_exec("DELETE FROM retention.horizon_marks m WHERE m.source OPERATOR(pg_catalog.=) 'run'"
+					" AND NOT EXISTS (SELECT 1 FROM retention.run_history h"
+					"   WHERE h.run_id::pg_catalog.text OPERATOR(pg_catalog.=) m.source_id)",
+					0, NULL, NULL, NULL, false, SPI_OK_DELETE);
 	rt_wal_now(&w);
 	horizons = rt_horizons(&w, true);
 	foreach(lc, horizons)
