@@ -488,12 +488,14 @@ retention_horizon(PG_FUNCTION_ARGS)
 	RtWalNow	w;
 	List	   *horizons;
 	ListCell   *lc;
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now;
 
 	rt_srf_begin(fcinfo, &srf);
 	SPI_connect();
 	rt_wal_now(&w);
 	horizons = rt_horizons(&w, false);
+	/* after the times above, which may be "now" themselves */
+	now = GetCurrentTimestamp();
 	foreach(lc, horizons)
 	{
 		RtHorizon  *h = lfirst(lc);

@@ -1,5 +1,5 @@
 # RestoreTest.pm: helpers shared by the TAP tests of backups and restores
-# (tests/t/70N_*.pl): clusters with the scheduler preloaded that share one
+# (tests/t/71N_*.pl): clusters with the scheduler preloaded that share one
 # pseudonymization key and one ledger file outside their data directories,
 # and a small shop whose customers are data subjects.
 package RestoreTest;
