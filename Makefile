@@ -19,6 +19,7 @@ OBJS = \
 	src/mask_text.o \
 	src/mask_generalize.o \
 	src/key.o \
+	src/ledger_file.o \
 	src/pseudonym.o \
 	src/audit.o \
 	src/tag.o \
@@ -32,12 +33,14 @@ OBJS = \
 	src/diagnose.o \
 	src/purge.o \
 	src/partition.o \
+	src/horizon.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
 	src/preview.o \
 	src/erasure.o \
 	src/erasure_ledger.o \
+	src/restore.o \
 	src/subject_export.o \
 	src/scheduler_registry.o \
 	src/scheduler_rules.o \
@@ -66,7 +69,7 @@ REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
 	35_run_truth 37_run_truth_cases \
-	70_ops_metrics_report \
+	70_ops_metrics_report 71_ledger_file \
 	50_perf_partition \
 	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.

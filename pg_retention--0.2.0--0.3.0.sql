@@ -216,7 +216,7 @@ AS 'MODULE_PATHNAME', 'retention_scheduler_state'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION retention.scheduler_state() IS
-'Whether a scheduler runs the policies of this database now (running) and, when none does, why (state): not_preloaded (pg_retention is not in shared_preload_libraries), disabled (retention.enabled = off), standby (the server is in recovery), launcher_down (no launcher process), held (a session holds the database free of workers: DDL or a restore), worker_role (the role retention.worker_role names cannot log in, or cannot work in this database); running otherwise, also while the database waits its turn for a worker slot. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
+'Whether a scheduler runs the policies of this database now (running) and, when none does, why (state): not_preloaded (pg_retention is not in shared_preload_libraries), disabled (retention.enabled = off), standby (the server is in recovery), launcher_down (no launcher process), held (a session holds the database free of workers: DDL or a restore), worker_role (the role retention.worker_role names cannot log in, or cannot work in this database), restore_grace (a restore was recognized and policies wait for retention.restore_grace or retention.resume()); running otherwise, also while the database waits its turn for a worker slot. For roles that may read retention.metrics. Errors: 42501 the caller may not read retention.metrics.';
 
 -- One branch per metric name, each with its name as a constant: a query for
 -- some names plans the other branches away, and the policy counts (p, the
@@ -404,3 +404,126 @@ LANGUAGE C STABLE;
 
 COMMENT ON FUNCTION retention.next_window(bigint, timestamptz) IS
 'The occurrence of a policy''s run window that contains at, or else the next one: when it opens and closes, as the scheduler computes them (local times in the policy''s time zone; across a daylight-saving change a window keeps at least its length). NULLs for a policy without a window. Errors: 42704 unknown policy, 22004 at NULL.';
+
+------------------------------------------------------------------------
+-- Backups and restores: the ledger file, restores recognized, the grace
+-- period after a restore, and the erasure horizon
+-- (docs/operations.md "Backups and restores", docs/reference.md#backups-and-restores)
+------------------------------------------------------------------------
+
+-- Which ledger this database writes to the ledger file (retention.ledger_file) and
+-- which ledgers it descends from.  A ledger is named '<uuid>@<system identifier>/<database
+-- OID>': the home it was written from.  Dumps and base backups carry the row, so that a
+-- restored database knows the ledger it came from; the oldest row is the identity (a
+-- restore's CREATE EXTENSION does not add one, the library does when it first needs it).
+CREATE TABLE retention.ledger_identity (
+    ledger      text NOT NULL,
+    ancestors   text[] NOT NULL DEFAULT '{}',
+    file_path   text,
+    file_id     uuid,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+
+COMMENT ON TABLE retention.ledger_identity IS
+'The ledger this database writes to the ledger file (retention.ledger_file): its name (uuid@system identifier/database OID), the ledgers it descends from (whose erasures it replays), and the file it wrote to (path and file id). Kept by dumps and backups; managed by the library.';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.ledger_identity', '');
+
+-- One row per restore recognized in this database: when, by which signals, and the
+-- grace period that time-based purges wait after it.
+CREATE TABLE retention.restore_log (
+    restore_id       bigserial PRIMARY KEY,
+    recognized_at    timestamptz NOT NULL,
+    signals          text[] NOT NULL,
+    details          jsonb NOT NULL,
+    previous_ledger  text,
+    ledger           text NOT NULL,
+    replayed         bigint NOT NULL DEFAULT 0,
+    grace_until      timestamptz,
+    resumed_at       timestamptz,
+    resumed_by       name
+);
+
+COMMENT ON TABLE retention.restore_log IS
+'Storage of the restores recognized in this database; read it through retention.restores.';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.restore_log', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.restore_log_restore_id_seq', '');
+
+CREATE VIEW retention.restores AS
+    SELECT r.restore_id, r.recognized_at, r.signals, r.details, r.previous_ledger, r.ledger, r.replayed,
+           r.grace_until, r.resumed_at, r.resumed_by,
+           r.restore_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(n.restore_id) FROM retention.restore_log n)
+             AND r.resumed_at IS NULL AND r.grace_until OPERATOR(pg_catalog.>) pg_catalog.now() AS waiting
+      FROM retention.restore_log r;
+
+COMMENT ON VIEW retention.restores IS
+'Restores recognized in this database: when, the signals (moved: another system or database than the one the ledger was written from; erasures: the ledger file holds erasures this database lacks; audit: the audit trail is behind or off an anchor in the ledger file), what was found, erasures replayed, until when time-based purges wait (retention.restore_grace), and who ended the wait with retention.resume(). waiting: the scheduler runs no policy here now.';
+
+-- retention.status says how long policies wait after a restore (NULL: they do not)
+CREATE OR REPLACE VIEW retention.status AS
+    SELECT s.*,
+           (SELECT r.grace_until FROM retention.restores r WHERE r.waiting) AS restore_grace_until
+      FROM retention.policy_status() s;
+
+COMMENT ON VIEW retention.status IS
+'Per policy: rows overdue now (blocked rows apart) and how old the oldest is, the last run and the last success, when the scheduler runs it next (NULL without the scheduler), and restore_grace_until: while the database waits after a recognized restore, until when (retention.resume() ends the wait).';
+
+CREATE FUNCTION retention.resume()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'retention_resume'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.resume() IS
+'Ends the wait of time-based purges after a recognized restore (retention.restore_grace): the scheduler runs the policies from its next pass. Returns false when no wait was in force. Audited (restore_resumed). Errors: 42501 neither a superuser nor the database owner.';
+
+CREATE FUNCTION retention.ledger_entries(
+    OUT line bigint, OUT type text, OUT ledger text, OUT txn text, OUT erasure_id uuid, OUT kind text,
+    OUT subject_hash text, OUT status text, OUT outcome text, OUT at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_ledger_entries'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.ledger_entries() IS
+'The lines of the ledger file (retention.ledger_file), checked: type (header, erasure, commit, abort, anchor, torn), the ledger and transaction that wrote them, for an erasure its id, kind, subject token and status, and outcome: committed, aborted or unconfirmed (its transaction''s end was not recorded: a crash). Never a subject id. Errors: 42501 neither a superuser nor a member of retention_officer or retention_auditor; 55000 retention.ledger_file is empty; 58P01 missing; F0000 not a regular file, not the server''s, open to others; XX001 a line is damaged.';
+
+REVOKE ALL ON FUNCTION retention.ledger_entries() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.ledger_entries() TO retention_officer, retention_auditor;
+
+-- Where each erasure and purge run carried out here left its change in the WAL, and
+-- which tables hold its dead tuples until they are vacuumed.  Not dumped: positions in
+-- the WAL mean nothing in another cluster.
+CREATE TABLE retention.horizon_marks (
+    source      text NOT NULL CHECK (source IN ('erasure', 'run')),
+    source_id   text NOT NULL,
+    at          timestamptz NOT NULL,
+    lsn         pg_lsn NOT NULL,
+    relids      oid[] NOT NULL,
+    dead_tuples_gone timestamptz,   -- first seen vacuumed (by the worker's pass)
+    wal_gone    timestamptz,        -- first seen removed from pg_wal
+    PRIMARY KEY (source, source_id)
+);
+
+COMMENT ON TABLE retention.horizon_marks IS
+'Storage of the erasure horizon: per erasure and purge run carried out in this cluster, when, the WAL position after it and the tables it changed; read it through retention.erasure_horizon.';
+
+CREATE FUNCTION retention.horizon(
+    OUT source text, OUT id text, OUT carried_out_at timestamptz, OUT lsn pg_lsn, OUT tables regclass[],
+    OUT dead_tuples_gone timestamptz, OUT wal_gone timestamptz, OUT backups_gone timestamptz,
+    OUT unrecoverable_after timestamptz, OUT held_by text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_horizon'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.horizon() IS
+'Per erasure and purge run carried out in this cluster: when the removed data stops being recoverable from it (dead tuples vacuumed, WAL removed, backups expired per retention.backup_retention) and what holds it longest now. Backs the view retention.erasure_horizon.';
+
+CREATE VIEW retention.erasure_horizon AS SELECT * FROM retention.horizon();
+
+COMMENT ON VIEW retention.erasure_horizon IS
+'Per erasure and purge run carried out in this cluster (source erasure or run, id): the WAL position after it, the tables it changed, when their dead tuples were vacuumed, when the WAL holding the change was removed, when the last backup or archived segment holding it expires (retention.backup_retention), unrecoverable_after (NULL while something still holds the data for an unknown time) and held_by, the component that holds it longest: dead tuples, a replication slot (named), wal_keep_size, WAL archiving, the next checkpoint, or backups.';
+
+REVOKE ALL ON retention.ledger_identity, retention.restore_log, retention.horizon_marks FROM PUBLIC;
+REVOKE ALL ON FUNCTION retention.horizon() FROM PUBLIC;
+GRANT SELECT ON retention.restores TO PUBLIC;
+GRANT SELECT ON retention.erasure_horizon TO retention_officer, retention_auditor;

@@ -156,6 +156,27 @@
 #define rt_my_backend_index() (MyBackendId - 1)
 #endif
 
+/* GetXLogReplayRecPtr (15 moved it to access/xlogrecovery.h). */
+#if PG_VERSION_NUM >= 150000
+#include "access/xlogrecovery.h"
+#else
+#include "access/xlog.h"
+#endif
+
+/* The timeline WAL is written on (15 replaced the ThisTimeLineID global). */
+#if PG_VERSION_NUM >= 150000
+#define rt_wal_insertion_timeline() GetWALInsertionTimeLine()
+#else
+#define rt_wal_insertion_timeline() ThisTimeLineID
+#endif
+
+/* The oldest xid the commit log still knows (17 renamed ShmemVariableCache). */
+#if PG_VERSION_NUM >= 170000
+#define rt_oldest_clog_xid() (TransamVariables->oldestClogXid)
+#else
+#define rt_oldest_clog_xid() (ShmemVariableCache->oldestClogXid)
+#endif
+
 /* Whether an index treats NULLs as equal (UNIQUE NULLS NOT DISTINCT). */
 #if RT_HAS_NULLS_NOT_DISTINCT
 #define rt_index_nulls_not_distinct(index) ((index)->indnullsnotdistinct)

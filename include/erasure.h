@@ -50,6 +50,9 @@ extern RtErasureKeys rt_erasure_one_key(const struct RtSubjectKind *k, Datum key
  */
 extern List *rt_erase_now(const struct RtSubjectKind *k, const RtErasureKeys *keys);
 
+/* Returns the tables (Oid) where steps deleted or anonymized rows. */
+extern List *rt_erasure_steps_relids(List *steps);
+
 /* Returns the rows deleted or anonymized by steps, and their JSON summary in *json. */
 extern int64 rt_erasure_steps_summary(List *steps, char **json);
 

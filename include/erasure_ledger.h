@@ -16,4 +16,13 @@
  */
 extern int	rt_erasure_complete_pending(void);
 
+/*
+ * Applies the ledger entries not applied in this database yet (imported,
+ * or brought from the ledger file after a restore) and the pending ones
+ * whose holds ended, as retention.replay_erasures() does, writing the same
+ * audit entries.  Raises an error without a usable key.  SPI must be
+ * connected.  Returns how many entries it looked at.
+ */
+extern int	rt_erasure_replay_unapplied(void);
+
 #endif							/* RT_ERASURE_LEDGER_H */

@@ -166,8 +166,9 @@ extern char *rt_sched_worker_role_problem(Oid dboid, Oid roleid, bool connected,
  * Returns why no scheduler runs this database's policies now: a reason of
  * rt_registry_stopped_reason(), or "worker_role" when the role database
  * workers log in as (retention.worker_role) cannot log in or cannot work in
- * this database; NULL when one does (docs/operations.md#monitoring).  Needs
- * a transaction.
+ * this database, or "restore_grace" while policies wait after a recognized
+ * restore; NULL when one runs them (docs/operations.md#monitoring).  Needs
+ * a transaction and SPI.
  */
 extern const char *rt_scheduler_stopped_reason(void);
 

@@ -64,7 +64,9 @@
 #include "fk_guard.h"
 #include "guc.h"
 #include "hold.h"
+#include "horizon.h"
 #include "key.h"
+#include "ledger_file.h"
 #include "policy.h"
 #include "privilege.h"
 #include "publication.h"
@@ -1012,6 +1014,23 @@ rt_erasure_steps_summary(List *steps, char **json)
 	return total;
 }
 
+/* Returns the tables (Oid) where steps deleted or anonymized rows. */
+List *
+rt_erasure_steps_relids(List *steps)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		RtErasureStep *s = lfirst(lc);
+
+		if (s->rows > 0 && (strcmp(s->action, "delete") == 0 || strcmp(s->action, "anonymize") == 0))
+			relids = list_append_unique_oid(relids, s->relid);
+	}
+	return relids;
+}
+
 /*
  * Appends an entry to the erasure ledger and returns its id as text.  A
  * pending entry names subject_hold, the hold on the subject itself through
@@ -1032,6 +1051,7 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	/* the due time: the request's time plus retention.erasure_deadline (docs/reference.md#retentionerasures-view) */
 	const char *due_col = v3 ? ", due_at" : "";
 	const char *due_val = v3 ? ", pg_catalog.now() OPERATOR(pg_catalog.+) $8::pg_catalog.interval" : "";
+	char	   *erasure_id;
 
 	SET_VARSIZE(h, VARHDRSZ + RT_SUBJECT_HASH_BYTES);
 	if (hashed)
@@ -1052,14 +1072,17 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	rt_catalog_exec(pending ?
 					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
 							 " status, waiting_for, rows%s%s) VALUES ($1, $2, $3, $4, 'pending', $5, $6%s%s)"
-							 " RETURNING erasure_id::pg_catalog.text",
+							 " RETURNING erasure_id::pg_catalog.text, " RT_LEDGER_FILE_ENTRY_SQL,
 							 v2 ? ", subject_hold" : "", due_col, v2 ? ", $7" : "", due_val) :
 					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
 							 " status, waiting_for, rows, completed_at, applied_here%s)"
 							 " VALUES ($1, $2, $3, $4, 'done', $5, $6, pg_catalog.now(), pg_catalog.now()%s)"
-							 " RETURNING erasure_id::pg_catalog.text", due_col, due_val),
+							 " RETURNING erasure_id::pg_catalog.text, " RT_LEDGER_FILE_ENTRY_SQL, due_col, due_val),
 					v3 ? 8 : (pending && v2 ? 7 : 6), types, values, nulls, false, SPI_OK_INSERT_RETURNING);
-	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	erasure_id = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* also recorded outside the data directory when the transaction commits (docs/operations.md#backups-and-restores) */
+	rt_ledger_file_queue(SPI_tuptable, SPI_processed, 2);
+	return erasure_id;
 }
 
 /* Puts the steps of an erasure into the result set. */
@@ -1148,6 +1171,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 		steps = rt_erase_now(k, &one);
 		total = rt_erasure_steps_summary(steps, &summary);
 		erasure_id = rt_ledger_insert(kind, hash, hashed, false, NIL, total, 0);
+		rt_horizon_mark("erasure", erasure_id, rt_erasure_steps_relids(steps));
 		rt_audit_append("erasure", k->relid, total,
 						psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 								 erasure_id, rt_json_quote(kind), token, summary));

@@ -47,7 +47,9 @@
 #include "guc.h"
 #include "extension.h"
 #include "hold.h"
+#include "horizon.h"
 #include "key.h"
+#include "ledger_file.h"
 #include "privilege.h"
 #include "quote.h"
 #include "safe_spi.h"
@@ -87,8 +89,11 @@ rt_ledger_applied(const RtLedgerEntry *e, bool done, int64 rows, List *holds)
 					" rows = CASE WHEN $2 AND status OPERATOR(pg_catalog.=) 'pending' THEN $3 ELSE rows END,"
 					" completed_at = CASE WHEN $2 THEN COALESCE(completed_at, pg_catalog.now()) END,"
 					" applied_here = CASE WHEN $2 THEN pg_catalog.now() END, waiting_for = $4"
-					" WHERE erasure_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid",
-					4, types, values, nulls, false, SPI_OK_UPDATE);
+					" WHERE erasure_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid"
+					" RETURNING " RT_LEDGER_FILE_ENTRY_SQL,
+					4, types, values, nulls, false, SPI_OK_UPDATE_RETURNING);
+	/* the outcome here is recorded in the ledger file too (docs/operations.md#backups-and-restores) */
+	rt_ledger_file_queue(SPI_tuptable, SPI_processed, 1);
 }
 
 /* Marks entries (RtLedgerEntry *, none pending) applied here now, in one statement. */
@@ -106,8 +111,10 @@ rt_ledger_applied_together(List *entries)
 	rt_catalog_exec("UPDATE retention.erasure_ledger SET status = 'done',"
 					" completed_at = COALESCE(completed_at, pg_catalog.now()), applied_here = pg_catalog.now(),"
 					" waiting_for = NULL"
-					" WHERE erasure_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])",
-					1, types, values, NULL, false, SPI_OK_UPDATE);
+					" WHERE erasure_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])"
+					" RETURNING " RT_LEDGER_FILE_ENTRY_SQL,
+					1, types, values, NULL, false, SPI_OK_UPDATE_RETURNING);
+	rt_ledger_file_queue(SPI_tuptable, SPI_processed, 1);
 }
 
 /* Puts one row of replay_erasures' result: the entry, its kind, what became of it, rows changed. */
@@ -181,6 +188,7 @@ rt_replay_one_step(void *arg)
 	steps = rt_erase_now(r->k, &one);
 	r->total = rt_erasure_steps_summary(steps, &summary);
 	rt_ledger_applied(e, true, r->total, NIL);
+	rt_horizon_mark("erasure", e->erasure_id, rt_erasure_steps_relids(steps));
 	rt_audit_append(e->pending ? "erasure_completed" : "erasure_replayed", r->k->relid, r->total,
 					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
 							 e->erasure_id, rt_json_quote(r->k->kind),
@@ -265,6 +273,8 @@ rt_replay_together_step(void *arg)
 	steps = rt_erase_now(k, &many);
 	total = rt_erasure_steps_summary(steps, &summary);
 	rt_ledger_applied_together(w->entries);
+	foreach(lc, w->entries)
+		rt_horizon_mark("erasure", ((RtLedgerEntry *) lfirst(lc))->erasure_id, rt_erasure_steps_relids(steps));
 	rt_audit_append("erasures_replayed", k->relid, total,
 					psprintf("{\"erasure_ids\": [%s], \"kind\": %s, \"subjects\": [%s], \"steps\": %s}",
 							 ids.data, rt_json_quote(k->kind), tokens.data, summary));
@@ -566,6 +576,7 @@ rt_complete_by_id(void *arg)
 	total = rt_erasure_steps_summary(steps, &summary);
 	rt_ledger_applied(e, true, total, NIL);
 	((RtPendingWork *) arg)->done = 1;
+	rt_horizon_mark("erasure", e->erasure_id, rt_erasure_steps_relids(steps));
 	token = rt_erasure_subject_token(e->kind, e->subject_id);
 	rt_audit_append("erasure_completed", k->relid, total,
 					psprintf("{\"erasure_id\": \"%s\", \"kind\": %s, \"subject\": %s, \"steps\": %s}",
@@ -703,6 +714,14 @@ rt_erasure_complete_pending(void)
 	/* the holds that ended keep no subject id once nothing waits on them */
 	(void) rt_holds_forget_ended();
 	return done;
+}
+
+/* Applies the ledger entries not applied here yet and the pending ones whose holds ended; see erasure_ledger.h. */
+int
+rt_erasure_replay_unapplied(void)
+{
+	(void) rt_erasure_complete_pending();
+	return rt_replay(NULL);
 }
 
 PG_FUNCTION_INFO_V1(retention_replay_erasures);

@@ -185,9 +185,12 @@ retention_scheduler_state(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	const char *reason = rt_scheduler_stopped_reason();
+	const char *reason;
 
 	rt_metrics_require_access();
+	SPI_connect();
+	reason = rt_scheduler_stopped_reason();
+	SPI_finish();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	values[0] = BoolGetDatum(reason == NULL);

@@ -19,10 +19,13 @@
 #include "cdc.h"
 #include "compat.h"
 #include "guc.h"
+#include "horizon.h"
 #include "key.h"
+#include "ledger_file.h"
 #include "partition.h"
 #include "policy.h"
 #include "policycmds.h"
+#include "restore.h"
 #include "run.h"
 #include "scheduler.h"
 #include "tagcmds.h"
@@ -48,6 +51,9 @@ _PG_init(void)
 	rt_partition_define_gucs();
 	rt_cdc_define_gucs();
 	rt_key_define_gucs();
+	rt_ledger_file_define_gucs();
+	rt_restore_define_gucs();
+	rt_horizon_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
 	rt_reserve_guc_prefix("retention");

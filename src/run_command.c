@@ -32,6 +32,7 @@
 #include "policy.h"
 #include "privilege.h"
 #include "quote.h"
+#include "restore.h"
 #include "run.h"
 #include "run_options.h"
 #include "runlog.h"
@@ -122,6 +123,31 @@ rt_report_run(const RtPolicy *policy, RtRunOutcome outcome, const RtRunStats *st
 					outcome == RT_RUN_INCOMPLETE ? psprintf("; INCOMPLETE: " INT64_FORMAT " expired row%s left",
 															 stats->left, stats->left == 1 ? "" : "s") :
 					outcome == RT_RUN_STOPPED ? "; STOPPED: the policy was altered or dropped during the run" : "")));
+}
+
+/*
+ * Before any policy: recognizes a restore and replays the erasures this
+ * database lacks, as the worker does (restore.c); an erasure that cannot
+ * be replayed stops the call.  The grace period after a restore holds the
+ * scheduler, not an explicit call, which is told.
+ */
+static void
+rt_run_after_restore(void)
+{
+	RtRestoreOutcome outcome;
+
+	rt_restore_check(&outcome);
+	if (outcome.replay_error != NULL)
+		ereport(ERROR,
+				(errcode(outcome.replay_error->sqlerrcode),
+				 errmsg("erasures recorded in the ledger could not be replayed: %s", outcome.replay_error->message),
+				 errdetail("No policy runs before the erasures this database lacks are replayed."),
+				 outcome.replay_error->hint ? errhint("%s", outcome.replay_error->hint) : 0));
+	if (outcome.grace_until != 0)
+		ereport(NOTICE,
+				(errmsg("this database was restored: the scheduler runs no policy here until %s, but this call does",
+						timestamptz_to_str(outcome.grace_until)),
+				 errhint("See retention.restores; retention.resume() ends the scheduler's wait.")));
 }
 
 /* What a retention.run() call did, for its final report. */
@@ -252,6 +278,7 @@ retention_run(PG_FUNCTION_ARGS)
 		/* inside a read-only transaction block (or on a standby) nothing can be done: say so before anything is */
 		rt_require_read_write("run retention policies",
 							  "Call it in a read-write transaction, or outside a transaction block, where it starts read-write transactions of its own.");
+		rt_run_after_restore();
 		rt_run_requested(relid, as_of, &options, cxt, &summary);
 		SPI_finish();
 	}

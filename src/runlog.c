@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "extension.h"
+#include "horizon.h"
 #include "key.h"
 #include "policy.h"
 #include "privilege.h"
@@ -247,6 +248,9 @@ rt_runlog_finish(int64 run_id, const RtPolicy *policy, const char *status,
 							 v3 ? ", rows_left = $12, cause = $13" : ""),
 					13, types, values, nulls, false, SPI_OK_UPDATE);
 
+	/* where its change is in the WAL and which table keeps its dead tuples (docs/operations.md#the-erasure-horizon) */
+	if (stats->rows > 0 || stats->partitions > 0)
+		rt_horizon_mark("run", psprintf(INT64_FORMAT, run_id), list_make1_oid(policy->relid));
 	rt_runlog_audit(run_id, policy->policy_id, rt_relation_name(policy->relid),
 					rt_action_name(policy->action), status, stats, error, cause,
 					policy->action == RT_ACTION_ANONYMIZE ? rt_key_loaded_fingerprint() : NULL);

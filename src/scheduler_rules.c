@@ -57,6 +57,7 @@
 #include "policy.h"
 #include "privilege.h"
 #include "quote.h"
+#include "restore.h"
 #include "safe_spi.h"
 #include "scheduler.h"
 #include "scheduler_registry.h"
@@ -420,16 +421,23 @@ rt_scheduler_stopped_reason(void)
 	roleid = rt_sched_worker_role(&problem);
 	if (!OidIsValid(roleid) || rt_sched_worker_role_problem(MyDatabaseId, roleid, true, NULL) != NULL)
 		return "worker_role";
+	/* after a recognized restore, policies wait (docs/operations.md#backups-and-restores) */
+	if (rt_restore_grace_until() > GetCurrentTimestamp())
+		return "restore_grace";
 	return NULL;
 }
 
-/* Returns true when the scheduler works in this database at all: a held database gets its turn back. */
+/*
+ * Returns true when the scheduler works in this database at all: a held
+ * database gets its turn back, and policies waiting after a restore run
+ * when the grace period ends.
+ */
 static bool
 rt_scheduler_active_here(void)
 {
 	const char *reason = rt_scheduler_stopped_reason();
 
-	return reason == NULL || strcmp(reason, "held") == 0;
+	return reason == NULL || strcmp(reason, "held") == 0 || strcmp(reason, "restore_grace") == 0;
 }
 
 /* Returns when the scheduler runs a policy of this database next; see scheduler.h. */
@@ -469,8 +477,13 @@ rt_sched_next_run(const RtPolicy *policy, bool *isnull)
 	d = SPI_getbinval(tuple, desc, 4, &isnull_col);
 	last.round_start = isnull_col ? 0 : DatumGetTimestampTz(d);
 
-	/* no worker connected right now: the launcher starts one as soon as it can */
-	return rt_sched_start_at(policy, &last, Max(rt_next_pass_here(), now));
+	/*
+	 * No worker connected right now: the launcher starts one as soon as it
+	 * can; after a restore, policies wait for the grace period
+	 * (docs/operations.md#backups-and-restores).
+	 */
+	return rt_sched_start_at(policy, &last,
+							 Max(Max(rt_next_pass_here(), now), rt_restore_grace_until()));
 }
 
 PG_FUNCTION_INFO_V1(retention_next_window);

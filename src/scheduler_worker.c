@@ -78,9 +78,11 @@
 #include "erasure_ledger.h"
 #include "extension.h"
 #include "guc.h"
+#include "horizon.h"
 #include "policy.h"
 #include "privilege.h"
 #include "quote.h"
+#include "restore.h"
 #include "run.h"
 #include "run_options.h"
 #include "runlog.h"
@@ -737,6 +739,137 @@ rt_worker_log_anchor(MemoryContext cxt)
 	rt_logged_anchor_at = now;
 }
 
+/* The restore check of a pass, as rt_worker_restore_step found it (kept in cxt). */
+typedef struct RtRestoreStep
+{
+	MemoryContext cxt;
+	TimestampTz grace_until;
+	char	   *replay_error;
+} RtRestoreStep;
+
+/* the last replay failure this worker logged, to log each once */
+static char *rt_logged_replay_error = NULL;
+
+/* Recognizes a restore and replays erasures (a step for rt_worker_transaction). */
+static void
+rt_worker_restore_step(void *arg)
+{
+	RtRestoreStep *step = arg;
+	RtRestoreOutcome outcome;
+
+	rt_restore_check(&outcome);
+	step->grace_until = outcome.grace_until;
+	if (outcome.replay_error != NULL)
+		step->replay_error = MemoryContextStrdup(step->cxt, outcome.replay_error->message);
+}
+
+/*
+ * Before any policy of the pass: recognizes a restore and replays the
+ * erasures this database lacks (restore.c).  Returns false while policies
+ * must wait: the grace period after a restore, or erasures that could not
+ * be replayed (logged once each), or a check that failed.
+ */
+static bool
+rt_worker_restore(MemoryContext cxt)
+{
+	RtRestoreStep step = {cxt, 0, NULL};
+
+	if (!rt_worker_transaction(cxt, rt_worker_restore_step, &step,
+							   "pg_retention could not check whether this database was restored",
+							   "No policy runs before the check succeeds; the worker tries again on its next pass."))
+		return false;
+	if (step.replay_error != NULL)
+	{
+		if (rt_logged_replay_error == NULL || strcmp(rt_logged_replay_error, step.replay_error) != 0)
+		{
+			ereport(LOG,
+					(errmsg("pg_retention could not replay erasures: %s", step.replay_error),
+					 errhint("No policy runs here before they are replayed; the worker tries again on every pass.")));
+			if (rt_logged_replay_error)
+				pfree(rt_logged_replay_error);
+			rt_logged_replay_error = MemoryContextStrdup(TopMemoryContext, step.replay_error);
+		}
+		return false;
+	}
+	return step.grace_until == 0 || GetCurrentTimestamp() >= step.grace_until;
+}
+
+/* Writes the audit head to the ledger file (a step for rt_worker_transaction). */
+static void
+rt_worker_ledger_anchor_step(void *arg)
+{
+	rt_restore_write_anchor(*(int *) arg);
+}
+
+/* What rt_worker_horizon_step leaves for the pass: tables to vacuum (in cxt). */
+typedef struct RtHorizonStep
+{
+	MemoryContext cxt;
+	List	   *to_vacuum;
+} RtHorizonStep;
+
+/* Updates the erasure horizon (a step for rt_worker_transaction). */
+static void
+rt_worker_horizon_step(void *arg)
+{
+	RtHorizonStep *step = arg;
+	List	   *relids = rt_horizon_settle();
+	MemoryContext old = MemoryContextSwitchTo(step->cxt);
+
+	step->to_vacuum = list_copy(relids);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After the pass: the audit head to the ledger file, the erasure horizon
+ * brought up to date, and (retention.vacuum_after_erasure) the tables
+ * erasures left dead tuples in vacuumed, each VACUUM a command of its own
+ * that DDL may cancel like a batch.
+ */
+static void
+rt_worker_after_pass(MemoryContext cxt)
+{
+	RtHorizonStep step = {cxt, NIL};
+	ListCell   *lc;
+
+	(void) rt_worker_transaction(cxt, rt_worker_ledger_anchor_step, &rt_audit_anchor_interval_s,
+								 "the audit anchor could not be written to the ledger file",
+								 "The worker tries again on its next pass; see retention.ledger_file.");
+	if (rt_worker_must_stop() ||
+		!rt_worker_transaction(cxt, rt_worker_horizon_step, &step,
+							   "the erasure horizon could not be brought up to date", NULL))
+		return;
+	foreach(lc, step.to_vacuum)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (rt_worker_must_stop())
+			break;
+		rt_worker_set_in_xact(true);
+		PG_TRY();
+		{
+			pgstat_report_activity(STATE_RUNNING, psprintf("VACUUM after an erasure: relation %u", relid));
+			rt_horizon_vacuum(relid);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			rt_worker_abort();
+			if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+				ereport(LOG,
+						(errmsg("VACUUM of relation %u after an erasure failed: %s", relid, edata->message)));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+		rt_worker_set_in_xact(false);
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+}
+
 /* Trims the run history to retention.run_history_keep records per policy. */
 static void
 rt_worker_trim(MemoryContext cxt)
@@ -766,6 +899,9 @@ rt_worker_pass(MemoryContext cxt)
 	}
 	schedule = rt_worker_read_schedule(cxt);
 	rt_worker_commit();
+	/* a restore: erasures are replayed first, and policies wait for the grace period */
+	if (!rt_worker_restore(cxt))
+		schedule = NIL;
 
 	rt_wake_at = 0;
 	foreach(lc, schedule)
@@ -795,6 +931,8 @@ rt_worker_pass(MemoryContext cxt)
 		rt_worker_pending_erasures(cxt);
 	if (!rt_worker_must_stop())
 		rt_worker_log_anchor(cxt);
+	if (!rt_worker_must_stop())
+		rt_worker_after_pass(cxt);
 	return true;
 }
 

@@ -6,7 +6,8 @@
 # and its worker wakes every second.  Each restore has the same tags,
 # policies, holds, subjects, ledger, audit and data; the audit verifies; the
 # worker makes no run while pg_restore is connected (the keys arrive last, and
-# --clean drops them first); and the runs after the restore mask nothing
+# --clean drops them first), then recognizes the restore and runs no policy
+# until retention.resume(); and the runs after the restore mask nothing
 # twice: every value stays as it is.
 use strict;
 use warnings;
@@ -137,11 +138,19 @@ for my $case (@cases)
 	compare($node, $db, $name) if $node == $plain;
 	if ($node == $pre)
 	{
-		# the worker waited for pg_restore to leave; afterwards its passes find nothing to do
-		# (nothing is masked twice), and the one expired row added now is its only work
+		# the worker waited for pg_restore to leave; then it recognizes the restore (the ledger
+		# was written from another cluster) and its policies wait until resume(); afterwards its
+		# passes find nothing to do (nothing is masked twice), and the one expired row added
+		# now is its only work
 		is($node->safe_psql($db, "SELECT count(*) FROM retention.runs WHERE trigger = 'worker' AND started_at < '$done_at'"),
 			'0', "$name: no worker run while pg_restore was connected");
 		$node->safe_psql($db, "INSERT INTO weblog VALUES ('2022-01-01 00:00+00', 1, '/after-the-restore')");
+		ok(defined poll_until($node, $db, q{SELECT array_to_string(signals, ',') || '/' || waiting FROM retention.restores},
+			'moved/true', 30), "$name: the worker recognizes the restore");
+		sleep 2;
+		is($node->safe_psql($db, "SELECT count(*) FROM weblog WHERE path = '/after-the-restore'"), '1',
+			"$name: its policies wait");
+		is($node->safe_psql($db, 'SELECT retention.resume()'), 't', "$name: until resume()");
 		ok(defined poll_until($node, $db, "SELECT count(*) FROM weblog WHERE path = '/after-the-restore'", '0', 30),
 			"$name: the worker runs the policies after the restore");
 		is($node->safe_psql($db, q{SELECT coalesce(sum(rows), 0) FROM retention.runs WHERE trigger = 'worker'}), '1',
@@ -151,8 +160,8 @@ for my $case (@cases)
 			is($node->safe_psql($db, $q{$k}), $before{$k}, "$name: $k identical");
 		}
 		like($node->safe_psql($db, q{SELECT string_agg(format('%s|%s|%s|%s|%s', seq, event, tbl, rows, encode(hash, 'hex')),
-			',' ORDER BY seq) FROM retention.audit}), qr/^\Q$before{audit}\E(,|$)/,
-			"$name: the audit trail is the source's, continued by the worker's runs");
+			',' ORDER BY seq) FROM retention.audit}), qr/^\Q$before{audit}\E,[^,|]+\|restore_recognized\|/,
+			"$name: the audit trail is the source's, continued by the restore and the worker's runs");
 		is($node->safe_psql($db, 'SELECT ok FROM retention.verify_audit()'), 't', "$name: the audit verifies");
 	}
 	else
