@@ -259,6 +259,72 @@ rt_report_int64(SPITupleTable *t, uint64 row, int col)
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
+/* the most columns a report table has */
+#define RT_REPORT_MAX_COLS 16
+
+/* Rewrites the cells of one report row where they need words, and returns true when the row needs attention. */
+typedef bool (*RtReportRowHook) (const char **cells);
+
+/*
+ * Writes the first ncols columns of the n rows of t as a table under
+ * headers, each row through hook (if given), or the paragraph empty (marked
+ * for attention when empty_attention) when there is no row.
+ */
+static void
+rt_report_rows(RtDoc *doc, SPITupleTable *t, uint64 n, int ncols, const char *const *headers,
+			   const char *empty, bool empty_attention, RtReportRowHook hook)
+{
+	Assert(ncols <= RT_REPORT_MAX_COLS);
+	if (n == 0)
+	{
+		rt_doc_para(doc, empty_attention, empty);
+		return;
+	}
+	rt_doc_table(doc, ncols, headers);
+	for (uint64 i = 0; i < n; i++)
+	{
+		const char *cells[RT_REPORT_MAX_COLS];
+
+		for (int c = 0; c < ncols; c++)
+			cells[c] = rt_report_cell(t, i, c + 1);
+		rt_doc_row(doc, hook != NULL && hook(cells), cells);
+	}
+	rt_doc_table_end(doc);
+}
+
+/* Row hook of the policy table: a delete policy's columns say nothing; a disabled policy or one without a basis needs attention. */
+static bool
+rt_report_policy_row(const char **cells)
+{
+	if (strcmp(cells[2], "delete") == 0)
+		cells[5] = "";
+	return strcmp(cells[8], "no") == 0 || cells[6][0] == '\0';
+}
+
+/* Row hook that marks every row for attention. */
+static bool
+rt_report_attention_row(const char **cells)
+{
+	(void) cells;
+	return true;
+}
+
+/* Row hook of the hold table: a hold without an end lasts until released. */
+static bool
+rt_report_hold_row(const char **cells)
+{
+	if (strcmp(cells[5], "released") == 0)
+		cells[5] = "until released";
+	return false;
+}
+
+/* Row hook of the pending erasures: one past its deadline needs attention. */
+static bool
+rt_report_pending_row(const char **cells)
+{
+	return strcmp(cells[5], "yes") == 0;
+}
+
 /* What the summary needs from the sections below it. */
 typedef struct RtReportFacts
 {
@@ -441,44 +507,13 @@ rt_report_inventory(RtDoc *doc, const RtReportFacts *f)
 	t = rt_report_query("SELECT pg_catalog.format('%I.%I', c.schema_name, c.table_name), c.column_name, c.data_type,"
 						" c.category, CASE WHEN c.sensitive THEN 'yes' ELSE 'no' END, c.mask"
 						" FROM retention.personal_columns c ORDER BY c.schema_name, c.table_name, c.column_name", &n);
-	if (n == 0)
-		rt_doc_para(doc, true, "No column is tagged as personal data.");
-	else
-	{
-		rt_doc_table(doc, 6, col_headers);
-		for (uint64 i = 0; i < n; i++)
-		{
-			const char *cells[6];
-
-			for (int c = 0; c < 6; c++)
-				cells[c] = rt_report_cell(t, i, c + 1);
-			rt_doc_row(doc, false, cells);
-		}
-		rt_doc_table_end(doc);
-	}
+	rt_report_rows(doc, t, n, 6, col_headers, "No column is tagged as personal data.", true, NULL);
 	rt_doc_heading(doc, 3, "Retention policies");
 	t = rt_report_query("SELECT p.policy_id::pg_catalog.text, p.relid::pg_catalog.regclass::pg_catalog.text, p.action,"
 						" p.keep::pg_catalog.text, p.anchor, COALESCE(pg_catalog.array_to_string(p.columns, ', '), 'all tagged'),"
 						" COALESCE(p.basis, ''), p.time_zone, CASE WHEN p.enabled THEN 'yes' ELSE 'no' END"
 						" FROM retention.policy_catalog p ORDER BY p.policy_id", &n);
-	if (n == 0)
-		rt_doc_para(doc, true, "No retention policy is declared.");
-	else
-	{
-		rt_doc_table(doc, 9, pol_headers);
-		for (uint64 i = 0; i < n; i++)
-		{
-			const char *cells[9];
-
-			for (int c = 0; c < 9; c++)
-				cells[c] = rt_report_cell(t, i, c + 1);
-			/* a delete policy removes whole rows: its columns say nothing */
-			if (strcmp(cells[2], "delete") == 0)
-				cells[5] = "";
-			rt_doc_row(doc, strcmp(cells[8], "no") == 0 || cells[6][0] == '\0', cells);
-		}
-		rt_doc_table_end(doc);
-	}
+	rt_report_rows(doc, t, n, 9, pol_headers, "No retention policy is declared.", true, rt_report_policy_row);
 	if (f->uncovered > 0)
 	{
 		StringInfoData names;
@@ -568,22 +603,8 @@ rt_report_policies(RtDoc *doc, const RtReportFacts *f, List *states)
 						"   WHERE s.policy_id OPERATOR(pg_catalog.=) h.policy_id AND s.status OPERATOR(pg_catalog.=) 'success'), 0)"
 						" ORDER BY h.run_id DESC LIMIT " CppAsString2(RT_REPORT_MAX_ROWS), &n);
 	rt_doc_heading(doc, 3, "Runs that failed or were incomplete since their policy's last success");
-	if (n == 0)
-	{
-		rt_doc_para(doc, false, "None.");
-		return;
-	}
-	rt_doc_table(doc, 8, run_headers);
-	for (uint64 i = 0; i < n; i++)
-	{
-		const char *cells[8];
-
-		for (int c = 0; c < 8; c++)
-			cells[c] = rt_report_cell(t, i, c + 1);
-		rt_doc_row(doc, true, cells);
-	}
-	rt_doc_table_end(doc);
-	if (rt_report_int64(t, 0, 9) > (int64) n)
+	rt_report_rows(doc, t, n, 8, run_headers, "None.", false, rt_report_attention_row);
+	if (n > 0 && rt_report_int64(t, 0, 9) > (int64) n)
 		rt_doc_para(doc, false, psprintf("And " INT64_FORMAT " older ones (retention.runs).", rt_report_int64(t, 0, 9) - (int64) n));
 }
 
@@ -605,23 +626,7 @@ rt_report_holds(RtDoc *doc, const RtReportFacts *f)
 						" h.reason, " RT_SQL_TS("h.created_at") ", h.created_by::pg_catalog.text,"
 						" COALESCE(" RT_SQL_TS("h.until") ", 'released')"
 						" FROM retention.holds h WHERE h.active ORDER BY h.hold_id", &n);
-	if (n == 0)
-		rt_doc_para(doc, false, "No legal hold is active.");
-	else
-	{
-		rt_doc_table(doc, 6, headers);
-		for (uint64 i = 0; i < n; i++)
-		{
-			const char *cells[6];
-
-			for (int c = 0; c < 6; c++)
-				cells[c] = rt_report_cell(t, i, c + 1);
-			if (strcmp(cells[5], "released") == 0)
-				cells[5] = "until released";
-			rt_doc_row(doc, false, cells);
-		}
-		rt_doc_table_end(doc);
-	}
+	rt_report_rows(doc, t, n, 6, headers, "No legal hold is active.", false, rt_report_hold_row);
 	rt_doc_para(doc, false, psprintf(INT64_FORMAT " holds have ended (released or expired).", f->holds_ended));
 }
 
@@ -650,43 +655,15 @@ rt_report_erasures(RtDoc *doc, const RtReportFacts *f)
 						" CASE WHEN e.late THEN 'yes' ELSE 'no' END"
 						" FROM retention.erasures e WHERE e.status OPERATOR(pg_catalog.=) 'pending'"
 						" ORDER BY e.due_at, e.erasure_id", &n);
-	if (n == 0)
-		rt_doc_para(doc, false, "None.");
-	else
-	{
-		rt_doc_table(doc, 6, pending_headers);
-		for (uint64 i = 0; i < n; i++)
-		{
-			const char *cells[6];
-
-			for (int c = 0; c < 6; c++)
-				cells[c] = rt_report_cell(t, i, c + 1);
-			rt_doc_row(doc, strcmp(cells[5], "yes") == 0, cells);
-		}
-		rt_doc_table_end(doc);
-	}
+	rt_report_rows(doc, t, n, 6, pending_headers, "None.", false, rt_report_pending_row);
 	rt_doc_heading(doc, 3, "Carried out after their deadline");
 	t = rt_report_query("SELECT e.erasure_id::pg_catalog.text, e.kind, " RT_SQL_TS("e.requested_at") ", " RT_SQL_TS("e.due_at") ","
 						" " RT_SQL_TS("e.completed_at") ", COALESCE(e.rows::pg_catalog.text, '')"
 						" FROM retention.erasures e WHERE e.status OPERATOR(pg_catalog.=) 'done' AND e.late"
 						" ORDER BY e.completed_at DESC, e.erasure_id LIMIT " CppAsString2(RT_REPORT_MAX_ROWS), &n);
-	if (n == 0)
-		rt_doc_para(doc, false, "None.");
-	else
-	{
-		rt_doc_table(doc, 6, late_headers);
-		for (uint64 i = 0; i < n; i++)
-		{
-			const char *cells[6];
-
-			for (int c = 0; c < 6; c++)
-				cells[c] = rt_report_cell(t, i, c + 1);
-			rt_doc_row(doc, false, cells);
-		}
-		rt_doc_table_end(doc);
-		if (f->done_late > (int64) n)
-			rt_doc_para(doc, false, psprintf("And " INT64_FORMAT " earlier ones (retention.erasures).", f->done_late - (int64) n));
-	}
+	rt_report_rows(doc, t, n, 6, late_headers, "None.", false, NULL);
+	if (n > 0 && f->done_late > (int64) n)
+		rt_doc_para(doc, false, psprintf("And " INT64_FORMAT " earlier ones (retention.erasures).", f->done_late - (int64) n));
 }
 
 /* Returns a round number at least max (1, 2 or 5 times a power of ten), for the chart's scale. */
@@ -799,16 +776,8 @@ rt_report_weeks(RtDoc *doc)
 						" GROUP BY w.w ORDER BY w.w", &n);
 	if (doc->html)
 		rt_report_chart(doc, t, n);
-	rt_doc_table(doc, 3, headers);
-	for (uint64 i = 0; i < n; i++)
-	{
-		const char *cells[3];
-
-		for (int c = 0; c < 3; c++)
-			cells[c] = rt_report_cell(t, i, c + 1);
-		rt_doc_row(doc, false, cells);
-	}
-	rt_doc_table_end(doc);
+	/* the weeks are never none: generate_series gives every one */
+	rt_report_rows(doc, t, n, 3, headers, "No week.", false, NULL);
 }
 
 /* Writes section 6: the audit chain verified, its head, and its latest anchor. */
