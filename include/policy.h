@@ -83,6 +83,12 @@ extern List *rt_policy_list(Oid relid, bool include_disabled);
  */
 extern RtPolicy *rt_policy_get(int64 policy_id, bool lock);
 
+/* As rt_policy_get(), but raises undefined_object (42704) when there is no such policy. */
+extern RtPolicy *rt_policy_get_existing(int64 policy_id, bool lock);
+
+/* Returns policy when it is not NULL, else raises undefined_object (42704) naming policy_id. */
+extern RtPolicy *rt_policy_or_error(RtPolicy *policy, int64 policy_id);
+
 /* Returns the policy with this id with its catalog row locked FOR UPDATE, or NULL. SPI must be connected. */
 extern RtPolicy *rt_policy_get_for_update(int64 policy_id);
 

@@ -727,6 +727,29 @@ rt_truncate_current(RtPartRun *r)
 }
 
 /*
+ * Raises an error when the current partition, now locked, is no longer a
+ * wholly expired partition free to go (it was detached, a row came in, a
+ * hold or a foreign key appeared since the run looked at it).
+ */
+static void
+rt_recheck_current(RtPartRun *r)
+{
+	RtPartCandidate *c = r->current;
+	bool		held;
+	char	   *why;
+
+	if (!get_rel_relispartition(c->relid) || !rt_wholly_expired(r, c->relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("it changed while the run looked at it")));
+	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s", why)));
+}
+
+/*
  * Step: empties the current partition with TRUNCATE in a transaction of
  * its own, before its concurrent detach (which cannot share one), after
  * checking it again as the prepare step does.
@@ -738,20 +761,10 @@ rt_step_truncate(void *arg)
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
-	bool		held;
-	char	   *why;
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	LockRelationOid(c->relid, AccessExclusiveLock);
-	if (!get_rel_relispartition(c->relid) || !rt_wholly_expired(r, c->relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("it changed while the run looked at it")));
-	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
-	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s", why)));
+	rt_recheck_current(r);
 	rt_truncate_current(r);
 	rt_restore_user(&saved);
 	rt_runlog_progress(r->run_id, &r->stats);
@@ -857,22 +870,12 @@ rt_step_prepare_concurrent(void *arg)
 	RtPartCandidate *c = r->current;
 	RtSavedUser saved;
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
-	bool		held;
-	char	   *why;
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	/* the locks DETACH CONCURRENTLY takes first; they last until its first commit */
 	LockRelationOid(c->parent, ShareUpdateExclusiveLock);
 	LockRelationOid(c->relid, ShareUpdateExclusiveLock);
-	if (!get_rel_relispartition(c->relid) || !rt_wholly_expired(r, c->relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("it changed while the run looked at it")));
-	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
-	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s", why)));
+	rt_recheck_current(r);
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
 }

@@ -204,6 +204,25 @@ rt_policy_get(int64 policy_id, bool lock)
 	return rt_policy_fetch(policy_id, lock ? " FOR SHARE" : "");
 }
 
+/* Returns the policy with this id (locked FOR SHARE when lock is set); undefined_object when there is none. */
+RtPolicy *
+rt_policy_get_existing(int64 policy_id, bool lock)
+{
+	return rt_policy_or_error(rt_policy_get(policy_id, lock), policy_id);
+}
+
+/* Returns policy when it is not NULL, else raises undefined_object naming policy_id. */
+RtPolicy *
+rt_policy_or_error(RtPolicy *policy, int64 policy_id)
+{
+	if (policy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
+				 errhint("See retention.policies for the declared policies.")));
+	return policy;
+}
+
 /* Returns the policy with this id with its catalog row locked FOR UPDATE, or NULL. */
 RtPolicy *
 rt_policy_get_for_update(int64 policy_id)

@@ -404,12 +404,7 @@ retention_index_advice(PG_FUNCTION_ARGS)
 	char	   *sql;
 
 	SPI_connect();
-	policy = rt_policy_get(policy_id, false);
-	if (policy == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
-				 errhint("See retention.policies for the declared policies.")));
+	policy = rt_policy_get_existing(policy_id, false);
 	if (get_rel_name(policy->relid) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -643,13 +638,8 @@ retention_add_policy(PG_FUNCTION_ARGS)
 static RtPolicy *
 rt_policy_for_change(int64 policy_id, Relation *rel, const char *what, bool missing_ok)
 {
-	RtPolicy   *p = rt_policy_get_for_update(policy_id);
+	RtPolicy   *p = rt_policy_or_error(rt_policy_get_for_update(policy_id), policy_id);
 
-	if (p == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
-				 errhint("See retention.policies for the declared policies.")));
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(p->relid)))
 	{
 		/* a table dropped behind the event trigger's back: a superuser may clean up */

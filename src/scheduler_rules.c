@@ -516,12 +516,7 @@ retention_next_window(PG_FUNCTION_ARGS)
 	desc = BlessTupleDesc(desc);
 
 	SPI_connect();
-	policy = rt_policy_get(policy_id, false);
-	if (policy == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("retention policy " INT64_FORMAT " does not exist", policy_id),
-				 errhint("See retention.policies for the declared policies.")));
+	policy = rt_policy_get_existing(policy_id, false);
 	if (policy->has_window)
 	{
 		TimestampTz opens;

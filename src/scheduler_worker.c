@@ -626,6 +626,27 @@ rt_worker_visit(const RtScheduled *entry, MemoryContext cxt)
 }
 
 /*
+ * In a PG_CATCH block: aborts the worker's transaction and logs the error
+ * as "what: message" (with hint), except a cancel sent to make the worker
+ * leave, which is expected.
+ */
+static void
+rt_worker_failed(MemoryContext cxt, const char *what, const char *hint)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	rt_worker_abort();
+	if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
+		ereport(LOG,
+				(errmsg("%s: %s", what, edata->message),
+				 hint ? errhint("%s", hint) : 0));
+	FreeErrorData(edata);
+}
+
+/*
  * Runs fn(arg) in a transaction of its own; returns true when it committed.
  * An error is logged as "what: message" (with hint) and the transaction
  * aborted, except a cancel sent to make the worker leave, which is expected.
@@ -645,17 +666,7 @@ rt_worker_transaction(MemoryContext cxt, void (*fn) (void *arg), void *arg,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		rt_worker_abort();
-		if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
-			ereport(LOG,
-					(errmsg("%s: %s", what, edata->message),
-					 hint ? errhint("%s", hint) : 0));
-		FreeErrorData(edata);
+		rt_worker_failed(cxt, what, hint);
 	}
 	PG_END_TRY();
 	return ok;
@@ -842,6 +853,7 @@ rt_worker_after_pass(MemoryContext cxt)
 	foreach(lc, step.to_vacuum)
 	{
 		Oid			relid = lfirst_oid(lc);
+		char	   *what = MemoryContextStrdup(cxt, psprintf("VACUUM of relation %u after an erasure failed", relid));
 
 		if (rt_worker_must_stop())
 			break;
@@ -853,16 +865,7 @@ rt_worker_after_pass(MemoryContext cxt)
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			rt_worker_abort();
-			if (!(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && rt_worker_must_stop()))
-				ereport(LOG,
-						(errmsg("VACUUM of relation %u after an erasure failed: %s", relid, edata->message)));
-			FreeErrorData(edata);
+			rt_worker_failed(cxt, what, NULL);
 		}
 		PG_END_TRY();
 		rt_worker_set_in_xact(false);

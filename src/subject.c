@@ -731,38 +731,15 @@ rt_subject_table_cmp(const ListCell *a, const ListCell *b)
 	return (x->relid > y->relid) - (x->relid < y->relid);
 }
 
-/* Returns the table of kind as the catalog names it (it may have been dropped); see subject.h. */
-Oid
-rt_subject_kind_relid(const char *kind)
+/*
+ * Reads the catalog row of a kind (relid, key_column) into SPI_tuptable;
+ * undefined_object when the kind is not declared.
+ */
+static void
+rt_subject_catalog_row(const char *kind)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(kind)};
-	bool		isnull;
-
-	rt_catalog_exec("SELECT relid::pg_catalog.oid FROM retention.subject_catalog"
-					" WHERE kind OPERATOR(pg_catalog.=) $1",
-					1, argtypes, values, NULL, false, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("data subject kind \"%s\" does not exist", kind),
-				 errhint("Declare it with retention.add_subject(kind, table, key column); see retention.subjects.")));
-	return DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/* Returns the kind with its graph; undefined_object when it is not declared. */
-RtSubjectKind *
-rt_subject_kind(const char *kind)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(kind)};
-	RtSubjectKind *k;
-	bool		isnull;
-	List	   *nodes = NIL;
-	List	   *queue = NIL;
-	RtGraphNode *root;
-	ListCell   *lc;
-	TypeCacheEntry *tc;
 
 	rt_catalog_exec("SELECT relid::pg_catalog.oid, key_column FROM retention.subject_catalog"
 					" WHERE kind OPERATOR(pg_catalog.=) $1",
@@ -772,6 +749,31 @@ rt_subject_kind(const char *kind)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data subject kind \"%s\" does not exist", kind),
 				 errhint("Declare it with retention.add_subject(kind, table, key column); see retention.subjects.")));
+}
+
+/* Returns the table of kind as the catalog names it (it may have been dropped); see subject.h. */
+Oid
+rt_subject_kind_relid(const char *kind)
+{
+	bool		isnull;
+
+	rt_subject_catalog_row(kind);
+	return DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Returns the kind with its graph; undefined_object when it is not declared. */
+RtSubjectKind *
+rt_subject_kind(const char *kind)
+{
+	RtSubjectKind *k;
+	bool		isnull;
+	List	   *nodes = NIL;
+	List	   *queue = NIL;
+	RtGraphNode *root;
+	ListCell   *lc;
+	TypeCacheEntry *tc;
+
+	rt_subject_catalog_row(kind);
 	k = palloc0(sizeof(RtSubjectKind));
 	k->kind = pstrdup(kind);
 	k->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
