@@ -460,14 +460,33 @@ CREATE VIEW retention.restores AS
 COMMENT ON VIEW retention.restores IS
 'Restores recognized in this database: when, the signals (moved: another system or database than the one the ledger was written from; erasures: the ledger file holds erasures this database lacks; audit: the audit trail is behind or off an anchor in the ledger file), what was found, erasures replayed, until when time-based purges wait (retention.restore_grace), and who ended the wait with retention.resume(). waiting: the scheduler runs no policy here now.';
 
--- retention.status says how long policies wait after a restore (NULL: they do not)
-CREATE OR REPLACE VIEW retention.status AS
+-- retention.status says how many expired rows row-level security hides from the table
+-- owner (rows_hidden, as retention.preview() does: no run can remove them) and how long
+-- policies wait after a restore (restore_grace_until; NULL: they do not)
+DROP VIEW retention.status;
+DROP FUNCTION retention.policy_status();
+
+CREATE FUNCTION retention.policy_status(
+    OUT policy_id bigint, OUT tbl regclass, OUT action text, OUT keep interval,
+    OUT enabled boolean, OUT cutoff timestamptz, OUT rows_overdue bigint,
+    OUT rows_blocked bigint, OUT rows_on_hold bigint, OUT rows_undated bigint, OUT oldest_overdue timestamptz, OUT last_run timestamptz,
+    OUT last_status text, OUT last_success timestamptz, OUT next_run timestamptz, OUT rows_hidden bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'retention_policy_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.policy_status() IS
+'Per policy, now: cutoff, rows overdue (past the cutoff and not needed by a foreign key), rows blocked by foreign keys, rows under a legal hold, rows undated, the oldest overdue anchor, the last run, its status, the last success, the next scheduled run, and rows_hidden: expired rows row-level security hides from the table owner, which no run can remove. Backs the view retention.status.';
+
+CREATE VIEW retention.status AS
     SELECT s.*,
            (SELECT r.grace_until FROM retention.restores r WHERE r.waiting) AS restore_grace_until
       FROM retention.policy_status() s;
 
 COMMENT ON VIEW retention.status IS
-'Per policy: rows overdue now (blocked rows apart) and how old the oldest is, the last run and the last success, when the scheduler runs it next (NULL without the scheduler), and restore_grace_until: while the database waits after a recognized restore, until when (retention.resume() ends the wait).';
+'Per policy: rows overdue now (blocked rows apart) and how old the oldest is, the last run and the last success, when the scheduler runs it next (NULL without the scheduler), rows_hidden (expired rows row-level security hides from the table owner: no run removes them), and restore_grace_until: while the database waits after a recognized restore, until when (retention.resume() ends the wait).';
+
+GRANT SELECT ON retention.status TO PUBLIC;
 
 CREATE FUNCTION retention.resume()
 RETURNS boolean

@@ -67,6 +67,23 @@ extern bool rt_row_security_binds_owner(Oid relid);
  */
 extern int64 rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff);
 
+/*
+ * Returns how many of the rows tids (a tid[]) of relid are still there,
+ * with their anchor (a quoted column) before cutoff, and locked by no other
+ * session: locked FOR UPDATE SKIP LOCKED with full visibility
+ * (rt_become_all_seeing, the anchor alone compared) in a subtransaction
+ * that is undone.  Tells rows row-level security keeps the owner from
+ * locking apart from rows another session holds.  SPI must be connected.
+ */
+extern int64 rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids);
+
+/*
+ * Returns the cause of n expired rows that row-level security lets the
+ * owner of relid see but not change with cmd (DELETE, or the UPDATE of an
+ * anonymize), naming its policies (docs/operations.md#runs).
+ */
+extern char *rt_diagnose_rls_refused(Oid relid, CmdType cmd, int64 n);
+
 /* Returns the names (char *) of the row-level security policies of relid. */
 extern List *rt_row_security_policies(Oid relid);
 

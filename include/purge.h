@@ -85,6 +85,7 @@ typedef struct RtTarget
 	int64		pass_held;
 	int64		pass_locked;
 	int64		pass_refused;
+	int64		pass_rls_refused;
 } RtTarget;
 
 /*
@@ -98,6 +99,7 @@ typedef struct RtProbe
 	int64		deleted;		/* of those, deleted (or masked) now */
 	int64		blocked;		/* refused by a foreign key the SELECT did not foresee */
 	int64		skipped_locked; /* locked by another session */
+	int64		rls_refused;	/* row-level security lets the owner see but not lock or change them */
 	int64		row_errors;		/* refused by a constraint, a data error or a trigger's exception */
 	char	   *first_row_error;	/* the first of those, named (no row data) */
 	int			first_row_errcode;
@@ -122,6 +124,7 @@ typedef struct RtBatchResult
 	int64		deleted;		/* rows deleted, or anonymized */
 	int64		blocked;		/* kept because a foreign key needs them */
 	int64		skipped_locked; /* left because another session locks them */
+	int64		rls_refused;	/* left because row-level security lets the owner see but not lock or change them */
 	int64		held;			/* left because a legal hold covers them */
 	int64		row_errors;		/* rows a constraint or trigger refused to let go (or to mask) */
 	char	   *first_row_error;	/* the first of those refusals: what refused it, no row data */

@@ -23,4 +23,12 @@ extern ErrorData *rt_in_subtransaction(void (*fn) (void *arg), void *arg, Memory
 extern ErrorData *rt_in_subtransaction_ext(void (*fn) (void *arg), void *arg, MemoryContext error_cxt,
 										   bool own_spi);
 
+/*
+ * Runs fn(arg) in an internal subtransaction, in the caller's SPI
+ * connection, and always rolls it back: what fn locked or wrote is undone
+ * (its SPI results go too: fn keeps what it needs in arg).  An error of fn
+ * is raised again after the rollback.
+ */
+extern void rt_in_subtransaction_undone(void (*fn) (void *arg), void *arg);
+
 #endif							/* RT_SUBXACT_H */

@@ -109,6 +109,51 @@ SELECT retention.tag('measurements', 'weight', 'other', 'generalize(0.5)');
 SELECT count(*) FROM retention.preview('infinity');
 \echo :LAST_ERROR_SQLSTATE
 
+-- 9. row-level security forced on the owner lets it see expired rows but not lock or
+--    change them: never "success" with the rows counted as locked by someone else
+CREATE TABLE rls_nodel (id int PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO rls_nodel SELECT g, '2020-01-01' FROM generate_series(1, 30) g;
+ALTER TABLE rls_nodel ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY see ON rls_nodel FOR SELECT USING (true);
+ALTER TABLE rls_nodel OWNER TO rtc_app;
+CREATE TABLE rls_del_false (id int PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO rls_del_false SELECT g, '2020-01-01' FROM generate_series(1, 20) g;
+ALTER TABLE rls_del_false ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY see ON rls_del_false FOR SELECT USING (true);
+CREATE POLICY lock ON rls_del_false FOR UPDATE USING (true);
+CREATE POLICY keep_odd ON rls_del_false FOR DELETE USING (id % 2 = 0);
+ALTER TABLE rls_del_false OWNER TO rtc_app;
+CREATE TABLE rls_noupd (id int PRIMARY KEY, email text, at timestamptz NOT NULL);
+INSERT INTO rls_noupd SELECT g, 'u' || g || '@example.org', '2020-01-01' FROM generate_series(1, 10) g;
+SELECT retention.tag('rls_noupd', 'email', 'email', 'email');
+ALTER TABLE rls_noupd ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY see ON rls_noupd FOR SELECT USING (true);
+CREATE POLICY upd ON rls_noupd FOR UPDATE USING (false);
+ALTER TABLE rls_noupd OWNER TO rtc_app;
+SELECT retention.add_policy('rls_nodel', '1 year', 'at') AS p9a \gset
+SELECT retention.add_policy('rls_del_false', '1 year', 'at') AS p9b \gset
+SELECT retention.add_policy('rls_noupd', '1 year', 'at', 'anonymize') AS p9c \gset
+CALL retention.run('rls_nodel', '2026-12-01');
+\echo :LAST_ERROR_SQLSTATE
+CALL retention.run('rls_del_false', '2026-12-01');
+\echo :LAST_ERROR_SQLSTATE
+CALL retention.run('rls_noupd', '2026-12-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT p.tbl, r.status, r.rows, r.skipped_locked, r.refused, r.rows_left, r.cause
+  FROM retention.runs r JOIN retention.policies p USING (policy_id)
+ WHERE r.policy_id IN (:p9a, :p9b, :p9c) ORDER BY r.policy_id;
+SELECT (SELECT count(*) FROM rls_nodel) AS nodel_left, (SELECT count(*) FROM rls_del_false) AS del_false_left,
+       (SELECT count(*) FROM rls_noupd WHERE email LIKE 'u%') AS noupd_unmasked;
+-- retention.status counts what row-level security hides from the owner, as preview does
+CREATE TABLE rls_hidden (id int PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO rls_hidden SELECT g, '2020-01-01' FROM generate_series(1, 8) g;
+ALTER TABLE rls_hidden ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY half ON rls_hidden USING (id <= 4);
+ALTER TABLE rls_hidden OWNER TO rtc_app;
+SELECT retention.add_policy('rls_hidden', '1 year', 'at') AS p9d \gset
+SELECT rows_overdue, rows_hidden, last_status FROM retention.status WHERE policy_id = :p9d;
+SELECT rows_due, rows_hidden FROM retention.preview() WHERE policy_id = :p9d;
+
 SET client_min_messages = warning;
 RESET search_path;
 DROP SCHEMA rtc CASCADE;

@@ -38,6 +38,7 @@
 #include "privilege.h"
 #include "quote.h"
 #include "safe_spi.h"
+#include "subxact.h"
 
 /* Returns the tgtype bit of a DML command. */
 static int16
@@ -280,6 +281,69 @@ rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum 
 	return Max(all - seen, 0);
 }
 
+/* What rt_rows_unlocked counts, in its undone subtransaction. */
+typedef struct RtUnlockedCount
+{
+	const char *sql;
+	Oid			types[2];
+	Datum		values[2];
+	int64		count;
+} RtUnlockedCount;
+
+/* Counts, as the all-seeing user, the rows of an RtUnlockedCount no other session locks. */
+static void
+rt_count_unlocked(void *arg)
+{
+	RtUnlockedCount *c = arg;
+	RtSavedUser saved;
+	bool		isnull;
+
+	rt_become_all_seeing(&saved);
+	if (rt_spi_execute(c->sql, 2, c->types, c->values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows no other session locks");
+	c->count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rt_restore_user(&saved);
+}
+
+/* Returns how many of the rows tids are still expired and locked by no other session; see diagnose.h. */
+int64
+rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids)
+{
+	RtUnlockedCount c;
+
+	c.sql = psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ONLY %s t"
+					 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1) AND t.%s OPERATOR(pg_catalog.<) $2"
+					 " FOR UPDATE SKIP LOCKED) l",
+					 rt_relation_name(relid), anchor);
+	c.types[0] = TIDARRAYOID;
+	c.types[1] = cutoff_type;
+	c.values[0] = tids;
+	c.values[1] = cutoff;
+	c.count = 0;
+	rt_in_subtransaction_undone(rt_count_unlocked, &c);
+	return c.count;
+}
+
+/* Returns the cause of expired rows row-level security lets the owner see but not change; see diagnose.h. */
+char *
+rt_diagnose_rls_refused(Oid relid, CmdType cmd, int64 n)
+{
+	List	   *names = rt_row_security_policies(relid);
+	StringInfoData list;
+	ListCell   *lc;
+
+	initStringInfo(&list);
+	foreach(lc, names)
+		appendStringInfo(&list, "%s%s", lc == list_head(names) ? "" : ", ", quote_identifier(lfirst(lc)));
+	return psprintf("row-level security on %s, %s on its owner, lets the owner see " INT64_FORMAT " expired row%s"
+					" but not lock or %s %s (policies: %s); a run needs %s (or FOR ALL) that pass%s %s",
+					rt_relation_name(relid), rt_rel_forces_row_security(relid) ? "forced" : "enabled",
+					n, n == 1 ? "" : "s", cmd == CMD_DELETE ? "delete" : "update", n == 1 ? "it" : "them",
+					list.data,
+					cmd == CMD_DELETE ? "policies FOR DELETE and FOR UPDATE" : "a policy FOR UPDATE",
+					cmd == CMD_DELETE ? "" : "es", n == 1 ? "it" : "them");
+}
+
 /* Returns "trigger t on s.r" or "triggers a, b on s.r"; see diagnose.h. */
 char *
 rt_describe_named(const char *what, List *names, Oid relid)
@@ -288,7 +352,12 @@ rt_describe_named(const char *what, List *names, Oid relid)
 	ListCell   *lc;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s%s ", what, list_length(names) == 1 ? "" : "s");
+	if (list_length(names) == 1)
+		appendStringInfo(&buf, "%s ", what);
+	else if (strcmp(what, "policy") == 0)
+		appendStringInfoString(&buf, "policies ");
+	else
+		appendStringInfo(&buf, "%ss ", what);
 	foreach(lc, names)
 	{
 		if (lc != list_head(names))

@@ -303,8 +303,8 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		RtPolicy   *p = lfirst(lc);
 		TimestampTz cutoff = 0;
 		RtCounts	counts;
-		Datum		values[15];
-		bool		nulls[15];
+		Datum		values[16];
+		bool		nulls[16];
 		Oid			argtypes[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(p->policy_id)};
 		bool		counted;
@@ -343,6 +343,9 @@ retention_policy_status(PG_FUNCTION_ARGS)
 		}
 		/* the time of the next scheduled run: NULL without the scheduler */
 		values[14] = TimestampTzGetDatum(rt_sched_next_run(p, &nulls[14]));
+		/* rows_hidden, from 0.3.0 on (the 0.2.0 function has 15 columns) */
+		values[15] = Int64GetDatum(counted ? counts.hidden : 0);
+		nulls[15] = !counted;
 		rt_srf_put(&srf, values, nulls);
 	}
 	SPI_finish();

@@ -603,6 +603,20 @@ rt_delete_skip_locked(RtTarget *t, Datum tids, int n, bool use_held, RtBatchResu
 	locked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	result->deleted += done;
+	if (locked < n && rt_row_security_binds_owner(t->relid))
+	{
+		/*
+		 * FOR UPDATE leaves out the rows row-level security does not let
+		 * the owner lock, as it does rows another session locks: the rows
+		 * no one locks, less those this statement locked, are the former.
+		 */
+		int64		unlocked = rt_rows_unlocked(t->relid, t->anchor, rt_anchor_type_oid(t->anchor_type),
+												t->cutoff, tids);
+		int64		rls = Min(Max(unlocked - (locked - done), 0), n - locked);
+
+		result->rls_refused += rls;
+		n -= rls;
+	}
 	result->skipped_locked += n - locked;
 	/* locked for us, and still not deleted or masked: a trigger returned NULL, or the row changed */
 	t->shortfall += locked - done;
@@ -761,7 +775,7 @@ rt_target_restart(RtTarget *t)
 	t->pos.window_end = 0;
 	t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
 	t->pos.done = !t->anchor_order && t->nblocks == 0;
-	t->pass_blocked = t->pass_held = t->pass_locked = t->pass_refused = 0;
+	t->pass_blocked = t->pass_held = t->pass_locked = t->pass_refused = t->pass_rls_refused = 0;
 	t->shortfall = 0;
 	MemoryContextSwitchTo(old);
 	relation_close(rel, AccessShareLock);
@@ -1072,6 +1086,7 @@ rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
 	out->deleted = result.deleted;
 	out->blocked = result.blocked;
 	out->skipped_locked = result.skipped_locked;
+	out->rls_refused = result.rls_refused;
 	out->row_errors = result.row_errors;
 	out->first_row_error = result.first_row_error;
 	out->first_row_errcode = result.first_row_errcode;
@@ -1094,5 +1109,5 @@ rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
 			out->by_others++;
 	}
 	/* given and untouched: locked, refused, blocked, or suppressed by a trigger or rule that returned NULL */
-	out->by_trigger = by_us + Max(untouched - out->skipped_locked - out->row_errors - out->blocked, 0);
+	out->by_trigger = by_us + Max(untouched - out->skipped_locked - out->rls_refused - out->row_errors - out->blocked, 0);
 }

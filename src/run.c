@@ -277,6 +277,7 @@ rt_step_batch(void *arg)
 	t->pass_held += result.held;
 	t->pass_locked += result.skipped_locked;
 	t->pass_refused += result.row_errors;
+	t->pass_rls_refused += result.rls_refused;
 	if (result.row_errors > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
@@ -540,18 +541,20 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 	RtLeftover	left;
 	RtProbe		probe;
 	int64		due;
+	int64		rls_refused = 0;
 
 	memset(&left, 0, sizeof(left));
 	left.hidden = rt_rows_hidden_from_owner(t->relid, t->anchor, rt_anchor_type_oid(t->anchor_type), t->cutoff);
 	due = t->refused_by ? -1 : rt_target_count_due(t);
 	if (t->shortfall == 0 &&
-		due == t->pass_blocked + t->pass_held + t->pass_locked + t->pass_refused)
+		due == t->pass_blocked + t->pass_held + t->pass_locked + t->pass_refused + t->pass_rls_refused)
 	{
 		/* the pass saw every row still due, and knows why each stayed */
 		s->stats.blocked += t->pass_blocked;
 		s->stats.held += t->pass_held;
 		s->stats.skipped_locked += t->pass_locked;
 		s->stats.refused += t->pass_refused;
+		rls_refused = t->pass_rls_refused;
 	}
 	else
 	{
@@ -596,9 +599,16 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 				s->stats.blocked += probe.blocked;
 				s->stats.skipped_locked += probe.skipped_locked;
 				s->stats.refused += probe.row_errors;
+				rls_refused = probe.rls_refused;
 				if (probe.row_errors > 0 && s->first_row_error == NULL)
 					rt_add_refusal(s, 0, probe.first_row_error, probe.first_row_errcode);
-				if (probe.by_trigger > 0)
+				if (probe.by_trigger > 0 && rt_row_security_binds_owner(t->relid) &&
+					rt_before_row_triggers(t->relid, cmd) == NIL && rt_instead_rules(t->relid, cmd) == NIL)
+				{
+					/* given, locked and untouched, and no trigger or rule of the table: a policy FOR DELETE (UPDATE) left it out */
+					rls_refused += probe.by_trigger;
+				}
+				else if (probe.by_trigger > 0)
 				{
 					List	   *triggers = rt_before_row_triggers(t->relid, cmd);
 
@@ -628,6 +638,12 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 	{
 		s->stats.left += left.hidden;
 		rt_add_cause(s, rt_diagnose_left(t->relid, cmd, left.hidden));
+	}
+	if (rls_refused > 0)
+	{
+		/* no later run removes them either: incomplete, like rows hidden from the owner */
+		s->stats.left += rls_refused;
+		rt_add_cause(s, rt_diagnose_rls_refused(t->relid, cmd, rls_refused));
 	}
 	rt_explain_copies(s, t, cmd);
 	if ((left.blocked > 0 || t->pass_blocked > 0) && s->self_referencing && s->stats.rows > s->rows_before_pass)

@@ -46,6 +46,37 @@ rt_in_subtransaction_ext(void (*fn) (void *arg), void *arg, MemoryContext error_
 	return edata;
 }
 
+/* Runs fn(arg) in an internal subtransaction that is always rolled back; see subxact.h. */
+void
+rt_in_subtransaction_undone(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+}
+
 /* Runs fn(arg) in an internal subtransaction with an SPI connection of its own; see subxact.h. */
 ErrorData *
 rt_in_subtransaction(void (*fn) (void *arg), void *arg, MemoryContext error_cxt)
