@@ -36,6 +36,25 @@ extern int	rt_safe_settings_begin(int flags);
 /* Closes the level opened by rt_safe_settings_begin(), restoring every setting. */
 extern void rt_safe_settings_end(int nest);
 
+/* The caller's settings that say how a value it typed reads: DateStyle, IntervalStyle, TimeZone. */
+typedef struct RtReaderSettings
+{
+	char	   *datestyle;
+	char	   *intervalstyle;
+	char	   *timezone;
+} RtReaderSettings;
+
+/* Captures the session's RtReaderSettings, before the engine pins its own. */
+extern void rt_reader_settings_save(RtReaderSettings *reader);
+
+/*
+ * Opens a GUC level, inside the engine's safe level, in which a value the
+ * caller typed reads as a cast in the caller's session would read it (a
+ * date '02/01/2024' in DateStyle DMY is 2 January); close it with
+ * rt_safe_settings_end().
+ */
+extern int	rt_reader_settings_begin(const RtReaderSettings *reader);
+
 /*
  * Makes the transaction just started (before its first snapshot) read
  * committed and read-write (read-only still during recovery), whatever

@@ -72,8 +72,13 @@ extern RtSubjectKind *rt_subject_kind(const char *kind);
 extern char *rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t,
 								const char *alias, const char *keyref);
 
-/* Returns the subject's key value of type kind->key_type read from text id (raising on bad input). */
-extern Datum rt_subject_key_datum(const RtSubjectKind *kind, const char *id);
+/*
+ * Returns the subject's key value of type kind->key_type read from text id
+ * (raising on bad input): with typed, an id the caller typed, read in the
+ * caller's DateStyle, IntervalStyle and TimeZone as a cast would read it;
+ * without, a canonical id the engine printed (rt_subject_canonical_id).
+ */
+extern Datum rt_subject_key_datum(const RtSubjectKind *kind, const char *id, bool typed);
 
 /* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
 extern char *rt_subject_canonical_id(const RtSubjectKind *kind, Datum key);

@@ -85,7 +85,24 @@ CREATE UNIQUE INDEX ON keq.loose (email COLLATE "C");
 SELECT retention.add_subject('loose', 'keq.loose', 'email');
 \echo :LAST_ERROR_SQLSTATE
 
+-- 5. a key the caller types reads as the caller's own cast reads it: in DateStyle DMY,
+--    '02/01/2024' is 2 January, for the access request, the hold and the erasure alike;
+--    the ledger and the hold keep the canonical (ISO) text
+CREATE TABLE keq.day_person (day date PRIMARY KEY, name text);
+INSERT INTO keq.day_person VALUES ('2024-01-02', 'Jan'), ('2024-02-01', 'Feb');
+SELECT retention.add_subject('day', 'keq.day_person', 'day');
+SET DateStyle = 'SQL, DMY';
+SELECT '02/01/2024'::date = date '2024-01-02' AS cast_reads_2_january;
+SELECT t->'rows'->0->>'name' AS name FROM jsonb_array_elements(retention.subject_data('day', '02/01/2024')->'tables') t;
+SELECT retention.hold('day', '01/02/2024', 'dispute about February') AS day_hold \gset
+SELECT kind, id FROM retention.holds WHERE hold_id = :day_hold;
+SELECT tbl, action, rows FROM retention.erase_subject('day', '02/01/2024');
+SELECT status, rows FROM retention.erasures WHERE kind = 'day';
+RESET DateStyle;
+SELECT to_char(day, 'YYYY-MM-DD') AS day, name FROM keq.day_person;
+SELECT retention.release(:day_hold);
+
 SELECT retention.drop_subject(kind) FROM retention.subjects
- WHERE kind IN ('person', 'keq_member', 'ci_account', 'text_account');
+ WHERE kind IN ('person', 'keq_member', 'ci_account', 'text_account', 'day');
 DROP SCHEMA keq CASCADE;
 RESET retention.key_file;

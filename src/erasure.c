@@ -1131,7 +1131,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	k = rt_subject_kind(kind);
-	key = rt_subject_key_datum(k, id);
+	key = rt_subject_key_datum(k, id, true);
 	id = rt_subject_canonical_id(k, key);
 	hashed = rt_subject_hash(kind, id, hash);
 	token = hashed ? rt_json_quote(rt_hex(hash, sizeof(hash))) : "null";

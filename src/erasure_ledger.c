@@ -556,7 +556,7 @@ rt_complete_by_id(void *arg)
 {
 	RtLedgerEntry *e = ((RtPendingWork *) arg)->entry;
 	RtSubjectKind *k = rt_subject_kind(e->kind);
-	Datum		key = rt_subject_key_datum(k, e->subject_id);
+	Datum		key = rt_subject_key_datum(k, e->subject_id, false);
 	List	   *holds = rt_holds_blocking_erasure(k, e->subject_id, key);
 	List	   *steps;
 	char	   *summary;

@@ -105,7 +105,7 @@ retention_hold(PG_FUNCTION_ARGS)
 	SPI_connect();
 	k = rt_subject_kind(kind);
 	/* held by the canonical text of the key, as erasures look it up */
-	id = rt_subject_canonical_id(k, rt_subject_key_datum(k, id));
+	id = rt_subject_canonical_id(k, rt_subject_key_datum(k, id, true));
 	hold_id = rt_insert_hold(kind, id, InvalidOid, PG_GETARG_DATUM(2), PG_ARGISNULL(3),
 							 PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
 	SPI_finish();

@@ -122,6 +122,27 @@ rt_safe_settings_begin(int flags)
 	return nest;
 }
 
+/* Captures the session's DateStyle, IntervalStyle and TimeZone; see safe_spi.h. */
+void
+rt_reader_settings_save(RtReaderSettings *reader)
+{
+	reader->datestyle = pstrdup(GetConfigOption("datestyle", false, false));
+	reader->intervalstyle = pstrdup(GetConfigOption("intervalstyle", false, false));
+	reader->timezone = pstrdup(GetConfigOption("timezone", false, false));
+}
+
+/* Opens a level with the caller's reading settings; see safe_spi.h. */
+int
+rt_reader_settings_begin(const RtReaderSettings *reader)
+{
+	int			nest = NewGUCNestLevel();
+
+	rt_set_for_level("datestyle", reader->datestyle);
+	rt_set_for_level("intervalstyle", reader->intervalstyle);
+	rt_set_for_level("timezone", reader->timezone);
+	return nest;
+}
+
 /* Closes a level of rt_safe_settings_begin, undoing every setting changed inside it. */
 void
 rt_safe_settings_end(int nest)

@@ -870,20 +870,32 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
  * must give one canonical text, the one a replay reads from the table.
  */
 Datum
-rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
+rt_subject_key_datum(const RtSubjectKind *kind, const char *id, bool typed)
 {
 	Oid			infunc;
 	Oid			ioparam;
 	RtSavedUser saved;
+	RtReaderSettings reader;
 	volatile Datum key = (Datum) 0;
 	Oid			types[1] = {kind->key_type};
 	Datum		values[1];
 
 	getTypeInputInfo(kind->key_type, &infunc, &ioparam);
+	if (typed)
+		rt_reader_settings_save(&reader);
 	rt_become_table_owner(kind->relid, &saved);
 	PG_TRY();
 	{
-		key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+		if (typed)
+		{
+			/* as the caller's own cast reads it: '02/01/2024' is 2 January in DateStyle DMY */
+			int			nest = rt_reader_settings_begin(&reader);
+
+			key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
+			rt_safe_settings_end(nest);
+		}
+		else
+			key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
 		values[0] = key;
 		if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t WHERE t.%s %s $1 LIMIT 1",
 									quote_identifier(kind->key), rt_relation_name(kind->relid),

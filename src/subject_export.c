@@ -155,7 +155,7 @@ retention_subject_data(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	k = rt_subject_kind(kind);
-	key = rt_subject_key_datum(k, id);
+	key = rt_subject_key_datum(k, id, true);
 	rls_tables = rt_subject_row_security_tables(k);
 
 	/* the document outlives SPI_finish: build it in the caller's context */
