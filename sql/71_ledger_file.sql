@@ -6,8 +6,11 @@
 -- Paths depend on the test cluster: errors go through pg_temp.try(), which
 -- names the file <ledger file>.
 \set VERBOSITY terse
-SELECT current_setting('data_directory') || '/../pg_retention_regress.ledger' AS ledger,
-       current_setting('data_directory') || '/../pg_retention_regress.key' AS keyfile \gset
+-- a directory of its own outside the data directory (whose parent a packaging build may
+-- not let the server write to)
+SELECT '/tmp/pg_retention_regress_71_' || pg_backend_pid() || '_' || extract(epoch FROM clock_timestamp())::bigint
+       AS dir \gset
+SELECT :'dir' || '/ledger' AS ledger, :'dir' || '/key' AS keyfile \gset
 CREATE FUNCTION pg_temp.sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', cmd); END $$;
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -17,7 +20,7 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || replace(SQLERRM, current_setting('retention.ledger_file'), '<ledger file>');
 END $$;
-SELECT pg_temp.sh('rm -f ' || :'ledger' || ' ' || :'ledger' || '.* ' || :'keyfile');
+SELECT pg_temp.sh('mkdir -m 700 ' || :'dir');
 
 SELECT set_config('retention.key_file', :'keyfile', false) IS NOT NULL AS key_set;
 SELECT length(retention.create_key()) AS fingerprint_length;
@@ -110,7 +113,7 @@ SELECT retention.resume();
 SELECT count(*) FROM retention.ledger_entries();
 RESET ROLE;
 DROP ROLE lf_stranger;
-SELECT pg_temp.sh('rm -f ' || :'ledger' || ' ' || :'ledger' || '.* ' || :'keyfile');
+SELECT pg_temp.sh('rm -f ' || :'ledger' || ' ' || :'ledger' || '.* ' || :'keyfile' || '; rmdir ' || :'dir');
 SELECT retention.drop_subject('customer');
 DROP TABLE lf_order, lf_customer;
 RESET retention.ledger_file;
