@@ -34,9 +34,10 @@ extern bool rt_audit_head(int64 *seq, bytea **hash);
  * out, by via: "log" (the worker's log line), "call" (audit_anchor()) or
  * "report" (retention.report(), which prints it).
  * Does nothing on a standby, in a read-only transaction or before the
- * 0.3.0 objects.  SPI must be connected.
+ * 0.3.0 objects.  Returns false when that anchor was noted by via before
+ * (another worker process logged it already).  SPI must be connected.
  */
-extern void rt_audit_note_anchor(int64 seq, bytea *hash, const char *via);
+extern bool rt_audit_note_anchor(int64 seq, bytea *hash, const char *via);
 
 /* Returns a hash as the text of a bytea literal (\x and hex digits). */
 extern char *rt_audit_hash_text(bytea *hash);

@@ -68,14 +68,15 @@ extern bool rt_row_security_binds_owner(Oid relid);
 extern int64 rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff);
 
 /*
- * Returns how many of the rows tids (a tid[]) of relid are still there,
- * with their anchor (a quoted column) before cutoff, and locked by no other
- * session: locked FOR UPDATE SKIP LOCKED with full visibility
- * (rt_become_all_seeing, the anchor alone compared) in a subtransaction
- * that is undone.  Tells rows row-level security keeps the owner from
- * locking apart from rows another session holds.  SPI must be connected.
+ * Returns how many of the rows tids (a tid[]) of relid, still there with
+ * their anchor (a quoted column) before cutoff, no other session locks but
+ * row-level security keeps the owner (the current user) from locking: the
+ * rows FOR UPDATE SKIP LOCKED takes with full visibility
+ * (rt_become_all_seeing, the anchor alone compared), less those it takes
+ * as the owner right after, in a subtransaction that is undone.  Tells
+ * such rows apart from rows another session holds.  SPI must be connected.
  */
-extern int64 rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids);
+extern int64 rt_rows_owner_cannot_lock(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids);
 
 /*
  * Returns the cause of n expired rows that row-level security lets the
@@ -83,6 +84,9 @@ extern int64 rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Da
  * anonymize), naming its policies (docs/operations.md#runs).
  */
 extern char *rt_diagnose_rls_refused(Oid relid, CmdType cmd, int64 n);
+
+/* Returns names (char *) quoted and joined by commas: "a, b". */
+extern char *rt_name_list(List *names);
 
 /* Returns the names (char *) of the row-level security policies of relid. */
 extern List *rt_row_security_policies(Oid relid);

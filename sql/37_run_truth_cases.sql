@@ -154,6 +154,19 @@ SELECT retention.add_policy('rls_hidden', '1 year', 'at') AS p9d \gset
 SELECT rows_overdue, rows_hidden, last_status FROM retention.status WHERE policy_id = :p9d;
 SELECT rows_due, rows_hidden FROM retention.preview() WHERE policy_id = :p9d;
 
+-- 10. a publication that sends none of the removals: the run says its subscribers keep the rows
+CREATE TABLE feed (id int, at timestamptz NOT NULL, email text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE feed_2020 PARTITION OF feed FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE TABLE feed_rest PARTITION OF feed FOR VALUES FROM ('2021-01-01') TO ('2040-01-01');
+INSERT INTO feed SELECT g, '2020-06-01'::timestamptz + g * interval '1 day', 'u' || g || '@x.org' FROM generate_series(1, 400) g;
+SET client_min_messages = error;
+CREATE PUBLICATION rtc_feed FOR TABLE feed WITH (publish = 'insert, update, truncate', publish_via_partition_root = true);
+SET client_min_messages = notice;
+SELECT retention.add_policy('feed', '1 year', 'at') AS p10 \gset
+CALL retention.run('feed', '2022-06-01');
+SELECT rows, partitions, status, notes FROM retention.runs WHERE policy_id = :p10;
+DROP PUBLICATION rtc_feed;
+
 SET client_min_messages = warning;
 RESET search_path;
 DROP SCHEMA rtc CASCADE;

@@ -190,6 +190,23 @@ SELECT (retention.subject_data('truth_member', 'ann@x.org')->'tables'->0->>'coun
 SELECT tbl, action, rows FROM retention.erase_subject('truth_member', 'ann@x.org');
 SELECT retention.drop_subject('truth_member');
 DROP TABLE truth.members;
+
+-- 10. a linked table whose forced row security lets its owner see the subject's rows but
+--     not delete them: the erasure changes nothing and names the policy
+CREATE TABLE truth.person (id int PRIMARY KEY, name text);
+CREATE TABLE truth.note (id int PRIMARY KEY, person_id int REFERENCES truth.person, body text);
+INSERT INTO truth.person VALUES (1, 'a'), (2, 'b');
+INSERT INTO truth.note VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z');
+ALTER TABLE truth.person OWNER TO truth_owner;
+ALTER TABLE truth.note OWNER TO truth_owner;
+SELECT retention.add_subject('truth_note_person', 'truth.person', 'id');
+ALTER TABLE truth.note ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY see ON truth.note FOR SELECT USING (true);
+SELECT * FROM retention.erase_subject('truth_note_person', '1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT count(*) FROM truth.note) AS notes, (SELECT count(*) FROM truth.person) AS people;
+SELECT retention.drop_subject('truth_note_person');
+DROP TABLE truth.note, truth.person;
 REVOKE ALL ON SCHEMA truth FROM truth_owner;
 DROP ROLE truth_owner;
 

@@ -205,7 +205,7 @@ rt_audit_head(int64 *seq, bytea **hash)
 }
 
 /* Notes that the anchor (seq, hash) was given out by via; see audit.h. */
-void
+bool
 rt_audit_note_anchor(int64 seq, bytea *hash, const char *via)
 {
 	Oid			types[3] = {INT8OID, BYTEAOID, TEXTOID};
@@ -213,13 +213,14 @@ rt_audit_note_anchor(int64 seq, bytea *hash, const char *via)
 
 	/* a standby or a read-only transaction gives anchors out all the same */
 	if (hash == NULL || RecoveryInProgress() || XactReadOnly || !rt_sql_objects_at_least("0.3.0"))
-		return;
+		return true;
 	values[0] = Int64GetDatum(seq);
 	values[1] = PointerGetDatum(hash);
 	values[2] = CStringGetTextDatum(via);
 	rt_catalog_exec("INSERT INTO retention.audit_anchor_log (seq, hash, via) VALUES ($1, $2, $3)"
 					" ON CONFLICT (seq, via) DO NOTHING",
 					3, types, values, NULL, false, SPI_OK_INSERT);
+	return SPI_processed > 0;
 }
 
 /*

@@ -281,7 +281,7 @@ rt_rows_hidden_from_owner(Oid relid, const char *anchor, Oid cutoff_type, Datum 
 	return Max(all - seen, 0);
 }
 
-/* What rt_rows_unlocked counts, in its undone subtransaction. */
+/* What rt_rows_owner_cannot_lock counts, in its undone subtransaction. */
 typedef struct RtUnlockedCount
 {
 	const char *sql;
@@ -290,24 +290,36 @@ typedef struct RtUnlockedCount
 	int64		count;
 } RtUnlockedCount;
 
-/* Counts, as the all-seeing user, the rows of an RtUnlockedCount no other session locks. */
+/*
+ * Locks the rows of an RtUnlockedCount that no other session locks, first
+ * with full visibility, then as the owner (the current user), and counts
+ * those only the former could lock.  The rows the first statement locked
+ * stay this transaction's until the subtransaction is undone, so a lock
+ * another session takes or drops in between changes neither count.
+ */
 static void
-rt_count_unlocked(void *arg)
+rt_count_owner_cannot_lock(void *arg)
 {
 	RtUnlockedCount *c = arg;
 	RtSavedUser saved;
 	bool		isnull;
+	int64		all;
+	int64		owner;
 
 	rt_become_all_seeing(&saved);
 	if (rt_spi_execute(c->sql, 2, c->types, c->values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows no other session locks");
-	c->count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	all = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	rt_restore_user(&saved);
+	if (rt_spi_execute(c->sql, 2, c->types, c->values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the rows the owner may lock");
+	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	c->count = Max(all - owner, 0);
 }
 
-/* Returns how many of the rows tids are still expired and locked by no other session; see diagnose.h. */
+/* Returns how many of the rows tids no other session locks but row-level security keeps the owner from locking; see diagnose.h. */
 int64
-rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids)
+rt_rows_owner_cannot_lock(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, Datum tids)
 {
 	RtUnlockedCount c;
 
@@ -320,7 +332,7 @@ rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, D
 	c.values[0] = tids;
 	c.values[1] = cutoff;
 	c.count = 0;
-	rt_in_subtransaction_undone(rt_count_unlocked, &c);
+	rt_in_subtransaction_undone(rt_count_owner_cannot_lock, &c);
 	return c.count;
 }
 
@@ -328,20 +340,27 @@ rt_rows_unlocked(Oid relid, const char *anchor, Oid cutoff_type, Datum cutoff, D
 char *
 rt_diagnose_rls_refused(Oid relid, CmdType cmd, int64 n)
 {
-	List	   *names = rt_row_security_policies(relid);
-	StringInfoData list;
-	ListCell   *lc;
-
-	initStringInfo(&list);
-	foreach(lc, names)
-		appendStringInfo(&list, "%s%s", lc == list_head(names) ? "" : ", ", quote_identifier(lfirst(lc)));
-	return psprintf("row-level security on %s, %s on its owner, lets the owner see " INT64_FORMAT " expired row%s"
-					" but not lock or %s %s (policies: %s); a run needs %s (or FOR ALL) that pass%s %s",
-					rt_relation_name(relid), rt_rel_forces_row_security(relid) ? "forced" : "enabled",
+	return psprintf("row-level security on %s, %s, lets the role pg_retention acts as see " INT64_FORMAT " row%s"
+					" but not lock or %s %s (policies: %s); it needs %s (or FOR ALL) that pass%s %s",
+					rt_relation_name(relid),
+					rt_rel_forces_row_security(relid) ? "forced on its owner" : "enabled on a table another role owns",
 					n, n == 1 ? "" : "s", cmd == CMD_DELETE ? "delete" : "update", n == 1 ? "it" : "them",
-					list.data,
+					rt_name_list(rt_row_security_policies(relid)),
 					cmd == CMD_DELETE ? "policies FOR DELETE and FOR UPDATE" : "a policy FOR UPDATE",
 					cmd == CMD_DELETE ? "" : "es", n == 1 ? "it" : "them");
+}
+
+/* Returns names (char *) quoted and joined by commas; see diagnose.h. */
+char *
+rt_name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", lc == list_head(names) ? "" : ", ", quote_identifier(lfirst(lc)));
+	return buf.data;
 }
 
 /* Returns "trigger t on s.r" or "triggers a, b on s.r"; see diagnose.h. */
@@ -386,8 +405,9 @@ rt_diagnose_left(Oid relid, CmdType cmd, int64 n)
 			return psprintf("row-level security %s on %s without any policy hides " INT64_FORMAT " row%s from the table owner",
 							rt_rel_forces_row_security(relid) ? "forced" : "enabled",
 							rt_relation_name(relid), n, n == 1 ? "" : "s");
-		return psprintf("row-level security %s hides " INT64_FORMAT " row%s from the table owner",
-						rt_describe_named("policy", names, relid), n, n == 1 ? "" : "s");
+		return psprintf("row-level security %s %s " INT64_FORMAT " row%s from the table owner",
+						rt_describe_named("policy", names, relid), list_length(names) == 1 ? "hides" : "hide",
+						n, n == 1 ? "" : "s");
 	}
 	names = rt_before_row_triggers(relid, cmd);
 	if (names != NIL)

@@ -664,6 +664,7 @@ rt_left_in_leaf(List *left, RtErasure *er, const RtSubjectTable *t, Oid leaf, bo
 	int64		not_masked;
 	int64		seen;
 	bool		isnull;
+	bool		rls;
 
 	/*
 	 * Kept by a policy: every row masked.  Elsewhere: gone, or still
@@ -679,6 +680,8 @@ rt_left_in_leaf(List *left, RtErasure *er, const RtSubjectTable *t, Oid leaf, bo
 								rt_relation_name(leaf), belongs),
 					   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count what the erasure left in %s", rt_relation_name(leaf));
+	/* rows the owner sees and could not remove: row security may let it see but not change them */
+	rls = rt_row_security_binds_owner(leaf) && rt_instead_rules(leaf, CMD_DELETE) == NIL;
 	rt_restore_user(&saved);
 	not_deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	not_masked = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -695,7 +698,7 @@ rt_left_in_leaf(List *left, RtErasure *er, const RtSubjectTable *t, Oid leaf, bo
 		l->relid = leaf;
 		l->rows = n;
 		l->cmd = cmd;
-		l->cause = rt_diagnose_left(leaf, cmd, n);
+		l->cause = rls ? rt_diagnose_rls_refused(leaf, cmd, n) : rt_diagnose_left(leaf, cmd, n);
 		/* the anonymize policy's UPDATE names the partitioned table: its rules and policies */
 		if (l->cause == NULL && leaf != t->relid)
 			l->cause = rt_diagnose_left(t->relid, cmd, n);

@@ -432,8 +432,17 @@ rt_replication_obstacle(RtPartRun *r, Oid leaf, const char *name, bool *truncate
 	{
 		RtPublisher *p = lfirst(lc);
 
-		if (!p->deletes && !p->truncates)
+		/* through its root, only deletes reach a subscriber; as itself, deletes or a truncate */
+		if (!p->deletes && (p->via_root || !p->truncates))
+		{
+			char	   *note = psprintf("publication %s sends no removal of partition %s (it publishes %s): its subscribers keep the rows this run removes there",
+										p->name, name, p->via_root ? "no deletes, through its partitioned table" : "neither deletes nor truncates");
+
+			rt_runlog_note(r->run_id, note);
+			if (strcmp(r->options->trigger, "manual") == 0)
+				ereport(NOTICE, (errmsg("%s", note)));
 			continue;
+		}
 		if (removing == NULL)
 			removing = p;
 		if (by_rows == NULL && (p->via_root || !p->truncates))

@@ -607,12 +607,11 @@ rt_delete_skip_locked(RtTarget *t, Datum tids, int n, bool use_held, RtBatchResu
 	{
 		/*
 		 * FOR UPDATE leaves out the rows row-level security does not let
-		 * the owner lock, as it does rows another session locks: the rows
-		 * no one locks, less those this statement locked, are the former.
+		 * the owner lock, as it does rows another session locks: count the
+		 * former apart.
 		 */
-		int64		unlocked = rt_rows_unlocked(t->relid, t->anchor, rt_anchor_type_oid(t->anchor_type),
-												t->cutoff, tids);
-		int64		rls = Min(Max(unlocked - (locked - done), 0), n - locked);
+		int64		rls = Min(rt_rows_owner_cannot_lock(t->relid, t->anchor, rt_anchor_type_oid(t->anchor_type),
+														t->cutoff, tids), n - locked);
 
 		result->rls_refused += rls;
 		n -= rls;

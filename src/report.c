@@ -883,7 +883,7 @@ retention_report(PG_FUNCTION_ARGS)
 		appendStringInfoString(&doc.buf, "</body>\n</html>\n");
 	/* the report carries the head out of the database: an anchor given out (audit.h) */
 	if (facts.head_hash != NULL)
-		rt_audit_note_anchor(facts.head_seq, facts.head_bytes, "report");
+		(void) rt_audit_note_anchor(facts.head_seq, facts.head_bytes, "report");
 	SPI_finish();
 	rt_safe_settings_end(nest);
 	result = cstring_to_text_with_len(doc.buf.data, doc.buf.len);

@@ -471,12 +471,15 @@ rt_recognize(RtLedgerIdentity *id, const char *own, bool moved, List *signals, c
 	return restore_id;
 }
 
-/* Brings the missing erasures into the ledger, not applied here yet, and audits it. */
-static void
+/* Brings the missing erasures into the ledger, not applied here yet, audits those it changed, and returns how many. */
+static int
 rt_import(const RtMissing *m, const RtLedgerFileState *state, int64 restore_id)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTOID};
 	Datum		values[2];
+	List	   *changed = NIL;
+	List	   *unconfirmed = NIL;
+	ListCell   *lc;
 
 	values[0] = rt_text_array(m->entries);
 	values[1] = CStringGetTextDatum(rt_erasure_deadline);
@@ -498,20 +501,30 @@ rt_import(const RtMissing *m, const RtLedgerFileState *state, int64 restore_id)
 					" ON CONFLICT (erasure_id) DO UPDATE SET status = EXCLUDED.status,"
 					" completed_at = EXCLUDED.completed_at, rows = EXCLUDED.rows, applied_here = NULL"
 					" WHERE erasure_ledger.status OPERATOR(pg_catalog.=) 'pending'"
-					" AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'",
-					2, types, values, NULL, false, SPI_OK_INSERT);
-	rt_audit_append("erasures_restored", InvalidOid, list_length(m->ids),
+					" AND erasure_ledger.waiting_for IS NULL AND EXCLUDED.status OPERATOR(pg_catalog.=) 'done'"
+					" RETURNING erasure_ledger.erasure_id::pg_catalog.text",
+					2, types, values, NULL, false, SPI_OK_INSERT_RETURNING);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		changed = lappend(changed, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	/* one still held here (pending, waiting for a hold) is left as it is, and not audited again each pass */
+	if (changed == NIL)
+		return 0;
+	foreach(lc, m->unconfirmed)
+		if (rt_str_member(changed, lfirst(lc)))
+			unconfirmed = lappend(unconfirmed, lfirst(lc));
+	rt_audit_append("erasures_restored", InvalidOid, list_length(changed),
 					psprintf("{\"file\": %s, \"file_id\": %s, \"restore_id\": %s, \"erasure_ids\": %s, \"unconfirmed\": %s}",
 							 rt_json_quote(state->path), state->file_id ? rt_json_quote(state->file_id) : "null",
 							 restore_id > 0 ? psprintf(INT64_FORMAT, restore_id) : "null",
-							 rt_json_strings(m->ids), rt_json_strings(m->unconfirmed)));
-	if (m->unconfirmed != NIL)
+							 rt_json_strings(changed), rt_json_strings(unconfirmed)));
+	if (unconfirmed != NIL)
 		ereport(LOG,
 				(errmsg("pg_retention: %d erasure%s whose commit the ledger file does not confirm %s replayed",
-						list_length(m->unconfirmed), list_length(m->unconfirmed) == 1 ? "" : "s",
-						list_length(m->unconfirmed) == 1 ? "is" : "are"),
+						list_length(unconfirmed), list_length(unconfirmed) == 1 ? "" : "s",
+						list_length(unconfirmed) == 1 ? "is" : "are"),
 				 errdetail("A crash cut them off between their lines and their commit; they had been asked for and reached their commit. The audit entry erasures_restored names them."),
 				 errhidestmt(true)));
+	return list_length(changed);
 }
 
 /* Replays the ledger's unapplied entries (a step for rt_in_subtransaction); counts in *arg. */
@@ -617,9 +630,9 @@ rt_restore_check(RtRestoreOutcome *outcome)
 		rt_missing(state, own, NULL, &missing);
 		if (missing.ids != NIL)
 		{
-			rt_import(&missing, state, restore_id);
-			outcome->replayed = list_length(missing.ids);
-			rt_count_replayed(outcome->replayed);
+			outcome->replayed = rt_import(&missing, state, restore_id);
+			if (outcome->replayed > 0)
+				rt_count_replayed(outcome->replayed);
 		}
 	}
 	if (outcome->replayed > 0 || outcome->recognized)

@@ -66,6 +66,7 @@
 #include "partition.h"
 #include "policy.h"
 #include "privilege.h"
+#include "publication.h"
 #include "purge.h"
 #include "quote.h"
 #include "run.h"
@@ -127,6 +128,7 @@ typedef struct RtRunState
 	bool		again;			/* the check asks for another pass */
 	bool		new_leaves;		/* the check found partitions attached during the run */
 	char	   *cause;			/* why stats.left rows are still there */
+	List	   *unpublished;	/* tables noted as published without their removals */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -428,19 +430,6 @@ rt_add_refusal(RtRunState *s, int64 n, const char *why, int sqlerrcode)
 	MemoryContextSwitchTo(old);
 }
 
-/* Returns names as "a, b, c", each quoted as an identifier. */
-static char *
-rt_name_list(List *names)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", lc == list_head(names) ? "" : ", ", quote_identifier(lfirst(lc)));
-	return buf.data;
-}
-
 /* Returns true when an enabled policy covers relid (on it or on a table it is a partition of). */
 static bool
 rt_covered_by_policy(Oid relid)
@@ -518,6 +507,37 @@ rt_explain_copies(RtRunState *s, RtTarget *t, CmdType cmd)
 									 what, list_length(personal) == 1 ? "" : "s",
 									 rt_name_list(personal), list_length(personal) == 1 ? "s" : ""));
 		}
+	}
+}
+
+/*
+ * Notes, once a run, the publications of a target that publish its rows
+ * but not the DELETE (UPDATE, for anonymize) the run removes them with:
+ * their subscribers keep what the run removed
+ * (docs/operations.md#what-a-subscriber-receives).
+ */
+static void
+rt_explain_publications(RtRunState *s, RtTarget *t, CmdType cmd)
+{
+	ListCell   *lc;
+
+	if (s->stats.rows == 0 || list_member_oid(s->unpublished, t->relid))
+		return;
+	foreach(lc, rt_publishers(t->relid))
+	{
+		RtPublisher *p = lfirst(lc);
+		MemoryContext old;
+
+		if (cmd == CMD_DELETE ? p->deletes : p->updates)
+			continue;
+		rt_runlog_note(s->run_id,
+					   psprintf("publication %s publishes %s but not its %s: its subscribers keep the rows this run %s there",
+								p->name, t->relname, cmd == CMD_DELETE ? "deletes" : "updates",
+								cmd == CMD_DELETE ? "deleted" : "anonymized"));
+		old = MemoryContextSwitchTo(s->run_cxt);
+		s->unpublished = lappend_oid(s->unpublished, t->relid);
+		MemoryContextSwitchTo(old);
+		return;
 	}
 }
 
@@ -611,16 +631,21 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 				else if (probe.by_trigger > 0)
 				{
 					List	   *triggers = rt_before_row_triggers(t->relid, cmd);
+					char	   *why;
 
-					rt_add_refusal(s, probe.by_trigger,
-								   triggers != NIL ?
-								   psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
-											rt_describe_named("trigger", triggers, t->relid),
-											cmd == CMD_DELETE ? "" : " or gave it back unmasked",
-											cmd == CMD_DELETE ? "DELETE" : "UPDATE") :
-								   psprintf("refused by a trigger or rule reached by the %s on %s, which kept the row or put it back",
-											cmd == CMD_DELETE ? "DELETE" : "UPDATE", t->relname),
-								   ERRCODE_TRIGGERED_ACTION_EXCEPTION);
+					why = triggers != NIL ?
+						psprintf("refused by %s, which returned NULL instead of the row%s (a BEFORE %s ROW trigger)",
+								 rt_describe_named("trigger", triggers, t->relid),
+								 cmd == CMD_DELETE ? "" : " or gave it back unmasked",
+								 cmd == CMD_DELETE ? "DELETE" : "UPDATE") :
+						psprintf("refused by a trigger or rule reached by the %s on %s, which kept the row or put it back",
+								 cmd == CMD_DELETE ? "DELETE" : "UPDATE", t->relname);
+					/* a policy FOR DELETE (UPDATE) leaves a row out as silently as a trigger that returns NULL */
+					if (rt_row_security_binds_owner(t->relid))
+						why = psprintf("%s, or left out by a row-level security policy FOR %s of %s (policies: %s)",
+									   why, cmd == CMD_DELETE ? "DELETE" : "UPDATE", t->relname,
+									   rt_name_list(rt_row_security_policies(t->relid)));
+					rt_add_refusal(s, probe.by_trigger, why, ERRCODE_TRIGGERED_ACTION_EXCEPTION);
 				}
 				if (probe.by_others > 0)
 					rt_runlog_note(s->run_id,
@@ -646,6 +671,7 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 		rt_add_cause(s, rt_diagnose_rls_refused(t->relid, cmd, rls_refused));
 	}
 	rt_explain_copies(s, t, cmd);
+	rt_explain_publications(s, t, cmd);
 	if ((left.blocked > 0 || t->pass_blocked > 0) && s->self_referencing && s->stats.rows > s->rows_before_pass)
 		s->again = true;		/* replies removed in this pass may have freed what they referenced */
 }

@@ -689,6 +689,7 @@ typedef struct RtAnchorStep
 {
 	MemoryContext cxt;
 	bool		found;
+	bool		logged_before;	/* a worker process of this database logged this anchor already */
 	int64		seq;
 	bytea	   *hash;
 	char	   *dbname;
@@ -704,7 +705,7 @@ rt_worker_anchor_step(void *arg)
 	step->found = rt_audit_head(&step->seq, &step->hash) && step->hash != NULL;
 	/* the anchor about to be logged, noted for retention.metrics (docs/operations.md#monitoring) */
 	if (step->found && step->seq != rt_logged_anchor_seq)
-		rt_audit_note_anchor(step->seq, step->hash, "log");
+		step->logged_before = !rt_audit_note_anchor(step->seq, step->hash, "log");
 	step->dbname = get_database_name(MyDatabaseId);
 	MemoryContextSwitchTo(old);
 }
@@ -732,7 +733,7 @@ static void
 rt_worker_log_anchor(MemoryContext cxt)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	RtAnchorStep step = {cxt, false, 0, NULL, NULL};
+	RtAnchorStep step = {cxt, false, false, 0, NULL, NULL};
 
 	if (rt_audit_anchor_interval_s <= 0 ||
 		(rt_logged_anchor_at != 0 &&
@@ -742,10 +743,12 @@ rt_worker_log_anchor(MemoryContext cxt)
 		return;
 	if (!step.found || step.seq == rt_logged_anchor_seq)
 		return;
-	ereport(LOG,
-			(errmsg("pg_retention audit anchor: database \"%s\", seq " INT64_FORMAT ", hash %s",
-					step.dbname, step.seq, rt_audit_hash_text(step.hash)),
-			 errhidestmt(true)));
+	/* workers taking turns over more databases than retention.max_workers start afresh: once is enough */
+	if (!step.logged_before)
+		ereport(LOG,
+				(errmsg("pg_retention audit anchor: database \"%s\", seq " INT64_FORMAT ", hash %s",
+						step.dbname, step.seq, rt_audit_hash_text(step.hash)),
+				 errhidestmt(true)));
 	rt_logged_anchor_seq = step.seq;
 	rt_logged_anchor_at = now;
 }

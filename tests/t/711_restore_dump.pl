@@ -22,11 +22,16 @@ my $source = restore_node('source', $dir);
 setup_shop($source, 'shop', $dir, 30);
 my $s = sub { $source->safe_psql('shop', shift) };
 $s->(q{SELECT count(*) FROM retention.erase_subject('customer', '1')});
+# an erasure pending on a hold when the dump is taken, carried out in the source afterwards
+my $hold5 = $s->(q{SELECT retention.hold('customer', '5', 'an inquiry')});
+$s->(q{SELECT count(*) FROM retention.erase_subject('customer', '5')});
 
 my $dump = "$dir/shop.dump";
 command_ok([ 'pg_dump', '-Fc', '-d', $source->connstr('shop'), '-f', $dump ], 'pg_dump -Fc');
 # erasures after the dump: the copy must not bring these people back
 $s->(q{SELECT count(*) FROM generate_series(2, 4) g, retention.erase_subject('customer', g::text)});
+$s->("SELECT retention.release($hold5)");
+is($s->(q{SELECT count(*) FROM customer WHERE id = 5}), '0', 'in the source, the release carries out the pending erasure');
 
 my $copy = restore_node('copy', $dir);
 $copy->safe_psql('postgres', 'CREATE ROLE dba LOGIN; CREATE ROLE stranger LOGIN');
@@ -53,6 +58,13 @@ is($c->(q{SELECT restore_grace_until IS NOT NULL AND next_run = restore_grace_un
 is($c->(q{SELECT running::text || ' ' || state FROM retention.scheduler_state()}), 'false restore_grace',
 	'scheduler_state (and so the exporter) says the policies wait after a restore');
 is(count_in_log($copy, qr/"shop" is a restore or a copy \(moved\)/), 1, 'the restore is logged once, over several passes');
+# the copy's own hold still holds customer 5: the file's "done" cannot be carried out here, and
+# is neither imported nor audited again on every pass
+is($c->(q{SELECT status || ' ' || array_to_string(waiting_for, ',') FROM retention.erasures e
+	JOIN retention.holds h ON h.id = '5' WHERE e.status = 'pending'}), "pending $hold5", 'the copy keeps it pending on its hold');
+is($c->(q{SELECT count(*) FROM retention.audit WHERE event = 'erasures_restored'}), '1',
+	'one erasures_restored entry over several passes, not one a pass');
+is($c->(q{SELECT replayed FROM retention.restores}), '3', 'and the restore counts three replayed, no more');
 
 # resume(): not a stranger's to call; the database's owner may, and the audit names them
 my ($ret, $out, $err) = $copy->psql('shop', 'SELECT retention.resume()', extra_params => [ '-U', 'stranger' ]);
