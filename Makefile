@@ -20,6 +20,8 @@ OBJS = \
 	src/mask_generalize.o \
 	src/key.o \
 	src/pseudonym.o \
+	src/citus.o \
+	src/citus_mask.o \
 	src/audit.o \
 	src/tag.o \
 	src/policy.o \
@@ -29,6 +31,7 @@ OBJS = \
 	src/anonymize.o \
 	src/diagnose.o \
 	src/purge.o \
+	src/citus_purge.o \
 	src/partition.o \
 	src/runlog.o \
 	src/run.o \

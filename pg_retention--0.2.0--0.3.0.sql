@@ -100,3 +100,22 @@ BEGIN
     END LOOP;
 END
 $$;
+
+------------------------------------------------------------------------
+-- Citus: the pseudonym mask on the shards of a Citus table
+------------------------------------------------------------------------
+
+-- Citus refuses a STABLE function with column references in a multi-shard
+-- UPDATE, and retention.mask_pseudonym is STABLE (its key file may change).
+-- The anonymize engine sends this form to the shards of a Citus table: each
+-- node computes with its own key, under a grant the coordinator makes for
+-- the batch's distributed transaction, and refuses when its key is not the
+-- coordinator's (docs/operations.md#citus).
+CREATE FUNCTION retention.mask_pseudonym_node(value text, context text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_pseudonym_node'
+LANGUAGE C STRICT IMMUTABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION retention.mask_pseudonym_node(text, text) IS
+'The pseudonym mask as the shards of a Citus table compute it (the SQL the anonymize engine and erasures send to the workers names it): the result of retention.pseudonym(value, context) with this node''s key, computed only under the grant the coordinator''s engine makes for its distributed transaction, or for a caller that may execute retention.pseudonym(text, text). Errors: F0000 this node''s key is not the coordinator''s (both fingerprints named); 42501 no valid grant; otherwise as retention.pseudonym.';
+

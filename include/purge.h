@@ -42,9 +42,12 @@ typedef struct RtPosition
 {
 	ItemPointerData tid;		/* last row handled (heap order: next starts after it) */
 	BlockNumber window_end;		/* heap order: end (exclusive) of the current block window */
-	Datum		key;			/* anchor order: anchor of the last row handled */
+	Datum		key;			/* anchor order: anchor of the last row handled; Citus: start of the next range */
+	double		width;			/* Citus: width of the next range of anchor values (0: not started) */
 	bool		done;			/* no candidates left */
 } RtPosition;
+
+struct RtCitusTarget;
 
 /* One leaf relation of a policy, with its prepared statements. */
 typedef struct RtTarget
@@ -80,6 +83,8 @@ typedef struct RtTarget
 	bool		watch_copies;	/* user triggers or rules fire on the statement: see where rows go */
 	int64		shortfall;		/* rows given to the statement that it did not act on */
 	List	   *copies;			/* RtInsertCount *: rows the statement's triggers put elsewhere */
+	/* a Citus table: batches by ranges of the anchor, no ctid (citus_purge.c) */
+	struct RtCitusTarget *citus;
 } RtTarget;
 
 /* What is still due in a target after a run, and why (rt_target_leftover). */
@@ -141,5 +146,30 @@ extern void rt_target_leftover(RtTarget *target, RtLeftover *out);
 
 /* Sets a target back to its first row, for another pass of the run. */
 extern void rt_target_restart(RtTarget *target);
+
+/*
+ * In citus_purge.c: the batches of a Citus table (docs/operations.md#citus).
+ * The coordinator's table is an empty shell and a ctid names a row of one
+ * shard only, so a batch is a range of anchor values sent through the
+ * coordinator to every shard at once; the next range is sized from the rows
+ * this one removed.
+ */
+
+/* Makes target a Citus target when its table is a Citus table; returns false (and changes nothing) otherwise. */
+extern bool rt_citus_target_prepare(RtTarget *target, const RtPolicy *policy);
+
+/* Runs one batch of a Citus target (rt_purge_batch's work, by anchor range). */
+extern void rt_citus_purge_batch(RtTarget *target, int batch_size, RtBatchMode mode, RtBatchResult *result);
+
+/* Sets a Citus target back to its first range. */
+extern void rt_citus_target_restart(RtTarget *target);
+
+/*
+ * Returns the blocked-row expression of a Citus target in a form Citus
+ * accepts (cutoff_ref: the cutoff in the statement), or NULL; reference
+ * tables also get citus.multi_shard_modify_mode = sequential for the
+ * statement's GUC level (rt_citus_sequential).
+ */
+extern char *rt_citus_blocked_expr(RtTarget *target, const char *cutoff_ref);
 
 #endif							/* RT_PURGE_H */

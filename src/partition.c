@@ -76,6 +76,7 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "citus.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
@@ -556,8 +557,10 @@ rt_step_find(void *arg)
 		c->bound = pstrdup(bound ? bound : "");
 		c->detach_pending = pending;
 #if RT_HAS_DETACH_CONCURRENTLY
+		/* Citus refuses DETACH ... CONCURRENTLY on a distributed table (docs/operations.md#citus) */
 		c->concurrent = r->options->at_top_level != NULL && !pending &&
-			!OidIsValid(get_default_partition_oid(parent));
+			!OidIsValid(get_default_partition_oid(parent)) &&
+			rt_citus_table(parent, NULL) == RT_CITUS_NONE;
 #endif
 		r->candidates = lappend(r->candidates, c);
 		MemoryContextSwitchTo(old);
@@ -675,6 +678,9 @@ rt_step_remove(void *arg)
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 
 	rt_become_table_owner(r->policy->relid, &saved);
+	/* the detach and the drop wait on the workers too: as long as on this node at most */
+	if (rt_citus_table(c->parent, NULL) != RT_CITUS_NONE)
+		rt_citus_bound_lock_waits();
 	if (!r->detached)
 	{
 		/* it may have changed since it was found: look again under the detach's locks */

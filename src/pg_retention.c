@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "citus_mask.h"
 #include "compat.h"
 #include "guc.h"
 #include "key.h"
@@ -48,6 +49,7 @@ _PG_init(void)
 	rt_key_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
+	rt_citus_mask_define_gucs();
 	rt_reserve_guc_prefix("retention");
 
 	rt_tag_register_label_provider();
