@@ -38,6 +38,7 @@ OBJS = \
 	src/run_command.o \
 	src/preview.o \
 	src/erasure.o \
+	src/citus_erasure.o \
 	src/erasure_ledger.o \
 	src/subject_export.o \
 	src/scheduler_registry.o \

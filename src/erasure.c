@@ -45,6 +45,8 @@
 
 #include "anonymize.h"
 #include "audit.h"
+#include "citus.h"
+#include "citus_erasure.h"
 #include "cutoff.h"
 #include "erasure.h"
 #include "extension.h"
@@ -231,7 +233,11 @@ rt_anonymize_rows(Oid relid, bool only, const char *where, const RtErasureKeys *
 	anon = rt_anon_sql(&masking, relid, "t");
 	return rt_exec_as_owner(relid,
 							psprintf("UPDATE %s%s t SET %s WHERE (%s) AND %s", only ? "ONLY " : "",
-									 rt_relation_name(relid), anon->set_list, where, anon->pending),
+									 rt_relation_name(relid),
+									 rt_citus_table(relid, NULL) != RT_CITUS_NONE ?
+									 rt_citus_erasure_set_list(relid, anon->set_list_node, anon->uses_key) :
+									 anon->set_list,
+									 where, anon->pending),
 							keys, tids);
 }
 
@@ -287,7 +293,8 @@ rt_erase_table(List *steps, const RtSubjectKind *k, const RtSubjectTable *t, con
 		 * policy, or another person's, perhaps under a hold).  The subject's
 		 * own referencing rows went before it.
 		 */
-		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+		blocked = rt_citus_table(leaf, NULL) != RT_CITUS_NONE ? rt_citus_erasure_referenced_expr(leaf) :
+			rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
 		leaf_belongs = rt_keys_belongs(k, t, keys);
 		for (;;)
 		{
@@ -326,6 +333,9 @@ typedef struct RtReferencedRows
 	const RtSubjectTable *table;
 	List	   *leaves;			/* Oid of each leaf holding such rows */
 	List	   *tids;			/* tid[] Datum per leaf */
+	bool		citus;			/* a Citus table: remembered by value (citus_erasure.c) */
+	List	   *values;			/* the referenced columns' values, an array per column */
+	List	   *types;			/* their array types */
 } RtReferencedRows;
 
 /* Remembers the rows of a referenced table that the subject's row points at. */
@@ -339,6 +349,14 @@ rt_remember_referenced(const RtSubjectKind *k, const RtSubjectTable *t, const Rt
 	Datum		values[1] = {keys->value};
 
 	r->table = t;
+	if (rt_citus_table(t->relid, NULL) != RT_CITUS_NONE)
+	{
+		/* a ctid names a row of one shard or placement only: remember the referenced values */
+		r->citus = true;
+		r->values = rt_citus_remember_referenced(k, t, keys->many ? "ANY ($1)" : "$1", keys->type,
+												 keys->value, &r->types);
+		return r;
+	}
 	foreach(lc, leaves)
 	{
 		Oid			leaf = lfirst_oid(lc);
@@ -370,6 +388,8 @@ rt_erase_referenced(List *steps, RtReferencedRows *r, const RtErasureKeys *keys)
 	int64		deleted = 0;
 	int64		shared = 0;
 
+	if (r->citus)
+		deleted = rt_citus_erase_referenced(r->table, r->values, r->types, &shared);
 	for (int i = 0; i < list_length(r->leaves); i++)
 	{
 		Oid			leaf = list_nth_oid(r->leaves, i);
@@ -400,6 +420,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 	List	   *steps = NIL;
 	List	   *referenced = NIL;
 	ListCell   *lc;
+	int			citus = rt_citus_erasure_begin(k);
 
 	foreach(lc, k->tables)
 	{
@@ -417,6 +438,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 	}
 	foreach(lc, referenced)
 		steps = rt_erase_referenced(steps, lfirst(lc), keys);
+	rt_citus_erasure_end(citus);
 	return steps;
 }
 

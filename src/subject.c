@@ -163,6 +163,48 @@ rt_keyref_cast(const char *keyref, const char *type)
 	return psprintf("(%s)::%s", keyref, type);
 }
 
+static bool rt_same_names(List *a, List *b);
+
+/*
+ * Appends the test that the columns cols of the row on alias hold the
+ * composite key keyref of kind (docs/reference.md#data-subjects): column by
+ * column against the key's fields, with the operators ops (NIL: each
+ * column type's equality), so that Citus can route a test on one subject to
+ * its shard; against an array of keys ("ANY (...)"), as a row.
+ */
+static void
+rt_composite_key_sql(StringInfo buf, const RtSubjectKind *kind, Oid relid, const char *alias,
+					 List *cols, List *ops, const char *keyref)
+{
+	if (strncmp(keyref, "ANY (", 5) == 0)
+	{
+		appendStringInfoString(buf, "ROW(");
+		for (int i = 0; i < list_length(cols); i++)
+			appendStringInfo(buf, "%s%s.%s", i > 0 ? ", " : "", alias, quote_identifier(list_nth(cols, i)));
+		appendStringInfo(buf, ")::%s %s %s", format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+		return;
+	}
+	appendStringInfoChar(buf, '(');
+	for (int i = 0; i < list_length(cols); i++)
+	{
+		const char *op = ops != NIL ? (const char *) list_nth(ops, i) : NULL;
+
+		if (op == NULL)
+		{
+			TypeCacheEntry *tc = lookup_type_cache(get_atttype(relid, get_attnum(relid, list_nth(cols, i))),
+												   TYPECACHE_EQ_OPR);
+
+			if (!OidIsValid(tc->eq_opr))
+				elog(ERROR, "column %s has no equality operator", quote_identifier(list_nth(cols, i)));
+			op = rt_operator_sql(tc->eq_opr);
+		}
+		appendStringInfo(buf, "%s%s.%s %s (%s).%s", i > 0 ? " AND " : "", alias,
+						 quote_identifier(list_nth(cols, i)), op, keyref,
+						 quote_identifier(list_nth(kind->key_columns, i)));
+	}
+	appendStringInfoChar(buf, ')');
+}
+
 /* Appends the test that the row on alias belongs to the subject through edge e. */
 static void
 rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
@@ -183,7 +225,16 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 		appendStringInfo(buf, "(%s.tableoid OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.oid[]) AND ",
 						 alias, oids.data);
 	}
-	if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
+	if (from->table->role == RT_SUBJECT_ROOT && kind->key_columns != NIL &&
+		rt_same_names(e->from_cols, kind->key_columns))
+	{
+		/* a direct reference to a composite key: compare with its fields, no join */
+		rt_composite_key_sql(buf, kind, InvalidOid, alias, e->to_cols, e->ops, keyref);
+		if (e->only_rels != NIL)
+			appendStringInfoChar(buf, ')');
+		return;
+	}
+	if (from->table->role == RT_SUBJECT_ROOT && kind->key_columns == NIL && list_length(e->from_cols) == 1 &&
 		strcmp(linitial(e->from_cols), kind->key) == 0)
 	{
 		/*
@@ -301,7 +352,10 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 
 	if (node->table->role == RT_SUBJECT_ROOT)
 	{
-		appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
+		if (kind->key_columns != NIL)
+			rt_composite_key_sql(buf, kind, kind->relid, alias, kind->key_columns, NIL, keyref);
+		else
+			appendStringInfo(buf, "%s.%s %s %s", alias, quote_identifier(kind->key), kind->key_eq, keyref);
 		return;
 	}
 	initStringInfo(&manual);
@@ -618,6 +672,8 @@ rt_graph_add_referenced(List **nodes, RtGraphNode *root)
 		node->table->depth = 1;
 		node->table->via = psprintf("%s.%s -> %s", rt_relation_name(root->table->relid),
 									quote_identifier(linitial(child_cols)), rt_relation_name(parent));
+		node->table->ref_columns = parent_cols;
+		node->table->subject_columns = child_cols;
 		node->edges = list_make1(e);
 		*nodes = lappend(*nodes, node);
 	}
@@ -653,8 +709,12 @@ rt_subject_kind(const char *kind)
 	ListCell   *lc;
 	TypeCacheEntry *tc;
 
-	rt_catalog_exec("SELECT relid::pg_catalog.oid, key_column FROM retention.subject_catalog"
-					" WHERE kind OPERATOR(pg_catalog.=) $1",
+	/* composite keys (key_columns, key_type) came with the 0.3.0 catalog */
+	rt_catalog_exec(rt_sql_objects_at_least("0.3.0") ?
+					"SELECT relid::pg_catalog.oid, key_column, key_columns::pg_catalog.text[], key_type::pg_catalog.oid"
+					" FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1" :
+					"SELECT relid::pg_catalog.oid, key_column, NULL::pg_catalog.text[], NULL::pg_catalog.oid"
+					" FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -671,6 +731,33 @@ rt_subject_kind(const char *kind)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
 						quote_identifier(k->key), kind, rt_relation_name(k->relid))));
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	if (!isnull)
+	{
+		/* a composite key: its columns, and the row type add_subject made of them */
+		ArrayType  *cols = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		Datum	   *elems;
+		int			n;
+
+		k->key_type = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+		deconstruct_array(cols, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
+		for (int i = 0; i < n; i++)
+		{
+			char	   *col = TextDatumGetCString(elems[i]);
+
+			if (get_attnum(k->relid, col) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
+								quote_identifier(col), kind, rt_relation_name(k->relid))));
+			k->key_columns = lappend(k->key_columns, col);
+		}
+		if (isnull || !OidIsValid(k->key_type) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(k->key_type)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("the key type of data subject kind \"%s\" no longer exists", kind),
+					 errhint("Drop the kind with retention.drop_subject('%s') and declare it again.", kind)));
+	}
 	tc = lookup_type_cache(k->key_type, TYPECACHE_EQ_OPR);
 	if (!OidIsValid(tc->eq_opr))
 		elog(ERROR, "type %s has no equality operator", format_type_be(k->key_type));
@@ -681,7 +768,15 @@ rt_subject_kind(const char *kind)
 	root->table->relid = k->relid;
 	root->table->role = RT_SUBJECT_ROOT;
 	root->table->via = pstrdup("");
-	root->table->link_columns = list_make1(makeString(k->key));
+	if (k->key_columns != NIL)
+	{
+		ListCell   *kc;
+
+		foreach(kc, k->key_columns)
+			root->table->link_columns = lappend(root->table->link_columns, makeString(lfirst(kc)));
+	}
+	else
+		root->table->link_columns = list_make1(makeString(k->key));
 	nodes = list_make1(root);
 	queue = list_make1(root);
 	rt_graph_add_links(&nodes, &queue, root, k);
@@ -765,9 +860,9 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
 	{
 		key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
 		values[0] = key;
-		if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t WHERE t.%s %s $1 LIMIT 1",
-									quote_identifier(kind->key), rt_relation_name(kind->relid),
-									quote_identifier(kind->key), kind->key_eq),
+		if (rt_spi_execute(psprintf("SELECT %s FROM %s t WHERE %s LIMIT 1",
+									rt_subject_key_sql(kind, "t"), rt_relation_name(kind->relid),
+									rt_subject_belongs(kind, rt_subject_table_for(kind, kind->relid), "t", "$1")),
 						   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the key of %s", rt_relation_name(kind->relid));
 		if (SPI_processed > 0)
@@ -787,6 +882,24 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id)
 	}
 	PG_END_TRY();
 	return key;
+}
+
+/* Returns the SQL of a row's key on alias; see subject.h. */
+char *
+rt_subject_key_sql(const RtSubjectKind *kind, const char *alias)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (kind->key_columns == NIL)
+		return psprintf("%s.%s", alias, quote_identifier(kind->key));
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ROW(");
+	foreach(lc, kind->key_columns)
+		appendStringInfo(&buf, "%s%s.%s", foreach_current_index(lc) > 0 ? ", " : "", alias,
+						 quote_identifier(lfirst(lc)));
+	appendStringInfo(&buf, ")::%s", format_type_be_qualified(kind->key_type));
+	return buf.data;
 }
 
 /* Returns the canonical text of a subject's key (so that '007' and '7' are one subject). */
