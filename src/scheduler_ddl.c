@@ -28,7 +28,10 @@
  *
  * CREATE, ALTER and DROP EXTENSION pg_retention also ask the launcher, at
  * commit, to look at the database again, so a database that gains the
- * extension gets a worker within moments, with no list kept by hand.
+ * extension gets a worker within moments, with no list kept by hand.  A
+ * change committed by two-phase commit (PREPARE TRANSACTION, then COMMIT
+ * PREPARED, as Citus propagates CREATE EXTENSION to its workers) asks at
+ * its COMMIT PREPARED.
  * Adding or changing a policy asks for nothing: the policy is first
  * applied at the worker's next pass, within retention.naptime, so that a
  * DBA can preview it (or CALL retention.run() with an as_of of their own)
@@ -73,6 +76,14 @@ static bool rt_holding = false;
 
 /* this backend is a restore: it holds its database until it exits */
 static bool rt_session_holding = false;
+
+/*
+ * The prepared transaction (two-phase commit) of this backend that created,
+ * altered or dropped pg_retention: its COMMIT PREPARED asks the launcher to
+ * look again.  Citus runs a propagated CREATE EXTENSION on each worker so,
+ * and sends COMMIT PREPARED over the same connection.
+ */
+static char rt_prepared_gid[GIDSIZE] = "";
 
 /* Returns the OID of a database by name, or InvalidOid. */
 static Oid
@@ -333,6 +344,29 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 		rt_registry_wake_launcher();
 }
 
+/*
+ * Follows a change of pg_retention through two-phase commit: PREPARE
+ * TRANSACTION of a transaction that changed it remembers its name (the
+ * transaction callback sees only that a transaction was prepared, and the
+ * change is not visible yet), and its COMMIT PREPARED asks for the recheck
+ * at the commit of the transaction running that statement.
+ */
+static void
+rt_note_two_phase(TransactionStmt *stmt)
+{
+	if (stmt->gid == NULL)
+		return;
+	if (stmt->kind == TRANS_STMT_PREPARE && rt_recheck_at_commit)
+		strlcpy(rt_prepared_gid, stmt->gid, sizeof(rt_prepared_gid));
+	else if ((stmt->kind == TRANS_STMT_COMMIT_PREPARED || stmt->kind == TRANS_STMT_ROLLBACK_PREPARED) &&
+			 rt_prepared_gid[0] != '\0' && strcmp(stmt->gid, rt_prepared_gid) == 0)
+	{
+		rt_prepared_gid[0] = '\0';
+		if (stmt->kind == TRANS_STMT_COMMIT_PREPARED)
+			rt_recheck_at_commit = true;
+	}
+}
+
 /* ProcessUtility hook: clears the way for DDL that needs a database without workers. */
 static void
 rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
@@ -353,6 +387,8 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 		rt_classify(pstmt->utilityStmt, &hold, &recheck);
 		if (recheck)
 			rt_recheck_at_commit = true;
+		if (IsA(pstmt->utilityStmt, TransactionStmt))
+			rt_note_two_phase((TransactionStmt *) pstmt->utilityStmt);
 		if (OidIsValid(hold))
 			rt_hold_database(hold);
 	}
