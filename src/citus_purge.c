@@ -38,8 +38,10 @@
  * it still meets a lock, its rows go one distribution value at a time with
  * SKIP LOCKED, the locked rows stepped around and counted.  A reference
  * table has no distribution column, and SKIP LOCKED on its placements
- * could skip a row on one replica and not on another: its range is split
- * instead, down to one anchor value, whose rows are then left and counted.
+ * could skip a row on one replica and not on another; and Citus serializes
+ * its changes with a lock on the whole table (on the first worker), which a
+ * session locking one of its rows holds too: after a lock timeout its
+ * remaining expired rows are left for the next run, and counted.
  *
  * Refusals.  A row a constraint or trigger refuses (RT_BATCH_CAREFUL)
  * makes the range split in halves, down to one anchor value, then (for a
@@ -568,17 +570,24 @@ rt_cz_apply_stepping(RtRangeArgs *a, bool careful)
 		rt_cz_apply_by_value(a, careful);
 		return;
 	}
+	if (rt_cz_is_lock_error(e))
+	{
+		/*
+		 * Citus serializes the changes of a reference table: a session that
+		 * changes it or locks its rows (through Citus) holds a lock on the
+		 * whole table on the first worker, so a smaller range would wait
+		 * the same.  The rest of the table waits for the next run, counted.
+		 */
+		a->hi = t->cutoff;
+		a->result->skipped_locked += rt_cz_count_range(a);
+		return;
+	}
 	lo = rt_cz_is_minus_infinity(a->lo, t->anchor_type) ? 0 : rt_cz_units(a->lo, t->anchor_type);
 	hi = rt_cz_units(a->hi, t->anchor_type);
 	if (rt_cz_is_minus_infinity(a->lo, t->anchor_type) || hi - lo <= 1)
 	{
 		/* one anchor value (or the -infinity ones) of a table without a distribution column: left whole */
-		int64		rows = rt_cz_count_range(a);
-
-		if (rt_cz_is_lock_error(e))
-			a->result->skipped_locked += rows;
-		else
-			rt_cz_note_refusal(a->result, e, rows);
+		rt_cz_note_refusal(a->result, e, rt_cz_count_range(a));
 		return;
 	}
 	{
@@ -704,14 +713,16 @@ rt_citus_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResul
 	}
 
 	/*
-	 * A single shard placement would be changed outside a distributed
-	 * transaction by a background worker, and so would the statements
-	 * routed to one shard when stepping around locks and refusals: they
-	 * must commit or roll back with the batch and its record.
+	 * Lock waits bounded first: the statement that opens the distributed
+	 * transaction waits for locks too (a reference table's is serialized on
+	 * the first worker).  A single shard placement would be changed outside
+	 * a distributed transaction by a background worker, and so would the
+	 * statements routed to one shard when stepping around locks and
+	 * refusals: they must commit or roll back with the batch and its record.
 	 */
+	rt_citus_bound_lock_waits();
 	if (t->citus->single_placement || mode != RT_BATCH_FAST || t->citus->uses_key)
 		rt_citus_begin_distributed(t->relid);
-	rt_citus_bound_lock_waits();
 	if (t->citus->uses_key)
 		rt_citus_mask_grant(t->relid);
 

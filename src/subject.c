@@ -52,6 +52,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "citus.h"
 #include "extension.h"
 #include "fk_guard.h"
 #include "privilege.h"
@@ -811,6 +812,30 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
 	StringInfoData buf;
 
 	initStringInfo(&buf);
+	if (t->role == RT_SUBJECT_REFERENCED && rt_citus_table(kind->relid, NULL) != RT_CITUS_NONE)
+	{
+		/*
+		 * On Citus, uncorrelated: Citus plans the subquery on its own, where
+		 * it refuses a reference table correlated with a distributed one and
+		 * two tests of one table joined off its distribution column
+		 * (docs/operations.md#citus).  A NULL reference points at nothing.
+		 */
+		RtGraphNode *root = linitial(kind->graph);
+		RtSubjectEdge *e = linitial(node->edges);
+
+		appendStringInfoChar(&buf, '(');
+		for (int i = 0; i < list_length(e->to_cols); i++)
+			appendStringInfo(&buf, "%s%s.%s", i > 0 ? ", " : "", alias, quote_identifier(list_nth(e->to_cols, i)));
+		appendStringInfoString(&buf, ") IN (SELECT ");
+		for (int i = 0; i < list_length(e->from_cols); i++)
+			appendStringInfo(&buf, "%sr.%s", i > 0 ? ", " : "", quote_identifier(list_nth(e->from_cols, i)));
+		appendStringInfo(&buf, " FROM %s r WHERE %s", rt_relation_name(root->table->relid),
+						 rt_subject_belongs(kind, root->table, "r", keyref));
+		for (int i = 0; i < list_length(e->from_cols); i++)
+			appendStringInfo(&buf, " AND r.%s IS NOT NULL", quote_identifier(list_nth(e->from_cols, i)));
+		appendStringInfoChar(&buf, ')');
+		return buf.data;
+	}
 	if (t->role == RT_SUBJECT_REFERENCED)
 	{
 		/* a referenced table: its row is one the subject's row points at */
