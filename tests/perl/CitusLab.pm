@@ -16,11 +16,11 @@ use IPC::Run qw(run start pump finish timeout);
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-# CitusLab->new(DB): creates database DB on every node, joins the workers and
-# creates pg_retention on the coordinator (Citus propagates it).
+# CitusLab->new(DB[, without_extension => 1]): creates database DB on every node, joins the
+# workers and creates pg_retention on the coordinator (Citus propagates it), unless told not to.
 sub new
 {
-	my ($class, $db) = @_;
+	my ($class, $db, %opts) = @_;
 	for my $var (qw(CITUS_DIR CITUS_PORT CITUS_BINDIR))
 	{
 		die "$var is not set: run the tests of tests/citus/ with scripts/test-citus\n" unless $ENV{$var};
@@ -39,7 +39,7 @@ sub new
 	}
 	$self->psql(0, "SELECT citus_set_coordinator_host('$self->{dir}', $self->{port})");
 	$self->psql(0, "SELECT citus_add_node('$self->{dir}', " . $self->port($_) . ")") for (1, 2);
-	$self->psql(0, 'CREATE EXTENSION pg_retention');
+	$self->psql(0, 'CREATE EXTENSION pg_retention') unless $opts{without_extension};
 	return $self;
 }
 
