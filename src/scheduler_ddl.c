@@ -31,7 +31,8 @@
  * extension gets a worker within moments, with no list kept by hand.  A
  * change committed by two-phase commit (PREPARE TRANSACTION, then COMMIT
  * PREPARED, as Citus propagates CREATE EXTENSION to its workers) asks at
- * its COMMIT PREPARED.
+ * the COMMIT PREPARED, when the catalog shows a change the launcher has not
+ * seen.
  * Adding or changing a policy asks for nothing: the policy is first
  * applied at the worker's next pass, within retention.naptime, so that a
  * DBA can preview it (or CALL retention.run() with an as_of of their own)
@@ -56,6 +57,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -76,14 +78,6 @@ static bool rt_holding = false;
 
 /* this backend is a restore: it holds its database until it exits */
 static bool rt_session_holding = false;
-
-/*
- * The prepared transaction (two-phase commit) of this backend that created,
- * altered or dropped pg_retention: its COMMIT PREPARED asks the launcher to
- * look again.  Citus runs a propagated CREATE EXTENSION on each worker so,
- * and sends COMMIT PREPARED over the same connection.
- */
-static char rt_prepared_gid[GIDSIZE] = "";
 
 /* Returns the OID of a database by name, or InvalidOid. */
 static Oid
@@ -345,26 +339,24 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * Follows a change of pg_retention through two-phase commit: PREPARE
- * TRANSACTION of a transaction that changed it remembers its name (the
- * transaction callback sees only that a transaction was prepared, and the
- * change is not visible yet), and its COMMIT PREPARED asks for the recheck
- * at the commit of the transaction running that statement.
+ * After COMMIT PREPARED: asks the launcher, at the commit of the statement's
+ * own transaction, to look at this database again when what the prepared
+ * transaction committed changed whether it holds pg_retention -- the
+ * extension is there and no worker runs, or a worker runs and it is gone.
+ * The recheck request of the transaction that made the change was dropped
+ * at its PREPARE (nothing was visible yet), and the COMMIT PREPARED may come
+ * from another session, as when Citus recovers a transaction; so the test
+ * is on the catalog, one lookup per COMMIT PREPARED.
  */
 static void
-rt_note_two_phase(TransactionStmt *stmt)
+rt_after_commit_prepared(void)
 {
-	if (stmt->gid == NULL)
-		return;
-	if (stmt->kind == TRANS_STMT_PREPARE && rt_recheck_at_commit)
-		strlcpy(rt_prepared_gid, stmt->gid, sizeof(rt_prepared_gid));
-	else if ((stmt->kind == TRANS_STMT_COMMIT_PREPARED || stmt->kind == TRANS_STMT_ROLLBACK_PREPARED) &&
-			 rt_prepared_gid[0] != '\0' && strcmp(stmt->gid, rt_prepared_gid) == 0)
-	{
-		rt_prepared_gid[0] = '\0';
-		if (stmt->kind == TRANS_STMT_COMMIT_PREPARED)
-			rt_recheck_at_commit = true;
-	}
+	bool		installed;
+
+	InvalidateCatalogSnapshot();
+	installed = OidIsValid(get_extension_oid(RT_EXTENSION_NAME, true));
+	if (installed != rt_worker_present(MyDatabaseId, false))
+		rt_recheck_at_commit = true;
 }
 
 /* ProcessUtility hook: clears the way for DDL that needs a database without workers. */
@@ -387,8 +379,6 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 		rt_classify(pstmt->utilityStmt, &hold, &recheck);
 		if (recheck)
 			rt_recheck_at_commit = true;
-		if (IsA(pstmt->utilityStmt, TransactionStmt))
-			rt_note_two_phase((TransactionStmt *) pstmt->utilityStmt);
 		if (OidIsValid(hold))
 			rt_hold_database(hold);
 	}
@@ -405,6 +395,10 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 								readOnlyTree,
 #endif
 								context, params, queryEnv, dest, qc);
+
+	if (rt_registry_available() && !IsBinaryUpgrade && IsA(pstmt->utilityStmt, TransactionStmt) &&
+		((TransactionStmt *) pstmt->utilityStmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+		rt_after_commit_prepared();
 }
 
 /* Installs the ProcessUtility hook and the transaction callback. */
