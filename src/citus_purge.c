@@ -110,8 +110,8 @@ typedef struct RtRangeArgs
 	/* for one attempt in a subtransaction */
 	int64		removed;
 	int64		locked;			/* rows a SKIP LOCKED statement locked (the others were stepped around) */
-	Datum		value;			/* a distribution value, or a ctid */
-	Datum		ctid;
+	Datum		value;			/* a distribution value */
+	Datum		ctid;			/* a row of the shard of that value */
 } RtRangeArgs;
 
 /* Returns an anchor value in whole units: days for a date, microseconds for a timestamp. */
