@@ -21,6 +21,8 @@ OBJS = \
 	src/key.o \
 	src/ledger_file.o \
 	src/pseudonym.o \
+	src/citus.o \
+	src/citus_mask.o \
 	src/audit.o \
 	src/tag.o \
 	src/policy.o \
@@ -32,6 +34,7 @@ OBJS = \
 	src/anonymize.o \
 	src/diagnose.o \
 	src/purge.o \
+	src/citus_purge.o \
 	src/partition.o \
 	src/horizon.o \
 	src/runlog.o \
@@ -39,6 +42,7 @@ OBJS = \
 	src/run_command.o \
 	src/preview.o \
 	src/erasure.o \
+	src/citus_erasure.o \
 	src/erasure_ledger.o \
 	src/restore.o \
 	src/subject_export.o \
@@ -66,7 +70,7 @@ SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings 36_run_windows \
-	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop \
+	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop 45_subject_composite \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
 	35_run_truth 37_run_truth_cases \
 	70_ops_metrics_report 71_ledger_file \

@@ -546,3 +546,52 @@ REVOKE ALL ON retention.ledger_identity, retention.restore_log, retention.horizo
 REVOKE ALL ON FUNCTION retention.horizon() FROM PUBLIC;
 GRANT SELECT ON retention.restores TO PUBLIC;
 GRANT SELECT ON retention.erasure_horizon TO retention_officer, retention_auditor;
+
+------------------------------------------------------------------------
+-- Citus: the pseudonym mask on the shards of a Citus table
+------------------------------------------------------------------------
+
+-- Citus refuses a STABLE function with column references in a multi-shard
+-- UPDATE, and retention.mask_pseudonym is STABLE (its key file may change).
+-- The anonymize engine sends this form to the shards of a Citus table: each
+-- node computes with its own key, under a grant the coordinator makes for
+-- the batch's distributed transaction, and refuses when its key is not the
+-- coordinator's (docs/operations.md#citus).
+CREATE FUNCTION retention.mask_pseudonym_node(value text, context text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'retention_mask_pseudonym_node'
+LANGUAGE C STRICT IMMUTABLE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION retention.mask_pseudonym_node(text, text) IS
+'The pseudonym mask as the shards of a Citus table compute it (the SQL the anonymize engine and erasures send to the workers names it): the result of retention.pseudonym(value, context) with this node''s key, computed only under the grant the coordinator''s engine makes for its distributed transaction, or for a caller that may execute retention.pseudonym(text, text). Errors: F0000 this node''s key is not the coordinator''s (both fingerprints named); 42501 no valid grant; otherwise as retention.pseudonym.';
+
+------------------------------------------------------------------------
+-- Data subjects with a composite key (a tenant id and an account id)
+------------------------------------------------------------------------
+
+-- On a Citus table distributed by a tenant, unique indexes must include the
+-- tenant: a subject is then identified by several columns together.  Such a
+-- kind records its columns and the row type add_subject creates for them
+-- (retention."<kind> key"); its ids are written as that row type's text,
+-- '(7,42)' (docs/reference.md#data-subjects).
+ALTER TABLE retention.subject_catalog
+    ADD COLUMN key_columns name[],
+    ADD COLUMN key_type regtype;
+
+CREATE OR REPLACE VIEW retention.subjects AS
+    SELECT s.kind, s.relid AS tbl, s.key_column AS key, s.created_at, s.created_by,
+           pg_catalog.array_agg(pg_catalog.format('%s.%I', l.relid, l.column_name) ORDER BY l.relid, l.column_name)
+               FILTER (WHERE l.relid IS NOT NULL) AS links,
+           COALESCE(s.key_columns, ARRAY[s.key_column]) AS key_columns
+      FROM retention.subject_catalog s
+      LEFT JOIN retention.subject_link_catalog l USING (kind)
+     GROUP BY s.kind, s.relid, s.key_column, s.created_at, s.created_by, s.key_columns;
+COMMENT ON VIEW retention.subjects IS
+'Declared kinds of data subjects: their table, key column (the first of a composite key), the links declared by hand, and key_columns, every column of the key.';
+
+CREATE FUNCTION retention.add_subject(kind text, tbl regclass, key name[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_add_subject_composite'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION retention.add_subject(text, regclass, name[]) IS
+'Declares a kind of data subject whose key is several columns together (a unique index or primary key on exactly them), such as ARRAY[''tenant_id'', ''account_id''] on a table distributed by tenant_id; ids are then written as rows, ''(7,42)'', and the key''s row type is created as retention."<kind> key". Errors: 42710 kind exists, 42P10 not a key (or, on a Citus distributed table, the distribution column left out), 42703 no such column, 42701 a column twice, 22023 fewer than two columns or kind too long, 42809 not a table, 42501 not the owner.';

@@ -24,6 +24,7 @@
 typedef struct RtAnonSql
 {
 	char	   *set_list;		/* "col = mask, ..." for UPDATE ... SET */
+	char	   *set_list_node;	/* the same for the shards of a Citus table: the pseudonym mask in its node form */
 	char	   *pending;		/* boolean: some masked column still differs from its mask */
 	int			ncolumns;		/* masked columns */
 	bool		uses_key;		/* a mask is a pseudonym */

@@ -19,6 +19,12 @@
 /* Returns true when the len bytes at s have the exact form of a pseudonym. */
 extern bool rt_is_pseudonym(const char *s, int len);
 
+/* Returns the keyed pseudonym of value in context (pseudonym.c); a pseudonym is returned as it is. */
+extern struct varlena *rt_pseudonym_of(struct varlena *value, struct varlena *context);
+
+/* Returns true when the current user may execute retention.pseudonym(text, text) (pseudonym.c). */
+extern bool rt_may_call_pseudonym(void);
+
 /*
  * Returns true when unit is a unit retention.generalize() accepts for a
  * date (is_date) or a timestamp: decade, year, quarter, month, week, day,

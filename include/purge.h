@@ -42,9 +42,12 @@ typedef struct RtPosition
 {
 	ItemPointerData tid;		/* last row handled (heap order: next starts after it) */
 	BlockNumber window_end;		/* heap order: end (exclusive) of the current block window */
-	Datum		key;			/* anchor order: anchor of the last row handled */
+	Datum		key;			/* anchor order: anchor of the last row handled; Citus: start of the next range */
+	double		width;			/* Citus: width of the next range of anchor values (0: not started) */
 	bool		done;			/* no candidates left */
 } RtPosition;
+
+struct RtCitusTarget;
 
 /* One leaf relation of a policy, with its prepared statements. */
 typedef struct RtTarget
@@ -86,6 +89,8 @@ typedef struct RtTarget
 	int64		pass_locked;
 	int64		pass_refused;
 	int64		pass_rls_refused;
+	/* a Citus table: batches by ranges of the anchor, no ctid (citus_purge.c) */
+	struct RtCitusTarget *citus;
 } RtTarget;
 
 /*
@@ -187,5 +192,30 @@ extern int64 rt_target_count_due(RtTarget *target);
  * table owner; SPI must be connected and the hold lock taken.
  */
 extern void rt_target_probe(RtTarget *target, int64 cap, RtProbe *out);
+
+/*
+ * In citus_purge.c: the batches of a Citus table (docs/operations.md#citus).
+ * The coordinator's table is an empty shell and a ctid names a row of one
+ * shard only, so a batch is a range of anchor values sent through the
+ * coordinator to every shard at once; the next range is sized from the rows
+ * this one removed.
+ */
+
+/* Makes target a Citus target when its table is a Citus table; returns false (and changes nothing) otherwise. */
+extern bool rt_citus_target_prepare(RtTarget *target, const RtPolicy *policy);
+
+/* Runs one batch of a Citus target (rt_purge_batch's work, by anchor range). */
+extern void rt_citus_purge_batch(RtTarget *target, int batch_size, RtBatchMode mode, RtBatchResult *result);
+
+/* Sets a Citus target back to its first range. */
+extern void rt_citus_target_restart(RtTarget *target);
+
+/*
+ * Returns the blocked-row expression of a Citus target in a form Citus
+ * accepts (cutoff_ref: the cutoff in the statement), or NULL; reference
+ * tables also get citus.multi_shard_modify_mode = sequential for the
+ * statement's GUC level (rt_citus_sequential).
+ */
+extern char *rt_citus_blocked_expr(RtTarget *target, const char *cutoff_ref);
 
 #endif							/* RT_PURGE_H */

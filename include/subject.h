@@ -41,6 +41,9 @@ typedef struct RtSubjectTable
 	char	   *via;			/* how it was reached, for people: "rental.customer_id -> customer" */
 	char	   *belongs;		/* SQL predicate on alias t: the row belongs to subject $1 */
 	List	   *link_columns;	/* columns (char *) of this table that tie it to the subject */
+	/* a referenced table: its columns the subject's row points at, and the subject table's columns that do */
+	List	   *ref_columns;
+	List	   *subject_columns;
 } RtSubjectTable;
 
 /* A kind of data subject with its resolved graph. */
@@ -48,8 +51,9 @@ typedef struct RtSubjectKind
 {
 	char	   *kind;
 	Oid			relid;			/* the subject's table */
-	char	   *key;			/* its key column */
+	char	   *key;			/* its key column (the first of a composite key) */
 	Oid			key_type;		/* type of the key column; $1 of belongs is of this type */
+	List	   *key_columns;	/* a composite key: its columns (char *), key_type the row type of them; else NIL */
 	List	   *tables;			/* RtSubjectTable *, deepest owned first, root, referenced last */
 	char	   *key_eq;			/* equality operator of the key type, as OPERATOR(s.=) */
 	Oid			key_coll;		/* collation of the key column (InvalidOid: none); every comparison
@@ -71,6 +75,12 @@ extern RtSubjectKind *rt_subject_kind(const char *kind);
  */
 extern char *rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t,
 								const char *alias, const char *keyref);
+
+/*
+ * Returns the SQL of a row's key on alias: "alias.key", or for a composite
+ * key "ROW(alias.c1, alias.c2)::type" (docs/reference.md#data-subjects).
+ */
+extern char *rt_subject_key_sql(const RtSubjectKind *kind, const char *alias);
 
 /*
  * Returns the subject's key value of type kind->key_type read from text id
@@ -123,10 +133,11 @@ extern char *rt_subject_uncountable_cause(List *rls_tables);
 /*
  * Returns the table of kind as the catalog names it, without resolving the
  * kind's graph (the table may have been dropped behind the event trigger's
- * back); raises undefined_object for an unknown kind.  SPI must be
- * connected.
+ * back), and in *composite_type (if not NULL) the row type of a composite
+ * key, or InvalidOid; raises undefined_object for an unknown kind.  SPI
+ * must be connected.
  */
-extern Oid	rt_subject_kind_relid(const char *kind);
+extern Oid	rt_subject_kind_relid(const char *kind, Oid *composite_type);
 
 /* Returns the names of every declared kind (char *). SPI must be connected. */
 extern List *rt_subject_kind_names(void);

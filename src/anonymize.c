@@ -315,10 +315,12 @@ rt_anon_sql(const RtPolicy *policy, Oid relid, const char *alias)
 	List	   *columns = rt_anon_columns(policy, rel);
 	RtAnonSql  *result = palloc0(sizeof(RtAnonSql));
 	StringInfoData set;
+	StringInfoData set_node;
 	StringInfoData masked;
 	ListCell   *lc;
 
 	initStringInfo(&set);
+	initStringInfo(&set_node);
 	initStringInfo(&masked);
 	foreach(lc, columns)
 	{
@@ -330,10 +332,16 @@ rt_anon_sql(const RtPolicy *policy, Oid relid, const char *alias)
 
 		rt_anon_column_sql(c, rel, col, policy->time_zone, &expr, &done, &result->uses_key);
 		appendStringInfo(&set, "%s%s = %s", set.len > 0 ? ", " : "", name, expr);
+		/* on Citus shards: the node form of the pseudonym mask (citus_mask.c) */
+		appendStringInfo(&set_node, "%s%s = %s", set_node.len > 0 ? ", " : "", name,
+						 c->spec.kind == RT_MASK_PSEUDONYM ?
+						 psprintf("retention.mask_pseudonym_node(%s::pg_catalog.text, %s::pg_catalog.text)",
+								  col, quote_literal_cstr(c->spec.arg ? c->spec.arg : "")) : expr);
 		appendStringInfo(&masked, "%s(%s)", masked.len > 0 ? " AND " : "", done);
 		result->ncolumns++;
 	}
 	result->set_list = set.data;
+	result->set_list_node = set_node.data;
 	result->pending = psprintf("NOT (%s)", masked.data);
 	relation_close(rel, NoLock);
 	return result;

@@ -57,6 +57,8 @@
 #include "anonymize.h"
 #include "audit.h"
 #include "cdc.h"
+#include "citus.h"
+#include "citus_erasure.h"
 #include "cutoff.h"
 #include "diagnose.h"
 #include "erasure.h"
@@ -226,6 +228,9 @@ typedef struct RtReferencedRows
 	List	   *leaves;			/* Oid of each leaf holding such rows */
 	List	   *tids;			/* tid[] Datum per leaf */
 	int64		hidden;			/* rows row-level security hid from the owner (-1: could not count) */
+	bool		citus;			/* a Citus table: remembered by value (citus_erasure.c) */
+	List	   *values;			/* the referenced columns' values, an array per column */
+	List	   *types;			/* their array types */
 } RtReferencedRows;
 
 /* One erasure under way: whom it is about, and what its statements did besides their own work. */
@@ -362,7 +367,11 @@ rt_anonymize_rows(RtErasure *er, Oid relid, bool only, const char *where, Datum 
 
 	return rt_exec_as_owner(er, CMD_UPDATE, relid,
 							psprintf("UPDATE %s%s t SET %s WHERE (%s) AND %s", only ? "ONLY " : "",
-									 rt_relation_name(relid), anon->set_list, where, anon->pending),
+									 rt_relation_name(relid),
+									 rt_citus_table(relid, NULL) != RT_CITUS_NONE ?
+									 rt_citus_erasure_set_list(relid, anon->set_list_node, anon->uses_key) :
+									 anon->set_list,
+									 where, anon->pending),
 							er->keys, tids);
 }
 
@@ -420,7 +429,8 @@ rt_erase_table(List *steps, RtErasure *er, const RtSubjectTable *t)
 		 * policy, or another person's, perhaps under a hold).  The subject's
 		 * own referencing rows went before it.
 		 */
-		blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+		blocked = rt_citus_table(leaf, NULL) != RT_CITUS_NONE ? rt_citus_erasure_referenced_expr(leaf) :
+			rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
 		leaf_belongs = rt_keys_belongs(k, t, keys);
 		for (;;)
 		{
@@ -472,6 +482,14 @@ rt_remember_referenced(RtErasure *er, const RtSubjectTable *t)
 	Datum		values[1] = {keys->value};
 
 	r->table = t;
+	if (rt_citus_table(t->relid, NULL) != RT_CITUS_NONE)
+	{
+		/* a ctid names a row of one shard or placement only: remember the referenced values */
+		r->citus = true;
+		r->values = rt_citus_remember_referenced(k, t, keys->many ? "ANY ($1)" : "$1", keys->type,
+												 keys->value, &r->types);
+		return r;
+	}
 	foreach(lc, leaves)
 	{
 		Oid			leaf = lfirst_oid(lc);
@@ -512,6 +530,8 @@ rt_erase_referenced(List *steps, RtErasure *er, RtReferencedRows *r)
 	int64		deleted = 0;
 	int64		shared = 0;
 
+	if (r->citus)
+		deleted = rt_citus_erase_referenced(r->table, r->values, r->types, &shared);
 	for (int i = 0; i < list_length(r->leaves); i++)
 	{
 		Oid			leaf = list_nth_oid(r->leaves, i);
@@ -928,6 +948,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 {
 	RtErasure	er;
 	List	   *steps = NIL;
+	int			citus = rt_citus_erasure_begin(k);
 
 	memset(&er, 0, sizeof(er));
 	er.k = k;
@@ -967,6 +988,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 					 errhint("A trigger that puts back what is deleted (or two that copy into each other's tables) keeps the personal data; change it.")));
 		}
 	}
+	rt_citus_erasure_end(citus);
 	return steps;
 }
 

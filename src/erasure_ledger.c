@@ -374,7 +374,7 @@ rt_replay_kind(const char *kind, List *entries, RtSrf *srf)
 	}
 
 	rt_become_table_owner(k->relid, &saved);
-	if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t", quote_identifier(k->key), rt_relation_name(k->relid)),
+	if (rt_spi_execute(psprintf("SELECT %s FROM %s t", rt_subject_key_sql(k, "t"), rt_relation_name(k->relid)),
 					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the keys of %s", rt_relation_name(k->relid));
 	rt_restore_user(&saved);

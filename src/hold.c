@@ -28,6 +28,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "citus.h"
 #include "extension.h"
 #include "hold.h"
 #include "privilege.h"
@@ -166,6 +167,48 @@ rt_add_hold_ids(List *holds)
 }
 
 /*
+ * rt_held_sharing_table for a Citus table, which refuses the test
+ * correlated with the list of held subjects: one held subject at a time
+ * (docs/operations.md#citus).
+ */
+static List *
+rt_held_sharing_citus_table(const RtSubjectKind *k, const RtSubjectTable *t, Datum key,
+							const RtSubjectKind *k2, const RtSubjectTable *t2, Datum held)
+{
+	Oid			types[2] = {k->key_type, TEXTOID};
+	Datum		values[2] = {key, (Datum) 0};
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *ids = NIL;
+	char	   *sql = psprintf("SELECT EXISTS (SELECT 1 FROM %s t WHERE (%s) AND (%s))",
+							   rt_relation_name(t->relid), t->belongs,
+							   rt_subject_belongs(k2, t2, "t",
+												  psprintf("($2::pg_catalog.text)::%s",
+														   format_type_be_qualified(k2->key_type))));
+
+	deconstruct_array(DatumGetArrayTypeP(held), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		RtSavedUser saved;
+		bool		isnull;
+		bool		shares;
+
+		if (nulls[i])
+			continue;
+		values[1] = elems[i];
+		rt_become_table_owner(t->relid, &saved);
+		if (rt_spi_execute(sql, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the held rows of %s", rt_relation_name(t->relid));
+		rt_restore_user(&saved);
+		shares = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (shares)
+			ids = lappend(ids, TextDatumGetCString(elems[i]));
+	}
+	return ids;
+}
+
+/*
  * Returns the held subjects of kind k2 (canonical ids, text) that share a
  * row of table t with subject key of kind k, read as the table's owner.
  */
@@ -179,7 +222,10 @@ rt_held_sharing_table(const RtSubjectKind *k, const RtSubjectTable *t, Datum key
 	List	   *ids = NIL;
 	char	   *sql;
 
-	sql = psprintf("SELECT rt_held.id::pg_catalog.text FROM pg_catalog.unnest($2::%s[]) AS rt_held(id)"
+	if (rt_citus_table(t->relid, NULL) != RT_CITUS_NONE)
+		return rt_held_sharing_citus_table(k, t, key, k2, t2, held);
+	/* unnest in a subquery's target list: a composite key stays one column (docs/reference.md#data-subjects) */
+	sql = psprintf("SELECT rt_held.id::pg_catalog.text FROM (SELECT pg_catalog.unnest($2::%s[]) AS id) AS rt_held"
 				   " WHERE EXISTS (SELECT 1 FROM %s t WHERE (%s) AND (%s))",
 				   format_type_be_qualified(k2->key_type), rt_relation_name(t->relid), t->belongs,
 				   rt_subject_belongs(k2, t2, "t", "rt_held.id"));
@@ -343,7 +389,7 @@ rt_held_predicate(Oid relid, const char *alias, int first_param, List **kinds)
 		char	   *keyref;
 
 		/* a kind whose table is gone (dropped with the event triggers disabled) holds no row */
-		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rt_subject_kind_relid(lfirst(lc)))))
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rt_subject_kind_relid(lfirst(lc), NULL))))
 			continue;
 		k = rt_subject_kind(lfirst(lc));
 		t = rt_subject_table_for(k, relid);

@@ -77,6 +77,7 @@
 
 #include "audit.h"
 #include "cdc.h"
+#include "citus.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
@@ -631,8 +632,10 @@ rt_step_find(void *arg)
 		c->truncate_first = truncate_first;
 		c->truncated = -1;
 #if RT_HAS_DETACH_CONCURRENTLY
+		/* Citus refuses DETACH ... CONCURRENTLY on a distributed table (docs/operations.md#citus) */
 		c->concurrent = r->options->at_top_level != NULL && !pending &&
-			!OidIsValid(get_default_partition_oid(parent));
+			!OidIsValid(get_default_partition_oid(parent)) &&
+			rt_citus_table(parent, NULL) == RT_CITUS_NONE;
 #endif
 		r->candidates = lappend(r->candidates, c);
 		MemoryContextSwitchTo(old);
@@ -858,6 +861,9 @@ rt_step_remove(void *arg)
 	int			nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT | RT_SAFE_ISO_DATES);
 
 	rt_become_table_owner(r->policy->relid, &saved);
+	/* the detach and the drop wait on the workers too: as long as on this node at most */
+	if (rt_citus_table(c->parent, NULL) != RT_CITUS_NONE)
+		rt_citus_bound_lock_waits();
 	if (!r->detached)
 	{
 		/* published: emptied first, in this transaction, by a statement subscribers receive */

@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "cdc.h"
+#include "citus_mask.h"
 #include "compat.h"
 #include "guc.h"
 #include "horizon.h"
@@ -56,6 +57,7 @@ _PG_init(void)
 	rt_horizon_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
+	rt_citus_mask_define_gucs();
 	rt_reserve_guc_prefix("retention");
 
 	rt_tag_register_label_provider();

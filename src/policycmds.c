@@ -34,6 +34,7 @@
 
 #include "anonymize.h"
 #include "audit.h"
+#include "citus.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "extension.h"
@@ -228,6 +229,18 @@ rt_policy_validate(RtPolicy *p, Relation rel)
 				 errmsg("cannot declare a retention policy on temporary table %s", relname),
 				 errhint("A temporary table lives only as long as its session.")));
 	rt_require_table_owner(RelationGetRelid(rel), "declare a retention policy on it");
+	/* on Citus the coordinator enforces: a worker's scheduler never acts on shards on its own */
+	if (rt_citus_is_shard(RelationGetRelid(rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is a shard of a Citus table", relname),
+				 errhint("Declare the policy on the distributed or reference table, on the coordinator (see \"Citus\" in docs/operations.md).")));
+	if (rt_citus_table(RelationGetRelid(rel), NULL) != RT_CITUS_NONE && !rt_citus_is_coordinator())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("retention policies of Citus table %s are declared on the coordinator", relname),
+				 errdetail("This node is a Citus worker; the coordinator's scheduler runs the policies of Citus tables on every shard."),
+				 errhint("Connect to the coordinator and declare the policy there.")));
 
 	if (rt_interval_not_finite(&p->keep))
 		ereport(ERROR,

@@ -29,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "anonymize.h"
+#include "citus.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "diagnose.h"
@@ -72,7 +73,10 @@ rt_count_leaf(const RtPolicy *policy, Oid relid, TimestampTz cutoff, RtCounts *c
 	{
 		RtFkSelf	self = {policy->relid, anchor, "$1"};
 
-		blocked = rt_fk_blocked_expr(relid, "t", &self);
+		/* Citus refuses the correlated test on a reference table (docs/operations.md#citus) */
+		blocked = rt_citus_table(relid, NULL) == RT_CITUS_REFERENCE ?
+			rt_citus_referenced_expr(relid, "t", RT_FK_RESTRICTING) :
+			rt_fk_blocked_expr(relid, "t", &self);
 	}
 	/* rows of held subjects, or every row of a held table */
 	if (rt_table_on_hold(relid))

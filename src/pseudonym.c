@@ -68,7 +68,7 @@ rt_is_pseudonym(const char *s, int len)
 }
 
 /* Returns the keyed pseudonym of value in context; a value that already is a pseudonym is returned as it is. */
-static text *
+text *
 rt_pseudonym_of(text *value, text *context)
 {
 	static const char hexdigits[] = "0123456789abcdef";
@@ -110,7 +110,7 @@ retention_pseudonym(PG_FUNCTION_ARGS)
 }
 
 /* Returns true when the current user may execute retention.pseudonym(text, text). */
-static bool
+bool
 rt_may_call_pseudonym(void)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};

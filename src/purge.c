@@ -375,6 +375,15 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachabl
 			t->pending = anon->pending;
 			t->set_list = anon->set_list;
 		}
+		t->relfilenode = rel->rd_rel->relfilenode;
+		if (rt_citus_target_prepare(t, policy))
+		{
+			/* a Citus table: its rows are in the shards, taken by anchor ranges (citus_purge.c) */
+			relation_close(rel, NoLock);
+			rt_target_watch(t);
+			targets = lappend(targets, t);
+			continue;
+		}
 		attnum = get_attnum(relid, policy->anchor);
 		/* an anonymize run may walk a partial index holding only the rows still to mask */
 		t->anchor_order = rt_anchor_index_exists(rel, attnum,
@@ -385,7 +394,6 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachabl
 		t->pos.window_end = 0;
 		t->pos.key = datumCopy(rt_anchor_minus_infinity(t->anchor_type), typbyval, typlen);
 		t->pos.done = !t->anchor_order && t->nblocks == 0;
-		t->relfilenode = rel->rd_rel->relfilenode;
 		relation_close(rel, NoLock);
 		rt_target_watch(t);
 
@@ -768,6 +776,13 @@ rt_target_restart(RtTarget *t)
 	bool		typbyval;
 	MemoryContext old = MemoryContextSwitchTo(t->cxt);
 
+	if (t->citus != NULL)
+	{
+		MemoryContextSwitchTo(old);
+		relation_close(rel, AccessShareLock);
+		rt_citus_target_restart(t);
+		return;
+	}
 	get_typlenbyval(rt_anchor_type_oid(t->anchor_type), &typlen, &typbyval);
 	t->nblocks = RelationGetNumberOfBlocks(rel);
 	ItemPointerSet(&t->pos.tid, 0, 0);
@@ -803,7 +818,7 @@ rt_target_still_ours(RtTarget *t)
 
 		rt_targets_free(list_make1(t));
 		t->relname = rt_relation_name(t->relid);
-		if (t->refused_by == NULL)
+		if (t->refused_by == NULL && t->citus == NULL)
 			rt_target_prepare_statements(t);
 		MemoryContextSwitchTo(old);
 	}
@@ -891,6 +906,11 @@ rt_purge_batch(RtTarget *t, int batch_size, RtBatchMode mode, RtBatchResult *res
 		t->pos.done = true;
 		return;
 	}
+	if (t->citus != NULL)
+	{
+		rt_citus_purge_batch(t, batch_size, mode, result);
+		return;
+	}
 
 	c.tids = palloc(sizeof(ItemPointerData) * batch_size);
 	c.nfree = c.nblocked = c.nheld = c.total = 0;
@@ -947,7 +967,8 @@ void
 rt_target_leftover(RtTarget *t, RtLeftover *out)
 {
 	RtFkSelf	self = {t->policy_relid, t->anchor, "$1"};
-	char	   *blocked = t->pending ? NULL : rt_fk_blocked_expr(t->relid, "t", &self);
+	char	   *blocked = t->pending ? NULL :
+		t->citus != NULL ? rt_citus_blocked_expr(t, "$1") : rt_fk_blocked_expr(t->relid, "t", &self);
 	const char *held = "false";
 	List	   *kinds = NIL;
 	int			nargs = 1;

@@ -28,7 +28,11 @@
  *
  * CREATE, ALTER and DROP EXTENSION pg_retention also ask the launcher, at
  * commit, to look at the database again, so a database that gains the
- * extension gets a worker within moments, with no list kept by hand.
+ * extension gets a worker within moments, with no list kept by hand.  A
+ * change committed by two-phase commit (PREPARE TRANSACTION, then COMMIT
+ * PREPARED, as Citus propagates CREATE EXTENSION to its workers) asks at
+ * the COMMIT PREPARED, when the catalog shows a change the launcher has not
+ * seen.
  * Adding or changing a policy asks for nothing: the policy is first
  * applied at the worker's next pass, within retention.naptime, so that a
  * DBA can preview it (or CALL retention.run() with an as_of of their own)
@@ -53,6 +57,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -333,6 +338,27 @@ rt_sched_xact_callback(XactEvent event, void *arg)
 		rt_registry_wake_launcher();
 }
 
+/*
+ * After COMMIT PREPARED: asks the launcher, at the commit of the statement's
+ * own transaction, to look at this database again when what the prepared
+ * transaction committed changed whether it holds pg_retention -- the
+ * extension is there and no worker runs, or a worker runs and it is gone.
+ * The recheck request of the transaction that made the change was dropped
+ * at its PREPARE (nothing was visible yet), and the COMMIT PREPARED may come
+ * from another session, as when Citus recovers a transaction; so the test
+ * is on the catalog, one lookup per COMMIT PREPARED.
+ */
+static void
+rt_after_commit_prepared(void)
+{
+	bool		installed;
+
+	InvalidateCatalogSnapshot();
+	installed = OidIsValid(get_extension_oid(RT_EXTENSION_NAME, true));
+	if (installed != rt_worker_present(MyDatabaseId, false))
+		rt_recheck_at_commit = true;
+}
+
 /* ProcessUtility hook: clears the way for DDL that needs a database without workers. */
 static void
 rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
@@ -369,6 +395,10 @@ rt_sched_process_utility(PlannedStmt *pstmt, const char *queryString,
 								readOnlyTree,
 #endif
 								context, params, queryEnv, dest, qc);
+
+	if (rt_registry_available() && !IsBinaryUpgrade && IsA(pstmt->utilityStmt, TransactionStmt) &&
+		((TransactionStmt *) pstmt->utilityStmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+		rt_after_commit_prepared();
 }
 
 /* Installs the ProcessUtility hook and the transaction callback. */

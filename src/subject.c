@@ -56,6 +56,7 @@
 #include "utils/typcache.h"
 
 #include "diagnose.h"
+#include "citus.h"
 #include "extension.h"
 #include "fk_guard.h"
 #include "privilege.h"
@@ -171,6 +172,48 @@ rt_keyref_cast(const char *keyref, const char *type)
 	return psprintf("(%s)::%s", keyref, type);
 }
 
+static bool rt_same_names(List *a, List *b);
+
+/*
+ * Appends the test that the columns cols of the row on alias hold the
+ * composite key keyref of kind (docs/reference.md#data-subjects): column by
+ * column against the key's fields, with the operators ops (NIL: each
+ * column type's equality), so that Citus can route a test on one subject to
+ * its shard; against an array of keys ("ANY (...)"), as a row.
+ */
+static void
+rt_composite_key_sql(StringInfo buf, const RtSubjectKind *kind, Oid relid, const char *alias,
+					 List *cols, List *ops, const char *keyref)
+{
+	if (strncmp(keyref, "ANY (", 5) == 0)
+	{
+		appendStringInfoString(buf, "ROW(");
+		for (int i = 0; i < list_length(cols); i++)
+			appendStringInfo(buf, "%s%s.%s", i > 0 ? ", " : "", alias, quote_identifier(list_nth(cols, i)));
+		appendStringInfo(buf, ")::%s %s %s", format_type_be_qualified(kind->key_type), kind->key_eq, keyref);
+		return;
+	}
+	appendStringInfoChar(buf, '(');
+	for (int i = 0; i < list_length(cols); i++)
+	{
+		const char *op = ops != NIL ? (const char *) list_nth(ops, i) : NULL;
+
+		if (op == NULL)
+		{
+			TypeCacheEntry *tc = lookup_type_cache(get_atttype(relid, get_attnum(relid, list_nth(cols, i))),
+												   TYPECACHE_EQ_OPR);
+
+			if (!OidIsValid(tc->eq_opr))
+				elog(ERROR, "column %s has no equality operator", quote_identifier(list_nth(cols, i)));
+			op = rt_operator_sql(tc->eq_opr);
+		}
+		appendStringInfo(buf, "%s%s.%s %s (%s).%s", i > 0 ? " AND " : "", alias,
+						 quote_identifier(list_nth(cols, i)), op, keyref,
+						 quote_identifier(list_nth(kind->key_columns, i)));
+	}
+	appendStringInfoChar(buf, ')');
+}
+
 /* Appends the test that the row on alias belongs to the subject through edge e. */
 static void
 rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
@@ -191,7 +234,16 @@ rt_edge_sql(StringInfo buf, List *nodes, RtSubjectEdge *e, const char *alias,
 		appendStringInfo(buf, "(%s.tableoid OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.oid[]) AND ",
 						 alias, oids.data);
 	}
-	if (from->table->role == RT_SUBJECT_ROOT && list_length(e->from_cols) == 1 &&
+	if (from->table->role == RT_SUBJECT_ROOT && kind->key_columns != NIL &&
+		rt_same_names(e->from_cols, kind->key_columns))
+	{
+		/* a direct reference to a composite key: compare with its fields, no join */
+		rt_composite_key_sql(buf, kind, InvalidOid, alias, e->to_cols, e->ops, keyref);
+		if (e->only_rels != NIL)
+			appendStringInfoChar(buf, ')');
+		return;
+	}
+	if (from->table->role == RT_SUBJECT_ROOT && kind->key_columns == NIL && list_length(e->from_cols) == 1 &&
 		strcmp(linitial(e->from_cols), kind->key) == 0)
 	{
 		/*
@@ -313,8 +365,11 @@ rt_belongs_sql(StringInfo buf, List *nodes, RtGraphNode *node, const char *alias
 
 	if (node->table->role == RT_SUBJECT_ROOT)
 	{
-		appendStringInfo(buf, "%s.%s%s %s %s", alias, quote_identifier(kind->key),
-						 rt_collation_sql(kind->key_coll), kind->key_eq, keyref);
+		if (kind->key_columns != NIL)
+			rt_composite_key_sql(buf, kind, kind->relid, alias, kind->key_columns, NIL, keyref);
+		else
+			appendStringInfo(buf, "%s.%s%s %s %s", alias, quote_identifier(kind->key),
+							 rt_collation_sql(kind->key_coll), kind->key_eq, keyref);
 		return;
 	}
 	initStringInfo(&manual);
@@ -710,6 +765,8 @@ rt_graph_add_referenced(List **nodes, RtGraphNode *root)
 		node->table->depth = 1;
 		node->table->via = psprintf("%s.%s -> %s", rt_relation_name(root->table->relid),
 									quote_identifier(linitial(child_cols)), rt_relation_name(parent));
+		node->table->ref_columns = parent_cols;
+		node->table->subject_columns = child_cols;
 		node->edges = list_make1(e);
 		*nodes = lappend(*nodes, node);
 	}
@@ -732,7 +789,8 @@ rt_subject_table_cmp(const ListCell *a, const ListCell *b)
 }
 
 /*
- * Reads the catalog row of a kind (relid, key_column) into SPI_tuptable;
+ * Reads the catalog row of a kind (relid, key_column, key_columns, key_type)
+ * into SPI_tuptable;
  * undefined_object when the kind is not declared.
  */
 static void
@@ -741,8 +799,12 @@ rt_subject_catalog_row(const char *kind)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(kind)};
 
-	rt_catalog_exec("SELECT relid::pg_catalog.oid, key_column FROM retention.subject_catalog"
-					" WHERE kind OPERATOR(pg_catalog.=) $1",
+	/* composite keys (key_columns, key_type) came with the 0.3.0 catalog */
+	rt_catalog_exec(rt_sql_objects_at_least("0.3.0") ?
+					"SELECT relid::pg_catalog.oid, key_column, key_columns::pg_catalog.text[], key_type::pg_catalog.oid"
+					" FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1" :
+					"SELECT relid::pg_catalog.oid, key_column, NULL::pg_catalog.text[], NULL::pg_catalog.oid"
+					" FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, argtypes, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -753,11 +815,19 @@ rt_subject_catalog_row(const char *kind)
 
 /* Returns the table of kind as the catalog names it (it may have been dropped); see subject.h. */
 Oid
-rt_subject_kind_relid(const char *kind)
+rt_subject_kind_relid(const char *kind, Oid *composite_type)
 {
 	bool		isnull;
+	bool		no_columns;
+	Datum		type;
 
 	rt_subject_catalog_row(kind);
+	if (composite_type != NULL)
+	{
+		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &no_columns);
+		type = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+		*composite_type = no_columns || isnull ? InvalidOid : DatumGetObjectId(type);
+	}
 	return DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -785,6 +855,33 @@ rt_subject_kind(const char *kind)
 				 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
 						quote_identifier(k->key), kind, rt_relation_name(k->relid))));
 	k->key_coll = rt_column_collation(k->relid, k->key);
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	if (!isnull)
+	{
+		/* a composite key: its columns, and the row type add_subject made of them */
+		ArrayType  *cols = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		Datum	   *elems;
+		int			n;
+
+		k->key_type = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+		deconstruct_array(cols, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
+		for (int i = 0; i < n; i++)
+		{
+			char	   *col = TextDatumGetCString(elems[i]);
+
+			if (get_attnum(k->relid, col) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("key column %s of data subject kind \"%s\" no longer exists in table %s",
+								quote_identifier(col), kind, rt_relation_name(k->relid))));
+			k->key_columns = lappend(k->key_columns, col);
+		}
+		if (isnull || !OidIsValid(k->key_type) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(k->key_type)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("the key type of data subject kind \"%s\" no longer exists", kind),
+					 errhint("Drop the kind with retention.drop_subject('%s') and declare it again.", kind)));
+	}
 	tc = lookup_type_cache(k->key_type, TYPECACHE_EQ_OPR);
 	if (!OidIsValid(tc->eq_opr))
 		elog(ERROR, "type %s has no equality operator", format_type_be(k->key_type));
@@ -796,7 +893,15 @@ rt_subject_kind(const char *kind)
 	root->table->relid = k->relid;
 	root->table->role = RT_SUBJECT_ROOT;
 	root->table->via = pstrdup("");
-	root->table->link_columns = list_make1(makeString(k->key));
+	if (k->key_columns != NIL)
+	{
+		ListCell   *kc;
+
+		foreach(kc, k->key_columns)
+			root->table->link_columns = lappend(root->table->link_columns, makeString(lfirst(kc)));
+	}
+	else
+		root->table->link_columns = list_make1(makeString(k->key));
 	nodes = list_make1(root);
 	queue = list_make1(root);
 	rt_graph_add_links(&nodes, &queue, root, k);
@@ -834,6 +939,30 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
 	StringInfoData buf;
 
 	initStringInfo(&buf);
+	if (t->role == RT_SUBJECT_REFERENCED && rt_citus_table(kind->relid, NULL) != RT_CITUS_NONE)
+	{
+		/*
+		 * On Citus, uncorrelated: Citus plans the subquery on its own, where
+		 * it refuses a reference table correlated with a distributed one and
+		 * two tests of one table joined off its distribution column
+		 * (docs/operations.md#citus).  A NULL reference points at nothing.
+		 */
+		RtGraphNode *root = linitial(kind->graph);
+		RtSubjectEdge *e = linitial(node->edges);
+
+		appendStringInfoChar(&buf, '(');
+		for (int i = 0; i < list_length(e->to_cols); i++)
+			appendStringInfo(&buf, "%s%s.%s", i > 0 ? ", " : "", alias, quote_identifier(list_nth(e->to_cols, i)));
+		appendStringInfoString(&buf, ") IN (SELECT ");
+		for (int i = 0; i < list_length(e->from_cols); i++)
+			appendStringInfo(&buf, "%sr.%s", i > 0 ? ", " : "", quote_identifier(list_nth(e->from_cols, i)));
+		appendStringInfo(&buf, " FROM %s r WHERE %s", rt_relation_name(root->table->relid),
+						 rt_subject_belongs(kind, root->table, "r", keyref));
+		for (int i = 0; i < list_length(e->from_cols); i++)
+			appendStringInfo(&buf, " AND r.%s IS NOT NULL", quote_identifier(list_nth(e->from_cols, i)));
+		appendStringInfoChar(&buf, ')');
+		return buf.data;
+	}
 	if (t->role == RT_SUBJECT_REFERENCED)
 	{
 		/* a referenced table: its row is one the subject's row points at */
@@ -897,9 +1026,9 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id, bool typed)
 		else
 			key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
 		values[0] = key;
-		if (rt_spi_execute(psprintf("SELECT t.%s FROM %s t WHERE t.%s %s $1 LIMIT 1",
-									quote_identifier(kind->key), rt_relation_name(kind->relid),
-									quote_identifier(kind->key), kind->key_eq),
+		if (rt_spi_execute(psprintf("SELECT %s FROM %s t WHERE %s LIMIT 1",
+									rt_subject_key_sql(kind, "t"), rt_relation_name(kind->relid),
+									rt_subject_belongs(kind, rt_subject_table_for(kind, kind->relid), "t", "$1")),
 						   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the key of %s", rt_relation_name(kind->relid));
 		if (SPI_processed > 0)
@@ -919,6 +1048,24 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id, bool typed)
 	}
 	PG_END_TRY();
 	return key;
+}
+
+/* Returns the SQL of a row's key on alias; see subject.h. */
+char *
+rt_subject_key_sql(const RtSubjectKind *kind, const char *alias)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (kind->key_columns == NIL)
+		return psprintf("%s.%s", alias, quote_identifier(kind->key));
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ROW(");
+	foreach(lc, kind->key_columns)
+		appendStringInfo(&buf, "%s%s.%s", foreach_current_index(lc) > 0 ? ", " : "", alias,
+						 quote_identifier(lfirst(lc)));
+	appendStringInfo(&buf, ")::%s", format_type_be_qualified(kind->key_type));
+	return buf.data;
 }
 
 /*

@@ -24,9 +24,12 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
 #include "audit.h"
+#include "citus.h"
+#include "extension.h"
 #include "privilege.h"
 #include "quote.h"
 #include "srf.h"
@@ -53,6 +56,94 @@ rt_index_uses_key_equality(HeapTuple tuple, Form_pg_attribute att)
 		return false;
 	return opclass == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) ||
 		opclass == GetDefaultOpClass(att->atttypid, HASH_AM_OID);
+}
+
+/*
+ * Returns true when a unique index or primary key of rel has exactly the n
+ * columns attnums as its key, in any order, each compared as the erasure
+ * compares it (rt_index_uses_key_equality).
+ */
+static bool
+rt_is_unique_columns(Relation rel, const AttrNumber *attnums, int n)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index index;
+		bool		all = true;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indisunique && index->indnkeyatts == n &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tuple, Anum_pg_index_indexprs, NULL))
+		{
+			for (int i = 0; i < n && all; i++)
+			{
+				bool		isnull;
+				oidvector  *collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+																					  Anum_pg_index_indcollation, &isnull));
+				oidvector  *classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+																				   Anum_pg_index_indclass, &isnull));
+				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), index->indkey.values[i] - 1);
+				bool		member = false;
+
+				for (int j = 0; j < n; j++)
+					member |= attnums[j] == index->indkey.values[i];
+				all = member && collations->values[i] == att->attcollation &&
+					(classes->values[i] == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) ||
+					 classes->values[i] == GetDefaultOpClass(att->atttypid, HASH_AM_OID));
+			}
+			found |= all;
+		}
+		ReleaseSysCache(tuple);
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * On a Citus distributed table, refuses a key that leaves out the
+ * distribution column: Citus keeps a unique index only with it, so no
+ * other column can be unique alone, and a subject's rows are found on its
+ * shard by it (docs/operations.md#citus).
+ */
+static void
+rt_require_distribution_column(Oid relid, const char *kind, List *columns)
+{
+	char	   *dist = NULL;
+	ListCell   *lc;
+
+	if (rt_citus_table(relid, &dist) != RT_CITUS_DISTRIBUTED || dist == NULL)
+		return;
+	foreach(lc, columns)
+		if (strcmp(lfirst(lc), dist) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+			 errmsg("the key of data subject kind \"%s\" on distributed table %s must include its distribution column %s",
+					kind, rt_relation_name(relid), quote_identifier(dist)),
+			 errdetail("Citus keeps unique indexes only with the distribution column, and finds a subject's rows on its shard by it."),
+			 errhint("Declare a composite key, the distribution column first: retention.add_subject('%s', '%s', ARRAY['%s', '%s']).",
+					 kind, rt_relation_name(relid), dist, (char *) linitial(columns))));
+}
+
+/* Returns column names as "a, b", each quoted as an identifier. */
+static char *
+rt_column_list(List *columns)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, columns)
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", quote_identifier(lfirst(lc)));
+	return buf.data;
 }
 
 /* Returns true when a unique index or primary key of rel has exactly attnum as its key. */
@@ -158,6 +249,7 @@ retention_add_subject(PG_FUNCTION_ARGS)
 	rt_check_kind_name(kind);
 	rel = rt_open_subject_table(relid, "declare a kind of data subject on it");
 	attnum = rt_subject_column(relid, key);
+	rt_require_distribution_column(relid, kind, list_make1(key));
 	if (!rt_is_unique_column(rel, attnum))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
@@ -189,6 +281,144 @@ retention_add_subject(PG_FUNCTION_ARGS)
 					" VALUES ($1, $2, $3, $4)", 4, types, values, NULL, false, SPI_OK_INSERT);
 	rt_audit_append("subject_added", relid, -1,
 					psprintf("{\"kind\": %s, \"key\": %s}", rt_json_quote(kind), rt_json_quote(key)));
+	SPI_finish();
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(retention_add_subject_composite);
+
+/*
+ * SQL: retention.add_subject(kind, tbl, key name[]) declares a kind of data
+ * subject whose key is several columns together, such as a tenant and an
+ * account id on a table distributed by the tenant.  Its ids are written as
+ * rows: '(7,42)' (docs/reference.md#data-subjects).  The row type of the key
+ * is created as retention."<kind> key".
+ */
+Datum
+retention_add_subject_composite(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	Oid			relid;
+	Relation	rel;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n;
+	AttrNumber *attnums;
+	List	   *columns = NIL;
+	char	   *type_name;
+	StringInfoData def;
+	StringInfoData json;
+	Oid			types[6] = {TEXTOID, OIDOID, NAMEOID, NAMEOID, TEXTARRAYOID, TEXTOID};
+	Datum		values[6];
+	NameData	creator;
+	NameData	first;
+	Datum	   *texts;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind, tbl and key must not be null")));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = PG_GETARG_OID(1);
+	arr = PG_GETARG_ARRAYTYPE_P(2);
+	rt_check_kind_name(kind);
+	rel = rt_open_subject_table(relid, "declare a kind of data subject on it");
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &elemnulls, &n);
+	if (ARR_NDIM(arr) > 1 || n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a composite key of data subject kind \"%s\" needs two columns or more", kind),
+				 errhint("For a key of one column, give its name: retention.add_subject('%s', '%s', 'id').",
+						 kind, rt_relation_name(relid))));
+	attnums = palloc(sizeof(AttrNumber) * n);
+	texts = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *col;
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("key columns of data subject kind \"%s\" must not be null", kind)));
+		col = pstrdup(NameStr(*DatumGetName(elems[i])));
+		attnums[i] = rt_subject_column(relid, col);
+		for (int j = 0; j < i; j++)
+			if (attnums[j] == attnums[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column %s appears twice in the key of data subject kind \"%s\"",
+								quote_identifier(col), kind)));
+		columns = lappend(columns, col);
+		texts[i] = CStringGetTextDatum(col);
+	}
+	rt_require_distribution_column(relid, kind, columns);
+	if (!rt_is_unique_columns(rel, attnums, n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+				 errmsg("columns (%s) of table %s are not a key: no unique index or primary key on exactly them",
+						rt_column_list(columns), rt_relation_name(relid)),
+				 errhint("A composite key identifies one row of its table, such as (tenant_id, account_id) with PRIMARY KEY (tenant_id, account_id); its unique index must compare each column with its own collation and its type's default operator class.")));
+	if (rel->rd_rel->relkind == RELKIND_RELATION && has_subclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table %s has inheritance children, whose rows may repeat the key", rt_relation_name(relid)),
+				 errhint("Declare the kind on a table without children, or on a partitioned table (whose unique key covers its partitions).")));
+	type_name = psprintf("%s key", kind);
+	if (strlen(type_name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("data subject kind \"%s\" is too long for a composite key", kind),
+				 errdetail("Its key's row type is named after it, \"%s\", which must fit in %d bytes.", type_name, NAMEDATALEN - 1),
+				 errhint("Choose a kind of at most %d bytes.", NAMEDATALEN - 5)));
+
+	/* the row type of the key: field by field the columns' types and collations */
+	initStringInfo(&def);
+	appendStringInfo(&def, "CREATE TYPE %s.%s AS (", RT_SCHEMA_NAME, quote_identifier(type_name));
+	for (int i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnums[i] - 1);
+
+		appendStringInfo(&def, "%s%s %s", i > 0 ? ", " : "", quote_identifier(NameStr(att->attname)),
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(att->attcollation) && att->attcollation != get_typcollation(att->atttypid))
+			appendStringInfo(&def, " COLLATE %s", generate_collation_name(att->attcollation));
+	}
+	appendStringInfoChar(&def, ')');
+
+	SPI_connect();
+	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
+	namestrcpy(&first, linitial(columns));
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = NameGetDatum(&first);
+	values[3] = NameGetDatum(&creator);
+	values[4] = PointerGetDatum(construct_array(texts, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[5] = CStringGetTextDatum(psprintf("%s.%s", RT_SCHEMA_NAME, quote_identifier(type_name)));
+	if (!rt_sql_objects_at_least("0.3.0"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("composite keys of data subjects need the extension's 0.3.0 objects"),
+				 errhint("Run ALTER EXTENSION pg_retention UPDATE.")));
+	rt_catalog_exec("SELECT 1 FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("data subject kind \"%s\" already exists", kind),
+				 errhint("Drop it first with retention.drop_subject('%s').", kind)));
+	rt_catalog_exec(def.data, 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	rt_catalog_exec("INSERT INTO retention.subject_catalog (kind, relid, key_column, created_by, key_columns, key_type)"
+					" VALUES ($1, $2, $3, $4, $5::pg_catalog.name[], $6::pg_catalog.regtype)",
+					6, types, values, NULL, false, SPI_OK_INSERT);
+	initStringInfo(&json);
+	appendStringInfo(&json, "{\"kind\": %s, \"key\": [", rt_json_quote(kind));
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&json, "%s%s", i > 0 ? ", " : "", rt_json_quote(list_nth(columns, i)));
+	appendStringInfoString(&json, "]}");
+	rt_audit_append("subject_added", relid, -1, json.data);
 	SPI_finish();
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
@@ -228,6 +458,12 @@ retention_link_subject(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table %s is the table of data subject kind \"%s\" itself", rt_relation_name(relid), kind),
 				 errhint("link_subject names another table whose column holds the subject's key.")));
+	if (k->key_columns != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("data subject kind \"%s\" has a composite key, which column %s of table %s cannot hold alone",
+						kind, quote_identifier(col), rt_relation_name(relid)),
+				 errhint("Declare a foreign key from the columns that hold the key together; the graph follows it.")));
 	if (!can_coerce_type(1, &coltype, &k->key_type, COERCION_EXPLICIT))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -262,6 +498,7 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 {
 	char	   *kind;
 	Oid			relid;
+	Oid			key_type;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
@@ -272,7 +509,8 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	values[0] = CStringGetTextDatum(kind);
 	SPI_connect();
-	relid = rt_subject_kind_relid(kind);
+	/* a composite key (0.3.0) has a row type of its own, made by add_subject */
+	relid = rt_subject_kind_relid(kind, &key_type);
 	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		rt_require_table_owner(relid, "drop its kind of data subject");
 	else if (!superuser())
@@ -286,6 +524,10 @@ retention_drop_subject(PG_FUNCTION_ARGS)
 					1, types, values, NULL, false, SPI_OK_DELETE);
 	rt_catalog_exec("DELETE FROM retention.subject_catalog WHERE kind OPERATOR(pg_catalog.=) $1",
 					1, types, values, NULL, false, SPI_OK_DELETE);
+	/* a composite key's row type goes with its kind */
+	if (OidIsValid(key_type))
+		rt_catalog_exec(psprintf("DROP TYPE %s", format_type_be_qualified(key_type)),
+						0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
 	rt_audit_append_named("subject_dropped", rt_relation_name(relid), -1,
 						  psprintf("{\"kind\": %s}", rt_json_quote(kind)));
 	SPI_finish();

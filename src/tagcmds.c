@@ -30,9 +30,12 @@
 #include "anonymize.h"
 #include "audit.h"
 #include "category.h"
+#include "citus.h"
 #include "extension.h"
 #include "mask_spec.h"
 #include "privilege.h"
+#include "quote.h"
+#include "safe_spi.h"
 #include "tag.h"
 #include "tagcmds.h"
 
@@ -301,6 +304,32 @@ rt_open_for_tagging(FunctionCallInfo fcinfo, const char *what)
 	return rel;
 }
 
+/*
+ * Sets (or, with label NULL, removes) the tag of a column of a Citus table
+ * on every node: SetSecurityLabel() would change this node's catalog only,
+ * while the SECURITY LABEL statement, run here, is what Citus forwards to
+ * the workers' definitions of the table in the same distributed transaction
+ * (docs/operations.md#citus).  Returns false, doing nothing, for any other
+ * table, or on a Citus worker (which must not relabel a table on its own).
+ */
+static bool
+rt_tag_label_everywhere(Relation rel, const char *colname, const char *label)
+{
+	Oid			relid = RelationGetRelid(rel);
+	char	   *sql;
+
+	if (rt_citus_table(relid, NULL) == RT_CITUS_NONE || !rt_citus_is_coordinator())
+		return false;
+	sql = psprintf("SECURITY LABEL FOR %s ON COLUMN %s.%s IS %s", RT_LABEL_PROVIDER,
+				   rt_relation_name(relid), quote_identifier(colname),
+				   label ? quote_literal_cstr(label) : "NULL");
+	SPI_connect();
+	if (rt_spi_execute(sql, 0, NULL, NULL, NULL, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not label column %s of %s", quote_identifier(colname), rt_relation_name(relid));
+	SPI_finish();
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(retention_tag);
 
 /* SQL: retention.tag(tbl, col, category, mask) declares a personal column. */
@@ -324,7 +353,8 @@ retention_tag(PG_FUNCTION_ARGS)
 
 	label = rt_tag_validate(rel, attnum, category, mask);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
-	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
+	if (!rt_tag_label_everywhere(rel, colname, label))
+		SetSecurityLabel(&addr, RT_LABEL_PROVIDER, label);
 	rt_tag_audit(RelationGetRelid(rel), colname, true, label);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
@@ -350,9 +380,13 @@ retention_untag(PG_FUNCTION_ARGS)
 				 errhint("See retention.personal_columns for the tagged columns.")));
 	rt_anon_check_untag(RelationGetRelid(rel), colname);
 	ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), attnum);
-	SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
-	rt_tag_audit(RelationGetRelid(rel), colname, false,
-				 mask ? psprintf("%s:%s", category, mask) : category);
+	/* through the statement, the label hook audits the removal itself */
+	if (!rt_tag_label_everywhere(rel, colname, NULL))
+	{
+		SetSecurityLabel(&addr, RT_LABEL_PROVIDER, NULL);
+		rt_tag_audit(RelationGetRelid(rel), colname, false,
+					 mask ? psprintf("%s:%s", category, mask) : category);
+	}
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
