@@ -188,8 +188,10 @@ extern int64 rt_target_count_due(RtTarget *target);
  * it, written by this transaction, was kept or put back by the table's own
  * triggers or rules; one the statement was given and that nothing else
  * explains was suppressed by them; one it was not given was changed or
- * inserted by another session meanwhile.  Runs as the current user, the
- * table owner; SPI must be connected and the hold lock taken.
+ * inserted by another session meanwhile.  A Citus target is not probed
+ * (its rows have no ctid across shards): too_many is set.  Runs as the
+ * current user, the table owner; SPI must be connected and the hold lock
+ * taken.
  */
 extern void rt_target_probe(RtTarget *target, int64 cap, RtProbe *out);
 

@@ -1078,6 +1078,12 @@ rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
 	memset(out, 0, sizeof(*out));
 	if (t->refused_by != NULL)
 		return;
+	/* a ctid names a row of one shard only: rows a Citus table keeps are left, counted, not probed */
+	if (t->citus != NULL)
+	{
+		out->too_many = true;
+		return;
+	}
 	sql = rt_unexplained_sql(t, "t.ctid", &kinds);
 	rt_run_unexplained(t, sql, kinds, cap + 1);
 	n = (int64) SPI_processed;
