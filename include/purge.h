@@ -96,20 +96,23 @@ typedef struct RtTarget
 /*
  * What rt_target_probe found of the rows a pass left that nothing it knew
  * of explained: it gave them to the statement once more (careful mode),
- * then looked at each row still due.
+ * then looked at each row still due; rows other sessions changed meanwhile
+ * are given again, up to RT_PROBE_ROUNDS rounds in all.
  */
+#define RT_PROBE_ROUNDS 3
+
 typedef struct RtProbe
 {
 	int64		given;			/* rows given to the statement */
 	int64		deleted;		/* of those, deleted (or masked) now */
 	int64		blocked;		/* refused by a foreign key the SELECT did not foresee */
-	int64		skipped_locked; /* locked by another session */
+	int64		skipped_locked; /* locked by another session (includes by_others) */
 	int64		rls_refused;	/* row-level security lets the owner see but not lock or change them */
 	int64		row_errors;		/* refused by a constraint, a data error or a trigger's exception */
 	char	   *first_row_error;	/* the first of those, named (no row data) */
 	int			first_row_errcode;
 	int64		by_trigger;		/* still there, kept or put back by this table's own triggers or rules */
-	int64		by_others;		/* changed or inserted by another session meanwhile */
+	int64		by_others;		/* changed or inserted by another session in every round */
 	bool		too_many;		/* more than the cap: not probed (another pass does that) */
 } RtProbe;
 

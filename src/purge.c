@@ -1062,18 +1062,40 @@ rt_tid_cmp(const void *a, const void *b)
 	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
 }
 
-/* Probes the rows of a target a pass left unexplained; see purge.h. */
+/* Reads the row identifiers of the first n rows of SPI_tuptable (column 1). */
+static ItemPointerData *
+rt_probe_tids(int64 n)
+{
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * Max(n, 1));
+
+	for (int64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		tids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	return tids;
+}
+
+/*
+ * Probes the rows of a target a pass left unexplained; see purge.h.  Rows
+ * another session changes while they are given to the statement (an
+ * application's UPDATE gives them a new row identifier) are given again,
+ * up to RT_PROBE_ROUNDS times; rows still changing after that count as
+ * skipped because locked, which is what they were.
+ */
 void
 rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
 {
 	List	   *kinds;
 	char	   *sql;
 	ItemPointerData *tids;
+	ItemPointerData *given;
 	int64		n;
+	int64		ngiven;
 	int64		untouched = 0;
 	int64		by_us = 0;
-	RtBatchResult result;
-	List	   *inserts_before;
+	int64		skipped = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (t->refused_by != NULL)
@@ -1094,46 +1116,69 @@ rt_target_probe(RtTarget *t, int64 cap, RtProbe *out)
 	}
 	if (n == 0)
 		return;
-	tids = palloc(sizeof(ItemPointerData) * n);
-	for (int64 i = 0; i < n; i++)
+	tids = rt_probe_tids(n);
+	given = palloc(sizeof(ItemPointerData) * n);
+	ngiven = 0;
+
+	for (int round = 1;; round++)
 	{
-		bool		isnull;
+		RtBatchResult result;
+		List	   *inserts_before;
+		ItemPointerData *others;
+		int64		nothers = 0;
 
-		tids[i] = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		/* once more, careful: locked rows stepped around, refusals isolated and named */
+		memset(&result, 0, sizeof(result));
+		inserts_before = t->watch_copies ? rt_inserts_now() : NIL;
+		rt_delete_careful(t, tids, (int) n, t->held_kinds != NIL && rt_load_held_keys(t), &result);
+		if (t->watch_copies)
+			rt_target_note_copies(t, rt_inserts_between(inserts_before, rt_inserts_now()));
+		out->given += n;
+		out->deleted += result.deleted;
+		out->blocked += result.blocked;
+		skipped += result.skipped_locked;
+		out->rls_refused += result.rls_refused;
+		out->row_errors += result.row_errors;
+		if (out->first_row_error == NULL && result.first_row_error != NULL)
+		{
+			out->first_row_error = result.first_row_error;
+			out->first_row_errcode = result.first_row_errcode;
+		}
+		given = repalloc(given, sizeof(ItemPointerData) * (ngiven + n));
+		memcpy(given + ngiven, tids, sizeof(ItemPointerData) * n);
+		ngiven += n;
+		qsort(given, ngiven, sizeof(ItemPointerData), rt_tid_cmp);
+
+		/* what is still due: written by us (a trigger kept or put it back), given and untouched, or someone else's */
+		sql = rt_unexplained_sql(t, "t.ctid, t.xmin", &kinds);
+		rt_run_unexplained(t, sql, kinds, 0);
+		by_us = 0;
+		untouched = 0;
+		others = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+			if (TransactionIdIsCurrentTransactionId(xmin))
+				by_us++;
+			else if (bsearch(tid, given, ngiven, sizeof(ItemPointerData), rt_tid_cmp) != NULL)
+				untouched++;
+			else
+				others[nothers++] = *tid;
+		}
+		if (nothers == 0 || round == RT_PROBE_ROUNDS)
+		{
+			out->by_others = nothers;
+			break;
+		}
+		/* changed or arrived meanwhile: given again, as they are now */
+		tids = others;
+		n = nothers;
 	}
-	out->given = n;
-
-	/* once more, careful: locked rows stepped around, refusals isolated and named */
-	memset(&result, 0, sizeof(result));
-	inserts_before = t->watch_copies ? rt_inserts_now() : NIL;
-	rt_delete_careful(t, tids, (int) n, t->held_kinds != NIL && rt_load_held_keys(t), &result);
-	if (t->watch_copies)
-		rt_target_note_copies(t, rt_inserts_between(inserts_before, rt_inserts_now()));
-	out->deleted = result.deleted;
-	out->blocked = result.blocked;
-	out->skipped_locked = result.skipped_locked;
-	out->rls_refused = result.rls_refused;
-	out->row_errors = result.row_errors;
-	out->first_row_error = result.first_row_error;
-	out->first_row_errcode = result.first_row_errcode;
-
-	/* what is still due: written by us (a trigger kept or put it back), given and untouched, or someone else's */
-	qsort(tids, n, sizeof(ItemPointerData), rt_tid_cmp);
-	sql = rt_unexplained_sql(t, "t.ctid, t.xmin", &kinds);
-	rt_run_unexplained(t, sql, kinds, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-
-		if (TransactionIdIsCurrentTransactionId(xmin))
-			by_us++;
-		else if (bsearch(tid, tids, n, sizeof(ItemPointerData), rt_tid_cmp) != NULL)
-			untouched++;
-		else
-			out->by_others++;
-	}
+	/* a row stepped around in one round and changed before the next was given again: counted once, where it ended */
+	out->skipped_locked = Min(skipped, untouched) + out->by_others;
 	/* given and untouched: locked, refused, blocked, or suppressed by a trigger or rule that returned NULL */
-	out->by_trigger = by_us + Max(untouched - out->skipped_locked - out->rls_refused - out->row_errors - out->blocked, 0);
+	out->by_trigger = by_us + Max(untouched - Min(skipped, untouched) - out->rls_refused - out->row_errors - out->blocked, 0);
 }

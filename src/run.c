@@ -649,9 +649,9 @@ rt_explain_target(RtRunState *s, RtTarget *t)
 				}
 				if (probe.by_others > 0)
 					rt_runlog_note(s->run_id,
-								   psprintf(INT64_FORMAT " expired row%s of %s changed or arrived in other sessions while the run checked its work: the next run takes %s",
-											probe.by_others, probe.by_others == 1 ? "" : "s", t->relname,
-											probe.by_others == 1 ? "it" : "them"));
+								   psprintf(INT64_FORMAT " expired row%s of %s changed or arrived in other sessions each of the %d times the run gave %s to its statement: counted as skipped because locked; the next run takes %s",
+											probe.by_others, probe.by_others == 1 ? "" : "s", t->relname, RT_PROBE_ROUNDS,
+											probe.by_others == 1 ? "it" : "them", probe.by_others == 1 ? "it" : "them"));
 				if (t->rewrites > 0 && probe.deleted > 0)
 					rt_runlog_note(s->run_id,
 								   psprintf("after the rewrite of %s the check afterwards removed " INT64_FORMAT " more row%s",

@@ -45,12 +45,18 @@ $bench->finish;
 is($rc, 0, 'the run under concurrent updates and an audit trigger ends without an error')
 	or diag($stderr);
 like($out, qr/number of failed transactions: 0 /, 'pgbench: no failed transaction');
-is($node->safe_psql('postgres', q{SELECT status || ' ' || rows || ' ' || refused || ' ' || rows_left || ' ' || (cause IS NULL)
-	FROM retention.runs r JOIN retention.policies p USING (policy_id) WHERE p.tbl = 'account'::regclass}),
-	'success 20000 0 0 true', 'the run says success: 20000 rows, none refused, none left, no cause');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM account'), '0', 'and the table agrees: no account is left');
+# a row a pgbench client holds locked when a batch reaches it may be stepped around: then it is
+# counted as skipped because locked, and it is the only kind of row left
+my ($st, $taken, $refused, $left_n, $nocause, $skipped) = split / /, $node->safe_psql('postgres', q{
+	SELECT status || ' ' || rows || ' ' || refused || ' ' || rows_left || ' ' || (cause IS NULL) || ' ' || skipped_locked
+	FROM retention.runs r JOIN retention.policies p USING (policy_id) WHERE p.tbl = 'account'::regclass});
+is("$st $refused $left_n $nocause", 'success 0 0 true', 'the run says success: none refused, none left, no cause');
+is($taken + $skipped, 20000, "every expired row was deleted ($taken) or is counted as skipped because locked ($skipped)");
+cmp_ok($skipped, '<=', 10, 'a handful at most: only rows a pgbench client held at the moment are skipped');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM account'), $skipped,
+	'and the table agrees: no account is left but the skipped ones');
 is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || count(DISTINCT id) FROM account_log WHERE op = 'DELETE'}),
-	'20000 20000', 'the audit trigger saw each delete exactly once');
+	"$taken $taken", 'the audit trigger saw each delete exactly once');
 
 # 2. the application deletes 100 expired rows in a long transaction; a soft-delete trigger keeps 50 others
 $node->safe_psql('postgres', q{
