@@ -8,6 +8,7 @@ OBJS = \
 	src/version.o \
 	src/extension.o \
 	src/quote.o \
+	src/heap_count.o \
 	src/guc.o \
 	src/safe_spi.o \
 	src/srf.o \
@@ -62,7 +63,7 @@ REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
 	35_run_truth \
-	50_perf_partition \
+	50_perf_partition 51_partition_cost \
 	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 

@@ -79,6 +79,7 @@
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
+#include "heap_count.h"
 #include "hold.h"
 #include "partition.h"
 #include "policy.h"
@@ -241,6 +242,65 @@ rt_anchor_upper_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type,
 		child = parent;
 	}
 	return found;
+}
+
+/*
+ * Finds the lower bound that the RANGE levels of partitioning on the
+ * anchor give a leaf: every row of it has anchor >= *lower (and none a
+ * NULL anchor).  Returns false when no level bounds the anchor from below.
+ */
+static bool
+rt_anchor_lower_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type, Datum *lower)
+{
+	Oid			child = leaf;
+	bool		found = false;
+
+	while (get_rel_relispartition(child))
+	{
+		Oid			parent = rt_partition_parent(child);
+		Relation	prel = relation_open(parent, AccessShareLock);
+		PartitionKey key = RelationGetPartitionKey(prel);
+
+		if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partattrs[0] != 0 &&
+			strcmp(get_attname(parent, key->partattrs[0], false), anchor) == 0 &&
+			key->partopfamily[0] ==
+			get_opclass_family(GetDefaultOpClass(key->parttypid[0], BTREE_AM_OID)))
+		{
+			PartitionBoundSpec *spec = rt_partition_bound(child);
+
+			if (spec != NULL && !spec->is_default && spec->lowerdatums != NIL)
+			{
+				PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->lowerdatums);
+
+				/* (x, v2, ...) admits no anchor below x, whatever the later columns */
+				if (first->kind == PARTITION_RANGE_DATUM_VALUE)
+				{
+					Const	   *c = castNode(Const, first->value);
+
+					if (!c->constisnull &&
+						(!found || rt_anchor_cmp(c->constvalue, *lower, anchor_type) > 0))
+					{
+						*lower = c->constvalue;
+						found = true;
+					}
+				}
+			}
+		}
+		relation_close(prel, AccessShareLock);
+		child = parent;
+	}
+	return found;
+}
+
+/* Returns true when a leaf's catalog bounds put all its rows at or after the cutoff; see partition.h. */
+bool
+rt_partition_after_cutoff(Oid leaf, const char *anchor, RtAnchorType anchor_type, Datum cutoff)
+{
+	Datum		lower = (Datum) 0;
+
+	if (!get_rel_relispartition(leaf) || !rt_anchor_lower_bound(leaf, anchor, anchor_type, &lower))
+		return false;
+	return rt_anchor_cmp(lower, cutoff, anchor_type) >= 0;
 }
 
 /* Returns true when the catalog bounds of a leaf lie wholly before the cutoff. */
@@ -569,9 +629,10 @@ rt_step_find(void *arg)
 /*
  * Returns the rows of a detached partition, counted, or estimated from
  * pg_class.reltuples (*estimated set) when retention.partition_row_count
- * says so and the partition has been vacuumed or analyzed: counting reads
- * the whole partition, which for cold data means reading it from disk
- * only to know how much is dropped.
+ * says so and the partition has been vacuumed or analyzed.  The exact
+ * count is taken from the partition's pages (heap_count.c: a line pointer
+ * a row on an all-visible page, no executor), which still reads the whole
+ * partition: for cold data, from disk, only to know how much is dropped.
  */
 static int64
 rt_partition_rows(RtPartCandidate *c, bool *estimated)
@@ -600,8 +661,19 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 			return (int64) reltuples;
 		}
 	}
+	/* counted from its pages: the caller holds an ACCESS EXCLUSIVE lock, so a snapshot taken now sees it all */
+	{
+		Relation	rel = relation_open(c->relid, NoLock);
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		int64		rows = rt_heap_count_visible(rel, snapshot);
+
+		UnregisterSnapshot(snapshot);
+		relation_close(rel, NoLock);
+		if (rows >= 0)
+			return rows;
+	}
 	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", c->name),
-					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", c->name);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -763,6 +835,16 @@ rt_detach_concurrently(void *arg)
 		snprintf(budget, sizeof(budget), "%d", rt_max_run_time_ms);
 		(void) set_config_option("lock_timeout", budget, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SET, true, 0, false);
+
+		/*
+		 * Its first transaction only marks the partition detach pending: it
+		 * need not wait for the disk.  The second, which drops the partition
+		 * with its audit entry, does, and flushes the first with it; a crash
+		 * in between finds the partition attached, or pending (finished by
+		 * the next run).
+		 */
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 		stmt->commandType = CMD_UTILITY;
 		stmt->canSetTag = true;
 		stmt->utilityStmt = raw->stmt;

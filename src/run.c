@@ -209,6 +209,7 @@ rt_step_batch(void *arg)
 	int			nest;
 	int			rewrites;
 	RtBatchMode mode = (s->careful_once || s->careful) ? RT_BATCH_CAREFUL : s->mode;
+	RtRunStats	before = s->stats;
 
 	/*
 	 * The table before the policy row: DROP TABLE and RENAME COLUMN lock the
@@ -259,7 +260,9 @@ rt_step_batch(void *arg)
 	}
 	if (result.candidates > 0)
 		s->stats.batches++;
-	rt_runlog_progress(s->run_id, &s->stats);
+	/* a batch that found nothing changed no counter: its transaction need not write (nor wait for a flush) */
+	if (memcmp(&before, &s->stats, sizeof(before)) != 0)
+		rt_runlog_progress(s->run_id, &s->stats);
 }
 
 /* Returns true for errors that mean "stop now" rather than "this run failed". */
@@ -333,6 +336,24 @@ rt_next(const RtRunOptions *options, RtRunState *s)
 			elog(ERROR, "could not set constraints immediate");
 	}
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Begins the next transaction of a run like rt_next, without waiting for
+ * the one it ends to reach the disk: for transactions that only record a
+ * run's start or its counters so far.  Any later transaction that waits
+ * for its commit (a batch, a partition's removal with its audit entry, the
+ * run's end) flushes this one's too, so a crash can lose only such
+ * records after the last of those: a run that seems not to have begun, or
+ * counters a little behind the rows, which the run's end writes again.
+ */
+static void
+rt_next_lazily(const RtRunOptions *options, RtRunState *s)
+{
+	if (options->next_transaction)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+	rt_next(options, s);
 }
 
 /*
@@ -653,7 +674,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		*error = edata;
 		return RT_RUN_FAILED;
 	}
-	rt_next(options, s);
+	rt_next_lazily(options, s);
 	/* partitions wholly past the cutoff go whole, before the batches look at the rest */
 	edata = rt_partitions_remove(policy, s->cutoff, s->run_id, options, &s->stats, s->error_cxt);
 	if (edata == NULL)
@@ -734,7 +755,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		edata = rt_protected(rt_step_verify, s);
 		if (edata != NULL)
 			break;
-		rt_next(options, s);
+		rt_next_lazily(options, s);
 		if (!s->again || s->stats.rows == s->rows_before_pass || s->passes >= RT_MAX_PASSES)
 			break;
 		rt_start_pass(s);
