@@ -40,6 +40,7 @@ OBJS = \
 	src/subject_export.o \
 	src/scheduler_registry.o \
 	src/scheduler_rules.o \
+	src/scheduler_idle.o \
 	src/scheduler_ddl.o \
 	src/scheduler_launcher.o \
 	src/scheduler_worker.o \

@@ -24,6 +24,7 @@
 #include "policycmds.h"
 #include "run.h"
 #include "scheduler.h"
+#include "scheduler_idle.h"
 #include "tagcmds.h"
 
 PG_MODULE_MAGIC;
@@ -48,6 +49,7 @@ _PG_init(void)
 	rt_key_define_gucs();
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
+	rt_idle_define_gucs();
 	rt_reserve_guc_prefix("retention");
 
 	rt_tag_register_label_provider();
