@@ -141,3 +141,36 @@ COMMENT ON FUNCTION retention.replay_erasures() IS
 
 COMMENT ON FUNCTION retention.subject_data(text, text) IS
 'Everything the database holds about one data subject, as one jsonb document grouped by table, with each table''s personal columns and their categories: the answer to an access or portability request. Never partial: rows row-level security hides from the owners the tables are read as fail the request. For superusers and members of retention_officer. Errors: 42501 not allowed, 42704 unknown kind, 22P02 id not a valid key, RTA01 the document would lack rows row-level security hides.';
+
+------------------------------------------------------------------------
+-- What the engine keeps across calls learns when pg_retention's catalogs change
+------------------------------------------------------------------------
+
+-- An erasure keeps the graph of a kind of data subject, the SQL it builds from
+-- the catalogs and the plans of its statements across calls
+-- (docs/operations.md#erasures).  PostgreSQL tells every backend when a
+-- table's definition changes; these statement triggers tell it when a policy,
+-- a kind of data subject or one of its links, or a legal hold changes.
+CREATE FUNCTION retention.catalog_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'retention_catalog_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.catalog_changed() IS
+'Statement trigger function on retention.policy_catalog, subject_catalog, subject_link_catalog and hold_catalog: once the change commits, every session builds what it keeps from these catalogs (the graph of a kind of data subject, the statements of an erasure, whether any hold is active) again. Errors: 39P01 called other than as a trigger.';
+
+REVOKE ALL ON FUNCTION retention.catalog_changed() FROM PUBLIC;
+
+CREATE TRIGGER policy_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.policy_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER subject_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.subject_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER subject_link_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.subject_link_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER hold_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.hold_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+-- a restore in session_replication_role = replica changes them too
+ALTER TABLE retention.policy_catalog ENABLE ALWAYS TRIGGER policy_catalog_changed;
+ALTER TABLE retention.subject_catalog ENABLE ALWAYS TRIGGER subject_catalog_changed;
+ALTER TABLE retention.subject_link_catalog ENABLE ALWAYS TRIGGER subject_link_catalog_changed;
+ALTER TABLE retention.hold_catalog ENABLE ALWAYS TRIGGER hold_catalog_changed;
