@@ -86,9 +86,9 @@ rt_table_on_hold(Oid relid)
 	if (get_rel_relispartition(relid))
 		rels = list_concat(rels, get_partition_ancestors(relid));
 	values[0] = rt_oid_array(rels);
-	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
-					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
-					1, types, values, NULL, false, SPI_OK_SELECT);
+	rt_catalog_exec_kept("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+						 " AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+						 1, types, values, NULL, false, SPI_OK_SELECT);
 	return SPI_processed > 0;
 }
 

@@ -59,6 +59,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -76,6 +77,7 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "cache.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
@@ -93,18 +95,28 @@
 /* Values of retention.partition_row_count. */
 typedef enum RtRowCount
 {
-	RT_ROW_COUNT_EXACT,			/* count(*) of the detached partition */
-	RT_ROW_COUNT_ESTIMATE		/* pg_class.reltuples, when the partition has been analyzed */
+	RT_ROW_COUNT_EXACT,			/* the rows of the detached partition, counted */
+	RT_ROW_COUNT_ESTIMATE,		/* pg_class.reltuples, when the partition has been analyzed */
+	RT_ROW_COUNT_AUTO			/* counted up to RT_ROW_COUNT_EXACT_PAGES, estimated beyond */
 } RtRowCount;
 
 static const struct config_enum_entry rt_row_count_options[] = {
 	{"exact", RT_ROW_COUNT_EXACT, false},
 	{"estimate", RT_ROW_COUNT_ESTIMATE, false},
+	{"auto", RT_ROW_COUNT_AUTO, false},
 	{NULL, 0, false}
 };
 
+/*
+ * The largest partition (in 8 kB pages: 8 MB) whose rows auto counts: a
+ * millisecond when its pages are in memory.  A larger one is estimated when
+ * it has been vacuumed or analyzed: counting it would read it whole, for
+ * cold data from disk, only to know how much is dropped.
+ */
+#define RT_ROW_COUNT_EXACT_PAGES 1000
+
 /* retention.partition_row_count: count the rows of a partition removed whole, or estimate them */
-static int	rt_partition_row_count = RT_ROW_COUNT_EXACT;
+static int	rt_partition_row_count = RT_ROW_COUNT_AUTO;
 
 /* Defines the setting retention.partition_row_count (called by _PG_init). */
 void
@@ -112,9 +124,10 @@ rt_partition_define_gucs(void)
 {
 	DefineCustomEnumVariable("retention.partition_row_count",
 							 "How the rows of a partition removed whole are counted for the run record and the audit trail.",
-							 "exact counts them (a scan of the partition); estimate takes pg_class.reltuples "
-							 "when the partition has been vacuumed or analyzed, and counts otherwise.",
-							 &rt_partition_row_count, RT_ROW_COUNT_EXACT, rt_row_count_options,
+							 "exact counts them (a read of every page of the partition); estimate takes pg_class.reltuples "
+							 "when the partition has been vacuumed or analyzed, and counts otherwise; auto counts "
+							 "partitions of up to 1000 pages and estimates larger ones.",
+							 &rt_partition_row_count, RT_ROW_COUNT_AUTO, rt_row_count_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -145,6 +158,7 @@ typedef struct RtPartRun
 	RtPartCandidate *current;
 	RtRunStats	stats;			/* the run's counters with the current partition removed */
 	bool		detached;		/* current was detached in an earlier transaction */
+	bool		held;			/* a legal hold covers current (rt_step_prepare_concurrent) */
 	ErrorData  *detach_error;	/* what the concurrent detach ran into */
 } RtPartRun;
 
@@ -412,7 +426,7 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 	/* what DROP ... RESTRICT would refuse to drop it for (no CASCADE, ever) */
 	if (r->policy->partition_action == RT_PARTITION_DROP)
 	{
-		if (rt_spi_execute("SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)"
+		if (rt_spi_execute_kept("SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)"
 						   " FROM pg_catalog.pg_depend d"
 						   " WHERE d.deptype OPERATOR(pg_catalog.=) 'n'"
 						   " AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -474,7 +488,7 @@ rt_foreign_key_into(Oid leaf, bool own_only)
 	bool		isnull;
 
 	/* found through pg_depend, which is indexed on the referenced table (pg_constraint is not) */
-	if (rt_spi_execute("WITH RECURSIVE up AS ("
+	if (rt_spi_execute_kept("WITH RECURSIVE up AS ("
 					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_depend d"
 					   "   JOIN pg_catalog.pg_constraint c ON c.oid OPERATOR(pg_catalog.=) d.objid"
 					   "  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -568,7 +582,7 @@ rt_step_find(void *arg)
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	/* the leaves, detach-pending ones too (find_all_inheritors omits those) */
-	if (rt_spi_execute("WITH RECURSIVE tree(relid) AS ("
+	if (rt_spi_execute_kept("WITH RECURSIVE tree(relid) AS ("
 					   " SELECT $1 UNION ALL"
 					   " SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree"
 					   "   ON i.inhparent OPERATOR(pg_catalog.=) tree.relid)"
@@ -593,13 +607,19 @@ rt_step_find(void *arg)
 		char	   *name;
 		char	   *why;
 		bool		held;
+		bool		concurrent = false;
 		MemoryContext old;
 		RtPartCandidate *c;
 
 		if (!rt_wholly_expired(r, leaf))
 			continue;
 		name = rt_relation_name(leaf);
-		why = rt_obstacle(r, leaf, parent, name, &held);
+#if RT_HAS_DETACH_CONCURRENTLY
+		concurrent = r->options->at_top_level != NULL && !pending &&
+			!OidIsValid(get_default_partition_oid(parent));
+#endif
+		/* a concurrent detach looks at it under its own locks first (rt_step_prepare_concurrent) */
+		why = concurrent ? NULL : rt_obstacle(r, leaf, parent, name, &held);
 		if (why != NULL)
 		{
 			if (!held)
@@ -615,10 +635,7 @@ rt_step_find(void *arg)
 		c->relname = get_rel_name(leaf);
 		c->bound = pstrdup(bound ? bound : "");
 		c->detach_pending = pending;
-#if RT_HAS_DETACH_CONCURRENTLY
-		c->concurrent = r->options->at_top_level != NULL && !pending &&
-			!OidIsValid(get_default_partition_oid(parent));
-#endif
+		c->concurrent = concurrent;
 		r->candidates = lappend(r->candidates, c);
 		MemoryContextSwitchTo(old);
 	}
@@ -629,27 +646,27 @@ rt_step_find(void *arg)
 /*
  * Returns the rows of a detached partition, counted, or estimated from
  * pg_class.reltuples (*estimated set) when retention.partition_row_count
- * says so and the partition has been vacuumed or analyzed.  The exact
- * count is taken from the partition's pages (heap_count.c: a line pointer
- * a row on an all-visible page, no executor), which still reads the whole
- * partition: for cold data, from disk, only to know how much is dropped.
+ * says so (estimate; auto, for a partition of more than
+ * RT_ROW_COUNT_EXACT_PAGES) and the partition has been vacuumed or
+ * analyzed.  The exact count is taken from the partition's pages
+ * (heap_count.c: a line pointer a row on an all-visible page, no
+ * executor), which still reads the whole partition: for cold data, from
+ * disk, only to know how much is dropped.
  */
 static int64
 rt_partition_rows(RtPartCandidate *c, bool *estimated)
 {
+	Relation	rel = relation_open(c->relid, NoLock);
+	BlockNumber pages = RelationGetNumberOfBlocks(rel);
+	int64		rows = -1;
 	bool		isnull;
 
 	*estimated = false;
-	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE)
+	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE ||
+		(rt_partition_row_count == RT_ROW_COUNT_AUTO && pages > RT_ROW_COUNT_EXACT_PAGES))
 	{
-		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
-		float4		reltuples = -1;
+		float4		reltuples = rel->rd_rel->reltuples;
 
-		if (HeapTupleIsValid(tuple))
-		{
-			reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
-			ReleaseSysCache(tuple);
-		}
 #if !RT_HAS_RELTUPLES_UNKNOWN
 		/* before 14, 0 also meant "never vacuumed or analyzed" */
 		if (reltuples == 0)
@@ -658,20 +675,20 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 		if (reltuples >= 0)
 		{
 			*estimated = true;
-			return (int64) reltuples;
+			rows = (int64) reltuples;
 		}
 	}
-	/* counted from its pages: the caller holds an ACCESS EXCLUSIVE lock, so a snapshot taken now sees it all */
+	if (rows < 0)
 	{
-		Relation	rel = relation_open(c->relid, NoLock);
+		/* counted from its pages: the caller holds an ACCESS EXCLUSIVE lock, so a snapshot taken now sees it all */
 		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-		int64		rows = rt_heap_count_visible(rel, snapshot);
 
+		rows = rt_heap_count_visible(rel, snapshot);
 		UnregisterSnapshot(snapshot);
-		relation_close(rel, NoLock);
-		if (rows >= 0)
-			return rows;
 	}
+	relation_close(rel, NoLock);
+	if (rows >= 0)
+		return rows;
 	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", c->name),
 					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", c->name);
@@ -728,7 +745,13 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 	if (kept_as != NULL)
 		appendStringInfo(&details, ", \"kept_as\": %s", rt_json_quote(kept_as));
 	if (estimated)
+	{
 		appendStringInfoString(&details, ", \"rows_estimated\": true");
+		/* the run's rows include it: the run record says which part is an estimate */
+		rt_runlog_note(r->run_id, psprintf("the " INT64_FORMAT " rows of partition %s are an estimate (pg_class.reltuples, retention.partition_row_count = %s)",
+										   rows, c->name,
+										   rt_partition_row_count == RT_ROW_COUNT_AUTO ? "auto" : "estimate"));
+	}
 	appendStringInfoChar(&details, '}');
 	rt_audit_append_named(kept_as ? "partition_detached" : "partition_dropped", c->name, rows,
 						  details.data);
@@ -777,6 +800,7 @@ rt_step_prepare_concurrent(void *arg)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("it changed while the run looked at it")));
 	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
+	r->held = held;
 	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -914,12 +938,15 @@ rt_remove_one(RtPartRun *r)
 	{
 		bool		pending;
 
+		r->held = false;
 		edata = rt_part_protected(rt_step_prepare_concurrent, r);
 		if (edata != NULL)
 		{
 			if (rt_part_is_interrupt(edata))
 				return edata;
-			rt_note_rows(r, c->name, rt_why(r, edata));
+			/* a table under a legal hold: its batches report the hold themselves */
+			if (!r->held)
+				rt_note_rows(r, c->name, rt_why(r, edata));
 			FreeErrorData(edata);
 			return NULL;
 		}
