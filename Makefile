@@ -32,6 +32,7 @@ OBJS = \
 	src/diagnose.o \
 	src/purge.o \
 	src/partition.o \
+	src/throttle.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
@@ -49,6 +50,7 @@ OBJS = \
 	src/policycmds.o \
 	src/subjectcmds.o \
 	src/holdcmds.o \
+	src/throttlecmds.o \
 	src/ddl_guard.o \
 	src/pg_retention.o
 
@@ -64,14 +66,14 @@ SHLIB_LINK += -lsodium
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings \
 	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop 46_erasure_kept \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
-	35_run_truth \
+	35_run_truth 36_run_throttle \
 	50_perf_partition 51_partition_cost \
 	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
 ISOLATION = purge_vs_anchor_update concurrent_runs manual_run_vs_detach anonymize_vs_app perf_detach_concurrently \
-	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge hold_vs_erasure erasure_kept_vs_ddl sec_table_swap sec_stranger_no_queue
+	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge hold_vs_erasure erasure_kept_vs_ddl throttle_lock_waits sec_table_swap sec_stranger_no_queue
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 
 # TAP tests on PostgreSQL::Test::Cluster (must not run as root)

@@ -26,6 +26,7 @@
 #include "scheduler.h"
 #include "scheduler_idle.h"
 #include "tagcmds.h"
+#include "throttle.h"
 
 PG_MODULE_MAGIC;
 
@@ -50,6 +51,7 @@ _PG_init(void)
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
 	rt_idle_define_gucs();
+	rt_throttle_define_gucs();
 	rt_reserve_guc_prefix("retention");
 
 	rt_tag_register_label_provider();

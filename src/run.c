@@ -73,6 +73,7 @@
 #include "safe_spi.h"
 #include "subxact.h"
 #include "tag.h"
+#include "throttle.h"
 
 /* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
 static int	rt_batch_pause_ms = 0;
@@ -125,6 +126,9 @@ typedef struct RtRunState
 	bool		self_referencing;	/* the table's foreign keys reference the table itself */
 	bool		again;			/* the check asks for another pass */
 	char	   *cause;			/* why stats.left rows are still there */
+	RtThrottle	throttle;		/* batch sizes and pauses (throttle.c) */
+	int64		last_candidates;	/* rows the last batch examined */
+	int64		last_skipped_locked;	/* of those, left because locked */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -235,9 +239,11 @@ rt_step_batch(void *arg)
 	rewrites = t->rewrites;
 	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	rt_become_table_owner(s->policy->relid, &saved);
-	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
+	rt_purge_batch(t, rt_throttle_batch_rows(&s->throttle), mode, &result);
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
+	s->last_candidates = result.candidates;
+	s->last_skipped_locked = result.skipped_locked;
 	if (t->rewrites > rewrites)
 		rt_runlog_note(s->run_id, psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE): its scan started over",
 										   t->relname));
@@ -263,6 +269,8 @@ rt_step_batch(void *arg)
 	/* a batch that found nothing changed no counter: its transaction need not write (nor wait for a flush) */
 	if (memcmp(&before, &s->stats, sizeof(before)) != 0)
 		rt_runlog_progress(s->run_id, &s->stats);
+	/* who waits for this batch's locks, while it still holds them */
+	rt_throttle_before_commit(&s->throttle);
 }
 
 /* Returns true for errors that mean "stop now" rather than "this run failed". */
@@ -320,6 +328,16 @@ rt_error_text(const ErrorData *edata)
 		return psprintf("%s (%s) (SQLSTATE %s)", edata->message, edata->detail,
 						unpack_sql_state(edata->sqlerrcode));
 	return psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
+}
+
+/* Adds what the adaptive throttle did and why to the run's notes (nothing in fixed mode). */
+static void
+rt_throttle_note(RtRunState *s)
+{
+	char	   *summary = rt_throttle_summary(&s->throttle);
+
+	if (summary != NULL)
+		rt_runlog_note(s->run_id, summary);
 }
 
 /* Begins the next transaction of a run (no-op inside the caller's transaction). */
@@ -679,6 +697,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 	edata = rt_partitions_remove(policy, s->cutoff, s->run_id, options, &s->stats, s->error_cxt);
 	if (edata == NULL)
 		edata = rt_protected(rt_step_prepare, s);
+	rt_throttle_init(&s->throttle, policy, options->next_transaction != NULL, rt_batch_pause_ms);
 	s->passes = 1;
 	s->rows_before_pass = s->stats.rows;
 	for (;;)
@@ -702,6 +721,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			saved_mode = s->mode;
 			MemoryContextReset(s->batch_cxt);
 			MemoryContextSwitchTo(s->batch_cxt);
+			rt_throttle_batch_begins(&s->throttle);
 			edata = rt_protected(rt_step_batch, s);
 			MemoryContextSwitchTo(s->run_cxt);
 			if (edata != NULL && !rt_is_interrupt(edata) &&
@@ -739,13 +759,15 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 				if (s->stats.refused > 0)
 					break;
 				rt_runlog_note(s->run_id, "stopped at its time budget (retention.max_run_time); the next run goes on");
+				rt_throttle_note(s);
 				rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL, NULL);
 				rt_next(options, s);
 				return RT_RUN_PARTIAL;
 			}
-			/* between batches that commit apart, leave the machine to others for a moment */
-			if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL)
-				rt_batch_pause(rt_batch_pause_ms);
+			/* between batches that commit apart, leave the machine to others: as the throttle says */
+			if (options->next_transaction != NULL && s->current != NULL)
+				rt_throttle_after_batch(&s->throttle, s->last_candidates, s->last_skipped_locked,
+										rt_batch_pause);
 		}
 		if (edata != NULL || s->policy_changed || s->unreachable != NIL ||
 			(s->stats.refused > 0 && s->current != NULL))
@@ -761,6 +783,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		rt_start_pass(s);
 	}
 
+	rt_throttle_note(s);
 	if (edata != NULL)
 	{
 		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",

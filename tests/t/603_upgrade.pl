@@ -152,7 +152,7 @@ is(join(',', $fresh =~ /^event trigger (\w+) .* enabled (\w)/mg),
 	'the event triggers of a fresh installation are ENABLE ALWAYS');
 is(join(',', $fresh =~ /^trigger CREATE TRIGGER (\w+) .* enabled (\w)$/mg),
 	'audit_append_only,A,audit_no_truncate,A,hold_catalog_changed,A,policy_catalog_changed,A,'
-	. 'subject_catalog_changed,A,subject_link_catalog_changed,A',
+	. 'policy_throttle_dropped,A,subject_catalog_changed,A,subject_link_catalog_changed,A',
 	'and so are the guard triggers of the audit and the triggers that tell sessions the catalogs changed');
 is($node->safe_psql('old', $objects), $fresh, 'the updated database has exactly the objects of a fresh one');
 
