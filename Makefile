@@ -8,8 +8,10 @@ OBJS = \
 	src/version.o \
 	src/extension.o \
 	src/quote.o \
+	src/heap_count.o \
 	src/guc.o \
 	src/safe_spi.o \
+	src/cache.o \
 	src/srf.o \
 	src/subxact.o \
 	src/privilege.o \
@@ -37,6 +39,7 @@ OBJS = \
 	src/citus_purge.o \
 	src/partition.o \
 	src/horizon.o \
+	src/throttle.o \
 	src/runlog.o \
 	src/run.o \
 	src/run_command.o \
@@ -48,6 +51,7 @@ OBJS = \
 	src/subject_export.o \
 	src/scheduler_registry.o \
 	src/scheduler_rules.o \
+	src/scheduler_idle.o \
 	src/scheduler_ddl.o \
 	src/scheduler_launcher.o \
 	src/scheduler_worker.o \
@@ -57,6 +61,7 @@ OBJS = \
 	src/policycmds.o \
 	src/subjectcmds.o \
 	src/holdcmds.o \
+	src/throttlecmds.o \
 	src/ddl_guard.o \
 	src/pg_retention.o
 
@@ -70,17 +75,17 @@ SHLIB_LINK += -lsodium
 
 # pg_regress: sql/NAME.sql compared with expected/NAME.out
 REGRESS = 01_setup 02_tags 03_policies 04_run 05_errors 06_ddl 07_audit 20_sched_settings 36_run_windows \
-	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop 45_subject_composite \
+	30_mask_text 30_mask_generalize 30_mask_pseudonym 31_anon_checks 31_anon_run 34_mask_unicode_digits 35_mask_generated_unique 40_subjects 41_owner_code 42_subj_guards 43_subj_key_equality 44_erasure_truth 45_subject_drop 45_subject_composite 46_erasure_kept \
 	33_eng_generalize_dst 33_eng_ddl_unique 33_eng_pseudonym_access 33_eng_audit_anchor 33_eng_anon_refusals \
-	35_run_truth 37_run_truth_cases \
+	35_run_truth 36_run_throttle 37_run_truth_cases \
 	70_ops_metrics_report 71_ledger_file \
-	50_perf_partition \
+	50_perf_partition 51_partition_cost \
 	60_sec_privileges 60_sec_injection 60_sec_faults 60_sec_review 60_sec_mask_props
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 # pg_isolation_regress: tests/specs/NAME.spec compared with tests/expected/NAME.out
 ISOLATION = purge_vs_anchor_update concurrent_runs manual_run_vs_detach anonymize_vs_app perf_detach_concurrently \
-	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge hold_vs_erasure sec_table_swap sec_stranger_no_queue
+	purge_vs_row_locks purge_vs_partition_reader erasure_vs_purge hold_vs_erasure erasure_kept_vs_ddl throttle_lock_waits sec_table_swap sec_stranger_no_queue
 ISOLATION_OPTS = --inputdir=tests --outputdir=tests/output_iso --dbname=contrib_isolation_retention
 
 # TAP tests on PostgreSQL::Test::Cluster (must not run as root)

@@ -595,3 +595,87 @@ AS 'MODULE_PATHNAME', 'retention_add_subject_composite'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION retention.add_subject(text, regclass, name[]) IS
 'Declares a kind of data subject whose key is several columns together (a unique index or primary key on exactly them), such as ARRAY[''tenant_id'', ''account_id''] on a table distributed by tenant_id; ids are then written as rows, ''(7,42)'', and the key''s row type is created as retention."<kind> key". Errors: 42710 kind exists, 42P10 not a key (or, on a Citus distributed table, the distribution column left out), 42703 no such column, 42701 a column twice, 22023 fewer than two columns or kind too long, 42809 not a table, 42501 not the owner.';
+
+------------------------------------------------------------------------
+-- What the engine keeps across calls learns when pg_retention's catalogs change
+------------------------------------------------------------------------
+
+-- An erasure keeps the graph of a kind of data subject, the SQL it builds from
+-- the catalogs and the plans of its statements across calls
+-- (docs/operations.md#erasures).  PostgreSQL tells every backend when a
+-- table's definition changes; these statement triggers tell it when a policy,
+-- a kind of data subject or one of its links, or a legal hold changes.
+CREATE FUNCTION retention.catalog_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'retention_catalog_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.catalog_changed() IS
+'Statement trigger function on retention.policy_catalog, subject_catalog, subject_link_catalog and hold_catalog: once the change commits, every session builds what it keeps from these catalogs (the graph of a kind of data subject, the statements of an erasure, whether any hold is active) again. Errors: 39P01 called other than as a trigger.';
+
+REVOKE ALL ON FUNCTION retention.catalog_changed() FROM PUBLIC;
+
+CREATE TRIGGER policy_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.policy_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER subject_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.subject_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER subject_link_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.subject_link_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+CREATE TRIGGER hold_catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON retention.hold_catalog
+    FOR EACH STATEMENT EXECUTE FUNCTION retention.catalog_changed();
+-- a restore in session_replication_role = replica changes them too
+ALTER TABLE retention.policy_catalog ENABLE ALWAYS TRIGGER policy_catalog_changed;
+ALTER TABLE retention.subject_catalog ENABLE ALWAYS TRIGGER subject_catalog_changed;
+ALTER TABLE retention.subject_link_catalog ENABLE ALWAYS TRIGGER subject_link_catalog_changed;
+ALTER TABLE retention.hold_catalog ENABLE ALWAYS TRIGGER hold_catalog_changed;
+
+------------------------------------------------------------------------
+-- A policy's own throttle: fixed batches and pauses, or adaptive
+------------------------------------------------------------------------
+
+-- retention.throttle sets it for every policy (a session, a role, the server);
+-- retention.set_throttle() for one (docs/operations.md#protecting-the-workload).
+-- no foreign key to the policy catalog: pg_restore -j loads the extension's
+-- configuration tables in any order (60_sec_review); a trigger drops a policy's
+-- throttle with the policy instead
+CREATE TABLE retention.policy_throttle (
+    policy_id bigint PRIMARY KEY,
+    throttle  text NOT NULL CHECK (throttle IN ('fixed', 'adaptive'))
+);
+
+COMMENT ON TABLE retention.policy_throttle IS
+'Storage of the throttles policies have of their own; read them through retention.policy_throttles and change them with set_throttle.';
+
+SELECT pg_catalog.pg_extension_config_dump('retention.policy_throttle', '');
+REVOKE ALL ON retention.policy_throttle FROM PUBLIC;
+
+CREATE VIEW retention.policy_throttles AS
+    SELECT t.policy_id, p.relid AS tbl, t.throttle
+      FROM retention.policy_throttle t JOIN retention.policy_catalog p USING (policy_id);
+
+COMMENT ON VIEW retention.policy_throttles IS
+'The policies whose runs do not follow retention.throttle, and their own throttle: fixed (batches of the batch size, retention.batch_pause between them) or adaptive.';
+
+GRANT SELECT ON retention.policy_throttles TO PUBLIC;
+
+CREATE FUNCTION retention.policy_throttle_dropped()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'retention_policy_throttle_dropped'
+LANGUAGE C;
+
+COMMENT ON FUNCTION retention.policy_throttle_dropped() IS
+'Row trigger function on retention.policy_catalog: a policy that goes takes its own throttle (retention.policy_throttle) along. Errors: 39P01 called other than as a trigger.';
+
+REVOKE ALL ON FUNCTION retention.policy_throttle_dropped() FROM PUBLIC;
+
+CREATE TRIGGER policy_throttle_dropped AFTER DELETE ON retention.policy_catalog
+    FOR EACH ROW EXECUTE FUNCTION retention.policy_throttle_dropped();
+ALTER TABLE retention.policy_catalog ENABLE ALWAYS TRIGGER policy_throttle_dropped;
+
+CREATE FUNCTION retention.set_throttle(policy_id bigint, throttle text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'retention_set_throttle'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION retention.set_throttle(bigint, text) IS
+'Sets how fast the runs of one policy go, whatever retention.throttle says: fixed (batches of the policy''s batch size, retention.batch_pause between them) or adaptive (batches and pauses follow the batch time, lock waits, WAL rate and standby replay lag against retention.max_batch_time, max_wal_rate and max_replica_lag, never slower than retention.min_purge_rate rows a second); NULL returns the policy to the setting. Audited. Errors: 22004 policy_id NULL, 22023 unknown throttle, 42704 unknown policy, 42501 not the owner of the policy''s table.';

@@ -39,6 +39,16 @@ extern ErrorData *rt_partitions_remove(const RtPolicy *policy, TimestampTz cutof
 									   const RtRunOptions *options, RtRunStats *stats,
 									   MemoryContext error_cxt);
 
+/*
+ * Returns true when a RANGE level of partitioning on the anchor column
+ * (its unquoted name) gives leaf a lower bound at or after cutoff (of the
+ * anchor's type): the partition constraint then admits no expired row and
+ * no NULL anchor, so a run has nothing to look for in it
+ * (docs/operations.md#partitions).  False for anything else.
+ */
+extern bool rt_partition_after_cutoff(Oid leaf, const char *anchor, RtAnchorType anchor_type,
+									  Datum cutoff);
+
 /* Defines the setting retention.partition_row_count (called by _PG_init). */
 extern void rt_partition_define_gucs(void);
 

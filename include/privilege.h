@@ -82,4 +82,13 @@ extern int	rt_catalog_exec(const char *sql, int nargs, Oid *argtypes,
 							Datum *values, const char *nulls,
 							bool read_only, int expected);
 
+/*
+ * rt_catalog_exec through a plan kept across calls (cache.h
+ * rt_spi_execute_kept): for the statements of constant text that every
+ * erasure and run repeats.
+ */
+extern int	rt_catalog_exec_kept(const char *sql, int nargs, Oid *argtypes,
+								 Datum *values, const char *nulls,
+								 bool read_only, int expected);
+
 #endif							/* RT_PRIVILEGE_H */

@@ -69,6 +69,13 @@ typedef struct RtSubjectKind
 extern RtSubjectKind *rt_subject_kind(const char *kind);
 
 /*
+ * rt_subject_kind, kept across calls for as long as the catalog generation
+ * (cache.h) stays the same: the same kind's graph is not built again for
+ * every erasure.  The result is shared: read it, never change it.
+ */
+extern const RtSubjectKind *rt_subject_kind_kept(const char *kind);
+
+/*
  * Returns the membership predicate of table t on alias with the subject's
  * key written as keyref: "$1" for one subject, "ANY ($3)" for an array of
  * them (keyref must be SQL of the key type or an array of it).

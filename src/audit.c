@@ -41,6 +41,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -92,46 +93,57 @@ rt_audit_hash(unsigned char *out, const unsigned char *prev_hash, int prev_len,
 	pfree(buf.data);
 }
 
-/* Returns the canonical text of a JSON document (jsonb's own output form). */
-static char *
-rt_canonical_json(const char *json)
-{
-	Datum		jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+/*
+ * The tail of the trail as this transaction left it.  Once an append has
+ * locked the head row, no other session can append before this
+ * transaction ends: the next append of the same transaction needs neither
+ * the lock nor the last entry read again (a transaction of many erasures
+ * appends many entries).  Forgotten when the transaction ends and when any
+ * subtransaction rolls back (its entries, and perhaps the lock, go with it).
+ */
+static LocalTransactionId rt_tail_lxid = InvalidLocalTransactionId;
+static int64 rt_tail_seq = 0;
+static unsigned char rt_tail_hash[RT_AUDIT_HASH_BYTES];
+static bool rt_tail_callbacks = false;
 
-	return DatumGetCString(DirectFunctionCall1(jsonb_out, jb));
+/* Forgets the tail at the end of a transaction. */
+static void
+rt_audit_tail_xact_callback(XactEvent event, void *arg)
+{
+	(void) event;
+	(void) arg;
+	rt_tail_lxid = InvalidLocalTransactionId;
 }
 
-/* Appends an audit entry naming the table by text. */
-void
-rt_audit_append_named(const char *event, const char *tbl, int64 rows,
-					  const char *details_json)
+/* Forgets the tail when a subtransaction rolls back. */
+static void
+rt_audit_tail_subxact_callback(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void *arg)
 {
-	char	   *actor = GetUserNameFromId(GetUserId(), false);
-	char	   *details = details_json ? rt_canonical_json(details_json) : NULL;
-	TimestampTz at = GetCurrentTimestamp();
+	(void) sub;
+	(void) parent;
+	(void) arg;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		rt_tail_lxid = InvalidLocalTransactionId;
+}
+
+/*
+ * Locks the head row of the trail (until the transaction ends) and reads
+ * the seq the next entry takes and the hash it chains to (*prev NULL for
+ * an empty trail, copied into cxt).
+ */
+static void
+rt_audit_lock_tail(int64 *seq_out, bytea **prev_out, MemoryContext caller_cxt)
+{
 	int64		seq = 1;
 	bytea	   *prev = NULL;
-	unsigned char hash[RT_AUDIT_HASH_BYTES];
-	bytea	   *hash_datum;
-	NameData	actor_name;
 	bool		isnull;
-	Oid			types[9] = {INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, TEXTOID,
-	INT8OID, TEXTOID, BYTEAOID, BYTEAOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
-	MemoryContext caller_cxt = CurrentMemoryContext;
 
-	/*
-	 * Serialize appenders: the head row lock is held until commit.  The next
-	 * seq follows both the last entry and the head, so entries removed from
-	 * the end leave a gap that verify_audit() reports even after new appends.
-	 */
-	rt_catalog_exec("SELECT seq FROM retention.audit_head FOR UPDATE",
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	rt_catalog_exec_kept("SELECT seq FROM retention.audit_head FOR UPDATE",
+						 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
-	rt_catalog_exec("SELECT seq, hash FROM retention.audit ORDER BY seq DESC LIMIT 1",
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	rt_catalog_exec_kept("SELECT seq, hash FROM retention.audit ORDER BY seq DESC LIMIT 1",
+						 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
 		Datum		d;
@@ -149,6 +161,54 @@ rt_audit_append_named(const char *event, const char *tbl, int64 rows,
 		}
 	}
 
+	*seq_out = seq;
+	*prev_out = prev;
+}
+
+/* Appends an audit entry naming the table by text. */
+void
+rt_audit_append_named(const char *event, const char *tbl, int64 rows,
+					  const char *details_json)
+{
+	char	   *actor = GetUserNameFromId(GetUserId(), false);
+	/* parsed once: its canonical text is hashed, the value itself stored */
+	Datum		details_jsonb = details_json ?
+		DirectFunctionCall1(jsonb_in, CStringGetDatum(details_json)) : (Datum) 0;
+	char	   *details = details_json ? DatumGetCString(DirectFunctionCall1(jsonb_out, details_jsonb)) : NULL;
+	TimestampTz at = GetCurrentTimestamp();
+	int64		seq = 1;
+	bytea	   *prev = NULL;
+	unsigned char hash[RT_AUDIT_HASH_BYTES];
+	bytea	   *hash_datum;
+	NameData	actor_name;
+	Oid			types[9] = {INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, TEXTOID,
+	INT8OID, JSONBOID, BYTEAOID, BYTEAOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	if (!rt_tail_callbacks)
+	{
+		RegisterXactCallback(rt_audit_tail_xact_callback, NULL);
+		RegisterSubXactCallback(rt_audit_tail_subxact_callback, NULL);
+		rt_tail_callbacks = true;
+	}
+	/*
+	 * Serialize appenders: the head row lock is held until commit.  The next
+	 * seq follows both the last entry and the head, so entries removed from
+	 * the end leave a gap that verify_audit() reports even after new appends.
+	 * This transaction's own earlier append already holds the lock, and
+	 * knows the tail.
+	 */
+	if (rt_tail_lxid != InvalidLocalTransactionId && rt_tail_lxid == MyProc->lxid)
+	{
+		seq = rt_tail_seq + 1;
+		prev = palloc(VARHDRSZ + RT_AUDIT_HASH_BYTES);
+		SET_VARSIZE(prev, VARHDRSZ + RT_AUDIT_HASH_BYTES);
+		memcpy(VARDATA(prev), rt_tail_hash, RT_AUDIT_HASH_BYTES);
+	}
+	else
+		rt_audit_lock_tail(&seq, &prev, caller_cxt);
 	rt_audit_hash(hash, prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
 				  prev ? VARSIZE_ANY_EXHDR(prev) : 0,
 				  seq, at, actor, event, tbl, rows < 0, rows, details);
@@ -165,16 +225,19 @@ rt_audit_append_named(const char *event, const char *tbl, int64 rows,
 	nulls[4] = tbl ? ' ' : 'n';
 	values[5] = Int64GetDatum(rows);
 	nulls[5] = rows < 0 ? 'n' : ' ';
-	values[6] = details ? CStringGetTextDatum(details) : (Datum) 0;
+	values[6] = details_jsonb;
 	nulls[6] = details ? ' ' : 'n';
 	values[7] = PointerGetDatum(prev);
 	nulls[7] = prev ? ' ' : 'n';
 	values[8] = PointerGetDatum(hash_datum);
-	rt_catalog_exec("INSERT INTO retention.audit (seq, at, actor, event, tbl, rows, details, prev_hash, hash)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8, $9)",
-					9, types, values, nulls, false, SPI_OK_INSERT);
-	rt_catalog_exec("UPDATE retention.audit_head SET seq = $1",
-					1, types, values, NULL, false, SPI_OK_UPDATE);
+	/* the entry and the head in one statement */
+	rt_catalog_exec_kept("WITH e AS (INSERT INTO retention.audit (seq, at, actor, event, tbl, rows, details, prev_hash, hash)"
+						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq)"
+						 " UPDATE retention.audit_head SET seq = (SELECT e.seq FROM e)",
+						 9, types, values, nulls, false, SPI_OK_UPDATE);
+	rt_tail_lxid = MyProc->lxid;
+	rt_tail_seq = seq;
+	memcpy(rt_tail_hash, hash, RT_AUDIT_HASH_BYTES);
 	sodium_memzero(hash, sizeof(hash));
 }
 

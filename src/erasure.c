@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "access/relation.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -47,15 +48,18 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "anonymize.h"
 #include "audit.h"
+#include "cache.h"
 #include "cdc.h"
 #include "citus.h"
 #include "citus_erasure.h"
@@ -180,20 +184,102 @@ rt_erasure_subject_token(const char *kind, const char *id)
 	return rt_hex(hash, sizeof(hash));
 }
 
-/* Returns true when relid, a partition of it or a table it belongs to has an enabled policy of action. */
+/*
+ * Returns true when relid, a partition of it or a table it belongs to has
+ * an enabled policy of action; remembered for the catalog generation
+ * (cache.h: the policy catalog's trigger moves it on).
+ */
 static bool
 rt_table_has_policy(Oid relid, RtAction action)
 {
 	Oid			types[2] = {OIDARRAYOID, TEXTOID};
 	Datum		values[2];
+	char	   *key = psprintf("erasure has_policy %u %d", relid, (int) action);
+	bool		found;
+	char	   *memo = rt_memo_get(key, &found);
 
+	if (found)
+		return memo != NULL;
 	values[0] = rt_oid_array(find_all_inheritors(relid, NoLock, NULL));
 	values[1] = CStringGetTextDatum(rt_action_name(action));
-	rt_catalog_exec("SELECT 1 FROM retention.policy_catalog WHERE enabled"
-					" AND action OPERATOR(pg_catalog.=) $2"
-					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
-					2, types, values, NULL, false, SPI_OK_SELECT);
-	return SPI_processed > 0;
+	rt_catalog_exec_kept("SELECT 1 FROM retention.policy_catalog WHERE enabled"
+						 " AND action OPERATOR(pg_catalog.=) $2"
+						 " AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+						 2, types, values, NULL, false, SPI_OK_SELECT);
+	return rt_memo_put(key, SPI_processed > 0 ? "t" : NULL) != NULL;
+}
+
+/* Returns rt_tag_any_column(relid, false, NULL, InvalidOid), remembered for the catalog generation. */
+static bool
+rt_erasure_tagged(Oid relid)
+{
+	char	   *key = psprintf("erasure tagged %u", relid);
+	bool		found;
+	char	   *memo = rt_memo_get(key, &found);
+
+	if (found)
+		return memo != NULL;
+	return rt_memo_put(key, rt_tag_any_column(relid, false, NULL, InvalidOid) ? "t" : NULL) != NULL;
+}
+
+/*
+ * Returns true when a statement of cmd on relid (or its partitions) can
+ * put rows elsewhere: a user trigger or a rule fires on it, or a foreign
+ * key's CASCADE, SET NULL or SET DEFAULT action that it may set off (whose
+ * changes fire the other table's triggers).  Only then does the erasure
+ * read the transaction's insert counts around it (rt_exec_as_owner).
+ * Remembered for the catalog generation.
+ */
+static bool
+rt_erasure_may_copy(Oid relid, CmdType cmd)
+{
+	char	   *key = psprintf("erasure may_copy %u %d", relid, (int) cmd);
+	bool		found;
+	char	   *memo = rt_memo_get(key, &found);
+	bool		may = false;
+	ListCell   *lc;
+
+	if (found)
+		return memo != NULL;
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+	{
+		Oid			leaf = lfirst_oid(lc);
+		Relation	rel;
+
+		if (rt_user_triggers(leaf, cmd) != NIL || rt_table_has_rules(leaf))
+			may = true;
+		rel = relation_open(leaf, AccessShareLock);
+		for (int i = 0; !may && rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+		{
+			Oid			fn = rel->trigdesc->triggers[i].tgfoid;
+
+			may = cmd == CMD_DELETE ?
+				(fn == F_RI_FKEY_CASCADE_DEL || fn == F_RI_FKEY_SETNULL_DEL || fn == F_RI_FKEY_SETDEFAULT_DEL) :
+				(fn == F_RI_FKEY_CASCADE_UPD || fn == F_RI_FKEY_SETNULL_UPD || fn == F_RI_FKEY_SETDEFAULT_UPD);
+		}
+		relation_close(rel, AccessShareLock);
+		if (may)
+			break;
+	}
+	return rt_memo_put(key, may ? "t" : NULL) != NULL;
+}
+
+/* Returns true when rows of leaf reference rows of leaf (a foreign key to itself or to a table it is a partition of). */
+static bool
+rt_erasure_self_referencing(Oid leaf)
+{
+	Relation	rel = relation_open(leaf, AccessShareLock);
+	List	   *targets = list_make1_oid(leaf);
+	bool		self = false;
+	ListCell   *lc;
+
+	if (get_rel_relispartition(leaf))
+		targets = list_concat(targets, get_partition_ancestors(leaf));
+	foreach(lc, RelationGetFKeyList(rel))
+		if (list_member_oid(targets, ((ForeignKeyCacheInfo *) lfirst(lc))->confrelid))
+			self = true;
+	relation_close(rel, AccessShareLock);
+	return self;
 }
 
 /* Returns keys of one subject. */
@@ -279,14 +365,15 @@ rt_erasure_require_identity(RtErasure *er, CmdType cmd, Oid relid)
 
 /*
  * Runs one statement on a table as its owner with a safe search_path;
- * returns rows processed (or the count a SELECT returns).  For a DELETE or
- * an UPDATE (cmd) of an erasure er, the transaction's insert counts before
- * and after tell where triggers or rules copied rows meanwhile: they are
- * added to er->copies.
+ * returns rows processed (or the count a SELECT returns, and in *second,
+ * when not NULL, its second column).  For a DELETE or an UPDATE (cmd) of
+ * an erasure er, also one wrapped in a SELECT, the transaction's insert
+ * counts before and after tell where triggers or rules copied rows
+ * meanwhile: they are added to er->copies.
  */
 static int64
-rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const RtErasureKeys *keys,
-				 Datum tids)
+rt_exec_as_owner_ext(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const RtErasureKeys *keys,
+					 Datum tids, int64 *second)
 {
 	Oid			types[2] = {keys->type, TIDARRAYOID};
 	Datum		values[2] = {keys->value, tids};
@@ -296,13 +383,16 @@ rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const R
 	List	   *before = NIL;
 	ListCell   *lc;
 
+	/* where nothing can fire, nothing can copy: the counts are read only where something can */
+	if (er != NULL && cmd != CMD_SELECT && !rt_erasure_may_copy(relid, cmd))
+		er = NULL;
 	if (er != NULL && cmd != CMD_SELECT)
 	{
 		rt_erasure_require_identity(er, cmd, relid);
 		before = rt_inserts_now();
 	}
 	rt_become_table_owner(relid, &saved);
-	rc = rt_spi_execute(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
+	rc = rt_spi_execute_kept_in_level(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
 	if (rc < 0)
 		elog(ERROR, "could not erase rows of %s: %s", rt_relation_name(relid), SPI_result_code_string(rc));
@@ -310,9 +400,12 @@ rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const R
 	{
 		bool		isnull;
 
-		return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (second != NULL)
+			*second = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	result = (int64) SPI_processed;
+	else
+		result = (int64) SPI_processed;
 	if (er == NULL || cmd == CMD_SELECT)
 		return result;
 	foreach(lc, rt_inserts_between(before, rt_inserts_now()))
@@ -327,6 +420,14 @@ rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const R
 		er->copies = lappend(er->copies, c);
 	}
 	return result;
+}
+
+/* rt_exec_as_owner_ext for a statement of one result. */
+static int64
+rt_exec_as_owner(RtErasure *er, CmdType cmd, Oid relid, const char *sql, const RtErasureKeys *keys,
+				 Datum tids)
+{
+	return rt_exec_as_owner_ext(er, cmd, relid, sql, keys, tids, NULL);
 }
 
 /*
@@ -344,19 +445,42 @@ rt_copied_into(RtErasure *er, int ncopies, Oid relid)
 	return false;
 }
 
-/* Returns a policy that masks every tagged column of relid (what an erasure applies to rows that stay). */
+/*
+ * Returns a policy that masks every tagged column of relid (what an
+ * erasure applies to rows that stay); its SQL is remembered for the
+ * catalog generation and the session's time zone (the masks of dates
+ * depend on it).
+ */
 static RtAnonSql *
 rt_erasure_masking(Oid relid)
 {
 	RtPolicy	masking;
+	RtAnonSql  *anon;
+	char	   *time_zone = rt_session_time_zone();
+	char	   *key = psprintf("erasure masking %u %s", relid, time_zone);
+	char	   *key_pending = psprintf("%s pending", key);
+	bool		found;
+	bool		found_pending;
+	char	   *set_list = rt_memo_get(key, &found);
+	char	   *pending = rt_memo_get(key_pending, &found_pending);
 
+	if (found && found_pending && set_list != NULL && pending != NULL)
+	{
+		anon = palloc0(sizeof(RtAnonSql));
+		anon->set_list = set_list;
+		anon->pending = pending;
+		return anon;
+	}
 	memset(&masking, 0, sizeof(masking));
 	masking.relid = relid;
 	masking.action = RT_ACTION_ANONYMIZE;
 	masking.anchor = "";
-	masking.time_zone = rt_session_time_zone();
+	masking.time_zone = time_zone;
 	masking.enabled = true;
-	return rt_anon_sql(&masking, relid, "t");
+	anon = rt_anon_sql(&masking, relid, "t");
+	rt_memo_put(key, anon->set_list);
+	rt_memo_put(key_pending, anon->pending);
+	return anon;
 }
 
 /* Masks every tagged column of the rows of relid matching where; returns how many rows changed. */
@@ -398,7 +522,10 @@ rt_erase_table(List *steps, RtErasure *er, const RtSubjectTable *t)
 	int64		deleted = 0;
 	int64		masked = 0;
 	int64		kept = 0;
-	bool		tagged = rt_tag_any_column(t->relid, false, NULL, InvalidOid);
+	int64		belonged;
+	int64		leaf_deleted;
+	int			copies_before;
+	bool		tagged = rt_erasure_tagged(t->relid);
 
 	if (rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE))
 	{
@@ -432,21 +559,41 @@ rt_erase_table(List *steps, RtErasure *er, const RtSubjectTable *t)
 		blocked = rt_citus_table(leaf, NULL) != RT_CITUS_NONE ? rt_citus_erasure_referenced_expr(leaf) :
 			rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
 		leaf_belongs = rt_keys_belongs(k, t, keys);
+		/*
+		 * Where rows may stay, the first DELETE counts, in the same snapshot,
+		 * the rows of the subject there were: when it took them all, nothing
+		 * is left to mask or count (a rule on the table forbids the form).
+		 */
+		belonged = -1;
+		leaf_deleted = 0;
+		copies_before = list_length(er->copies);
 		for (;;)
 		{
 			/* once more after rows went: the subject's own rows may have referenced each other */
 			int			ncopies = list_length(er->copies);
-			int64		n = rt_exec_as_owner(er, CMD_DELETE, leaf,
-											 psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s", rt_relation_name(leaf),
-													  leaf_belongs, blocked ? " AND NOT " : "",
-													  blocked ? blocked : ""),
-											 keys, (Datum) 0);
+			char	   *delete = psprintf("DELETE FROM ONLY %s t WHERE (%s)%s%s", rt_relation_name(leaf),
+										  leaf_belongs, blocked ? " AND NOT " : "",
+										  blocked ? blocked : "");
+			int64		n;
 
+			if (blocked != NULL && belonged < 0 && !rt_table_has_rules(leaf))
+				n = rt_exec_as_owner_ext(er, CMD_DELETE, leaf,
+										 psprintf("WITH d AS (%s RETURNING 1) SELECT (SELECT pg_catalog.count(*) FROM d),"
+												  " (SELECT pg_catalog.count(*) FROM ONLY %s t WHERE %s)",
+												  delete, rt_relation_name(leaf), leaf_belongs),
+										 keys, (Datum) 0, &belonged);
+			else
+				n = rt_exec_as_owner(er, CMD_DELETE, leaf, delete, keys, (Datum) 0);
 			deleted += n;
-			if (n == 0 || blocked == NULL || rt_copied_into(er, ncopies, leaf))
+			leaf_deleted += n;
+			/* only rows of the table itself, or a trigger's doing, can have freed more of them */
+			if (n == 0 || blocked == NULL || rt_copied_into(er, ncopies, leaf) ||
+				(!rt_erasure_self_referencing(leaf) && !rt_erasure_may_copy(leaf, CMD_DELETE)))
 				break;
 		}
 		if (blocked == NULL)
+			continue;
+		if (belonged >= 0 && belonged == leaf_deleted && !rt_copied_into(er, copies_before, leaf))
 			continue;
 		/* rows that kept rows still reference stay: anonymized if they can be */
 		if (tagged)
@@ -501,7 +648,7 @@ rt_remember_referenced(RtErasure *er, const RtSubjectTable *t)
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;
 		rt_become_table_owner(leaf, &saved);
-		if (rt_spi_execute(psprintf("SELECT pg_catalog.array_agg(t.ctid), pg_catalog.count(*) FROM ONLY %s t WHERE %s",
+		if (rt_spi_execute_kept_in_level(psprintf("SELECT pg_catalog.array_agg(t.ctid), pg_catalog.count(*) FROM ONLY %s t WHERE %s",
 									rt_relation_name(leaf), rt_keys_belongs(k, t, keys)),
 						   1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read %s", rt_relation_name(leaf));
@@ -692,7 +839,7 @@ rt_left_in_leaf(List *left, RtErasure *er, const RtSubjectTable *t, Oid leaf, bo
 	 * snapshot sees what the erasure's statements did.
 	 */
 	rt_become_table_owner(leaf, &saved);
-	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FILTER (WHERE %s),"
+	if (rt_spi_execute_kept_in_level(psprintf("SELECT pg_catalog.count(*) FILTER (WHERE %s),"
 								" pg_catalog.count(*) FILTER (WHERE %s AND %s), pg_catalog.count(*)"
 								" FROM ONLY %s t WHERE %s",
 								policy_keeps ? "false" : blocked ? psprintf("NOT %s", blocked) : "true",
@@ -825,7 +972,7 @@ rt_erasure_left(RtErasure *er)
 		if (t->role == RT_SUBJECT_REFERENCED)
 			continue;
 		policy_keeps = rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE);
-		tagged = rt_tag_any_column(t->relid, false, NULL, InvalidOid);
+		tagged = rt_erasure_tagged(t->relid);
 		foreach(leafc, find_all_inheritors(t->relid, AccessShareLock, NULL))
 			if (get_rel_relkind(lfirst_oid(leafc)) == RELKIND_RELATION)
 				left = rt_left_in_leaf(left, er, t, lfirst_oid(leafc), policy_keeps, tagged);
@@ -833,6 +980,119 @@ rt_erasure_left(RtErasure *er)
 	foreach(lc, er->referenced)
 		left = rt_left_referenced(left, er, lfirst(lc));
 	return left;
+}
+
+/* Returns the owner of a relation (InvalidOid when it is gone). */
+static Oid
+rt_erasure_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+		ReleaseSysCache(tuple);
+	}
+	return owner;
+}
+
+/* the parameters one statement of rt_erasure_nothing_left takes at most */
+#define RT_LEFT_MAX_ARGS 32
+
+/*
+ * Returns true when one statement shows that the postcondition holds
+ * (rt_erasure_left would find nothing): the counts of every leaf of the
+ * graph, summed, as one role reads them.  False when it shows something
+ * left, or cannot be asked that way (row-level security, leaves of
+ * several owners, too many referenced partitions): rt_erasure_left then
+ * counts and explains table by table.
+ */
+static bool
+rt_erasure_nothing_left(RtErasure *er)
+{
+	StringInfoData sql;
+	Oid			types[RT_LEFT_MAX_ARGS];
+	Datum		values[RT_LEFT_MAX_ARGS];
+	int			nargs = 1;
+	Oid			owner = InvalidOid;
+	Oid			as_leaf = InvalidOid;
+	RtSavedUser saved;
+	ListCell   *lc;
+	bool		isnull;
+	int64		total;
+
+	if (er->rls_tables != NIL)
+		return false;
+	types[0] = er->keys->type;
+	values[0] = er->keys->value;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT 0::pg_catalog.int8");
+	foreach(lc, er->k->tables)
+	{
+		RtSubjectTable *t = lfirst(lc);
+		const char *belongs = rt_keys_belongs(er->k, t, er->keys);
+		bool		policy_keeps;
+		bool		tagged;
+		ListCell   *leafc;
+
+		if (t->role == RT_SUBJECT_REFERENCED)
+			continue;
+		policy_keeps = rt_table_has_policy(t->relid, RT_ACTION_ANONYMIZE);
+		tagged = rt_erasure_tagged(t->relid);
+		foreach(leafc, find_all_inheritors(t->relid, AccessShareLock, NULL))
+		{
+			Oid			leaf = lfirst_oid(leafc);
+			const char *pending;
+			char	   *blocked;
+
+			if (get_rel_relkind(leaf) != RELKIND_RELATION)
+				continue;
+			if (OidIsValid(owner) && rt_erasure_owner(leaf) != owner)
+				return false;
+			owner = rt_erasure_owner(leaf);
+			as_leaf = leaf;
+			/* the counts of rt_left_in_leaf */
+			pending = tagged ? psprintf("COALESCE(%s, true)", rt_erasure_masking(leaf)->pending) : "false";
+			blocked = policy_keeps ? NULL : rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+			appendStringInfo(&sql, " OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FILTER (WHERE %s)"
+							 " OPERATOR(pg_catalog.+) pg_catalog.count(*) FILTER (WHERE %s AND %s)"
+							 " FROM ONLY %s t WHERE %s)",
+							 policy_keeps ? "false" : blocked ? psprintf("NOT %s", blocked) : "true",
+							 policy_keeps ? "true" : blocked ? blocked : "false", pending,
+							 rt_relation_name(leaf), belongs);
+		}
+	}
+	foreach(lc, er->referenced)
+	{
+		RtReferencedRows *r = lfirst(lc);
+
+		for (int i = 0; i < list_length(r->leaves); i++)
+		{
+			Oid			leaf = list_nth_oid(r->leaves, i);
+			char	   *blocked = rt_fk_referenced_expr(leaf, "t", RT_FK_ANY);
+
+			if (nargs == RT_LEFT_MAX_ARGS || (OidIsValid(owner) && rt_erasure_owner(leaf) != owner))
+				return false;
+			owner = rt_erasure_owner(leaf);
+			as_leaf = leaf;
+			/* the count of rt_left_referenced */
+			types[nargs] = TIDARRAYOID;
+			values[nargs++] = PointerGetDatum(list_nth(r->tids, i));
+			appendStringInfo(&sql, " OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM ONLY %s t"
+							 " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($%d)%s%s)",
+							 rt_relation_name(leaf), nargs, blocked ? " AND NOT " : "", blocked ? blocked : "");
+		}
+	}
+	if (!OidIsValid(as_leaf))
+		return false;
+	rt_become_table_owner(as_leaf, &saved);
+	/* not read-only: a new snapshot sees what the erasure's statements did */
+	if (rt_spi_execute_kept_in_level(sql.data, nargs, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count what the erasure left");
+	rt_restore_user(&saved);
+	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return !isnull && total == 0;
 }
 
 /* Fails the erasure (SQLSTATE RTE01) for what is left, naming each table, its count and its cause when known. */
@@ -964,7 +1224,7 @@ rt_erase_now(const RtSubjectKind *k, const RtErasureKeys *keys)
 		steps = pass == 1 ? pass_steps : rt_merge_steps(steps, pass_steps);
 		if (!rt_copies_need_pass(&er))
 		{
-			List	   *left = rt_erasure_left(&er);
+			List	   *left = rt_erasure_nothing_left(&er) ? NIL : rt_erasure_left(&er);
 
 			if (left == NIL)
 				break;
@@ -1057,6 +1317,25 @@ rt_erasure_steps_relids(List *steps)
 }
 
 /*
+ * Returns the minor version the extension's SQL objects are at least (1, 2
+ * or 3 of 0.x.0), read once per catalog generation: an update of the
+ * extension alters its tables.
+ */
+static int
+rt_erasure_objects_minor(void)
+{
+	static uint64 generation = 0;
+	static int	minor = 1;
+
+	if (generation != rt_catalog_generation())
+	{
+		minor = rt_sql_objects_at_least("0.3.0") ? 3 : rt_sql_objects_at_least("0.2.0") ? 2 : 1;
+		generation = rt_catalog_generation();
+	}
+	return minor;
+}
+
+/*
  * Appends an entry to the erasure ledger and returns its id as text.  A
  * pending entry names subject_hold, the hold on the subject itself through
  * which its key is found when the holds end (0: none; then by its hash).
@@ -1068,8 +1347,8 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	Oid			types[8] = {TEXTOID, BYTEAOID, TEXTOID, NAMEOID, INT8ARRAYOID, INT8OID, INT8OID, TEXTOID};
 	Datum		values[8];
 	char		nulls[8] = "        ";
-	bool		v2 = rt_sql_objects_at_least("0.2.0");
-	bool		v3 = rt_sql_objects_at_least("0.3.0");
+	bool		v2 = rt_erasure_objects_minor() >= 2;
+	bool		v3 = rt_erasure_objects_minor() >= 3;
 	NameData	requester;
 	bool		isnull;
 	bytea	   *h = palloc(VARHDRSZ + RT_SUBJECT_HASH_BYTES);
@@ -1094,7 +1373,7 @@ rt_ledger_insert(const char *kind, const unsigned char *hash, bool hashed, bool 
 	values[6] = Int64GetDatum(subject_hold);
 	nulls[6] = subject_hold > 0 ? ' ' : 'n';
 	values[7] = CStringGetTextDatum(rt_erasure_deadline);
-	rt_catalog_exec(pending ?
+	rt_catalog_exec_kept(pending ?
 					psprintf("INSERT INTO retention.erasure_ledger (kind, subject_hash, key_fingerprint, requested_by,"
 							 " status, waiting_for, rows%s%s) VALUES ($1, $2, $3, $4, 'pending', $5, $6%s%s)"
 							 " RETURNING erasure_id::pg_catalog.text, " RT_LEDGER_FILE_ENTRY_SQL,
@@ -1155,7 +1434,7 @@ retention_erase_subject(PG_FUNCTION_ARGS)
 	rt_srf_begin(fcinfo, &srf);
 
 	SPI_connect();
-	k = rt_subject_kind(kind);
+	k = (RtSubjectKind *) rt_subject_kind_kept(kind);
 	key = rt_subject_key_datum(k, id, true);
 	id = rt_subject_canonical_id(k, key);
 	hashed = rt_subject_hash(kind, id, hash);

@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "cache.h"
 #include "fk_guard.h"
 #include "quote.h"
 #include "safe_spi.h"
@@ -105,7 +106,7 @@ rt_partition_key_conflicts(Oid owner, Oid part, Oid referenced, List *cols)
 
 /* Returns the referenced-row expression, with referencing rows of the same table that go too left out when self is set. */
 static char *
-rt_fk_expr(Oid relid, const char *alias, const char *actions, const RtFkSelf *self)
+rt_fk_expr_build(Oid relid, const char *alias, const char *actions, const RtFkSelf *self)
 {
 	Oid			argtypes[2] = {OIDOID, TEXTOID};
 	Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(self != NULL ? RT_FK_ANY : actions)};
@@ -231,6 +232,29 @@ rt_fk_expr(Oid relid, const char *alias, const char *actions, const RtFkSelf *se
 	}
 	appendStringInfoChar(&buf, ')');
 	return seen == NIL ? NULL : buf.data;
+}
+
+/*
+ * Returns rt_fk_expr_build's expression, remembered for the catalog
+ * generation (cache.h): an erasure asks for the same tables' expressions
+ * several times, and every erasure asks again.  The expression leaves out
+ * referencing tables the current user may not read: the user is part of
+ * the key.
+ */
+static char *
+rt_fk_expr(Oid relid, const char *alias, const char *actions, const RtFkSelf *self)
+{
+	char	   *key = psprintf("fk_guard %u %s %s %u %u %s %s", relid, alias, actions, GetUserId(),
+							   self ? self->policy_relid : InvalidOid, self ? self->anchor : "",
+							   self ? self->cutoff_ref : "");
+	bool		found;
+	char	   *expr = rt_memo_get(key, &found);
+
+	if (found)
+		return expr;
+	expr = rt_fk_expr_build(relid, alias, actions, self);
+	rt_memo_put(key, expr);
+	return expr;
 }
 
 /* Returns the blocked-row expression for relid aliased alias, or NULL; see fk_guard.h. */

@@ -22,6 +22,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -29,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "citus.h"
+#include "cache.h"
 #include "extension.h"
 #include "hold.h"
 #include "privilege.h"
@@ -85,9 +87,9 @@ rt_table_on_hold(Oid relid)
 	if (get_rel_relispartition(relid))
 		rels = list_concat(rels, get_partition_ancestors(relid));
 	values[0] = rt_oid_array(rels);
-	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
-					" AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
-					1, types, values, NULL, false, SPI_OK_SELECT);
+	rt_catalog_exec_kept("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE
+						 " AND relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+						 1, types, values, NULL, false, SPI_OK_SELECT);
 	return SPI_processed > 0;
 }
 
@@ -326,13 +328,42 @@ rt_holds_blocking_erasure(const RtSubjectKind *k, const char *id, Datum key)
 	return holds;
 }
 
-/* Returns true when any legal hold is active in this database. */
+/* Returns true when this transaction holds the hold lock (in share or exclusive mode). */
+static bool
+rt_holds_lock_held(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RT_HOLD_LOCK_KEY1, RT_HOLD_LOCK_KEY2, 2);
+	return LockHeldByMe(&tag, ShareLock) || LockHeldByMe(&tag, ExclusiveLock);
+}
+
+/*
+ * Returns true when any legal hold is active in this database.  "None" is
+ * remembered for the rest of a transaction that holds the hold lock: no
+ * other session can place a hold before it ends, time only ends holds, and
+ * a hold this transaction places itself moves the catalog generation on
+ * (the hold catalog's trigger, cache.h).
+ */
 bool
 rt_holds_any_active(void)
 {
-	rt_catalog_exec("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE " LIMIT 1",
-					0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	return SPI_processed > 0;
+	static LocalTransactionId none_lxid = InvalidLocalTransactionId;
+	static uint64 none_generation = 0;
+
+	if (none_lxid != InvalidLocalTransactionId && none_lxid == MyProc->lxid &&
+		none_generation == rt_catalog_generation() && rt_holds_lock_held())
+		return false;
+	rt_catalog_exec_kept("SELECT 1 FROM retention.hold_catalog WHERE " RT_HOLD_ACTIVE " LIMIT 1",
+						 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		return true;
+	if (rt_holds_lock_held())
+	{
+		none_lxid = MyProc->lxid;
+		none_generation = rt_catalog_generation();
+	}
+	return false;
 }
 
 /* Returns the id of the first active hold on subject id of kind itself, or 0 when there is none. */

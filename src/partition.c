@@ -59,6 +59,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -76,11 +77,13 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
+#include "cache.h"
 #include "cdc.h"
 #include "citus.h"
 #include "compat.h"
 #include "cutoff.h"
 #include "guc.h"
+#include "heap_count.h"
 #include "hold.h"
 #include "partition.h"
 #include "policy.h"
@@ -95,18 +98,28 @@
 /* Values of retention.partition_row_count. */
 typedef enum RtRowCount
 {
-	RT_ROW_COUNT_EXACT,			/* count(*) of the detached partition */
-	RT_ROW_COUNT_ESTIMATE		/* pg_class.reltuples, when the partition has been analyzed */
+	RT_ROW_COUNT_EXACT,			/* the rows of the detached partition, counted */
+	RT_ROW_COUNT_ESTIMATE,		/* pg_class.reltuples, when the partition has been analyzed */
+	RT_ROW_COUNT_AUTO			/* counted up to RT_ROW_COUNT_EXACT_PAGES, estimated beyond */
 } RtRowCount;
 
 static const struct config_enum_entry rt_row_count_options[] = {
 	{"exact", RT_ROW_COUNT_EXACT, false},
 	{"estimate", RT_ROW_COUNT_ESTIMATE, false},
+	{"auto", RT_ROW_COUNT_AUTO, false},
 	{NULL, 0, false}
 };
 
+/*
+ * The largest partition (in 8 kB pages: 8 MB) whose rows auto counts: a
+ * millisecond when its pages are in memory.  A larger one is estimated when
+ * it has been vacuumed or analyzed: counting it would read it whole, for
+ * cold data from disk, only to know how much is dropped.
+ */
+#define RT_ROW_COUNT_EXACT_PAGES 1000
+
 /* retention.partition_row_count: count the rows of a partition removed whole, or estimate them */
-static int	rt_partition_row_count = RT_ROW_COUNT_EXACT;
+static int	rt_partition_row_count = RT_ROW_COUNT_AUTO;
 
 /* Defines the setting retention.partition_row_count (called by _PG_init). */
 void
@@ -114,9 +127,10 @@ rt_partition_define_gucs(void)
 {
 	DefineCustomEnumVariable("retention.partition_row_count",
 							 "How the rows of a partition removed whole are counted for the run record and the audit trail.",
-							 "exact counts them (a scan of the partition); estimate takes pg_class.reltuples "
-							 "when the partition has been vacuumed or analyzed, and counts otherwise.",
-							 &rt_partition_row_count, RT_ROW_COUNT_EXACT, rt_row_count_options,
+							 "exact counts them (a read of every page of the partition); estimate takes pg_class.reltuples "
+							 "when the partition has been vacuumed or analyzed, and counts otherwise; auto counts "
+							 "partitions of up to 1000 pages and estimates larger ones.",
+							 &rt_partition_row_count, RT_ROW_COUNT_AUTO, rt_row_count_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -151,6 +165,7 @@ typedef struct RtPartRun
 	RtPartCandidate *current;
 	RtRunStats	stats;			/* the run's counters with the current partition removed */
 	bool		detached;		/* current was detached in an earlier transaction */
+	bool		held;			/* a legal hold covers current (rt_step_prepare_concurrent) */
 	ErrorData  *detach_error;	/* what the concurrent detach ran into */
 } RtPartRun;
 
@@ -248,6 +263,65 @@ rt_anchor_upper_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type,
 		child = parent;
 	}
 	return found;
+}
+
+/*
+ * Finds the lower bound that the RANGE levels of partitioning on the
+ * anchor give a leaf: every row of it has anchor >= *lower (and none a
+ * NULL anchor).  Returns false when no level bounds the anchor from below.
+ */
+static bool
+rt_anchor_lower_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type, Datum *lower)
+{
+	Oid			child = leaf;
+	bool		found = false;
+
+	while (get_rel_relispartition(child))
+	{
+		Oid			parent = rt_partition_parent(child);
+		Relation	prel = relation_open(parent, AccessShareLock);
+		PartitionKey key = RelationGetPartitionKey(prel);
+
+		if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partattrs[0] != 0 &&
+			strcmp(get_attname(parent, key->partattrs[0], false), anchor) == 0 &&
+			key->partopfamily[0] ==
+			get_opclass_family(GetDefaultOpClass(key->parttypid[0], BTREE_AM_OID)))
+		{
+			PartitionBoundSpec *spec = rt_partition_bound(child);
+
+			if (spec != NULL && !spec->is_default && spec->lowerdatums != NIL)
+			{
+				PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->lowerdatums);
+
+				/* (x, v2, ...) admits no anchor below x, whatever the later columns */
+				if (first->kind == PARTITION_RANGE_DATUM_VALUE)
+				{
+					Const	   *c = castNode(Const, first->value);
+
+					if (!c->constisnull &&
+						(!found || rt_anchor_cmp(c->constvalue, *lower, anchor_type) > 0))
+					{
+						*lower = c->constvalue;
+						found = true;
+					}
+				}
+			}
+		}
+		relation_close(prel, AccessShareLock);
+		child = parent;
+	}
+	return found;
+}
+
+/* Returns true when a leaf's catalog bounds put all its rows at or after the cutoff; see partition.h. */
+bool
+rt_partition_after_cutoff(Oid leaf, const char *anchor, RtAnchorType anchor_type, Datum cutoff)
+{
+	Datum		lower = (Datum) 0;
+
+	if (!get_rel_relispartition(leaf) || !rt_anchor_lower_bound(leaf, anchor, anchor_type, &lower))
+		return false;
+	return rt_anchor_cmp(lower, cutoff, anchor_type) >= 0;
 }
 
 /* Returns true when the catalog bounds of a leaf lie wholly before the cutoff. */
@@ -359,7 +433,7 @@ rt_obstacle(RtPartRun *r, Oid leaf, Oid parent, const char *name, bool *held)
 	/* what DROP ... RESTRICT would refuse to drop it for (no CASCADE, ever) */
 	if (r->policy->partition_action == RT_PARTITION_DROP)
 	{
-		if (rt_spi_execute("SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)"
+		if (rt_spi_execute_kept("SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)"
 						   " FROM pg_catalog.pg_depend d"
 						   " WHERE d.deptype OPERATOR(pg_catalog.=) 'n'"
 						   " AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -485,7 +559,7 @@ rt_foreign_key_into(Oid leaf, bool own_only)
 	bool		isnull;
 
 	/* found through pg_depend, which is indexed on the referenced table (pg_constraint is not) */
-	if (rt_spi_execute("WITH RECURSIVE up AS ("
+	if (rt_spi_execute_kept("WITH RECURSIVE up AS ("
 					   " SELECT c.oid, c.conname, c.conrelid, c.conparentid FROM pg_catalog.pg_depend d"
 					   "   JOIN pg_catalog.pg_constraint c ON c.oid OPERATOR(pg_catalog.=) d.objid"
 					   "  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -579,7 +653,7 @@ rt_step_find(void *arg)
 
 	rt_become_table_owner(r->policy->relid, &saved);
 	/* the leaves, detach-pending ones too (find_all_inheritors omits those) */
-	if (rt_spi_execute("WITH RECURSIVE tree(relid) AS ("
+	if (rt_spi_execute_kept("WITH RECURSIVE tree(relid) AS ("
 					   " SELECT $1 UNION ALL"
 					   " SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree"
 					   "   ON i.inhparent OPERATOR(pg_catalog.=) tree.relid)"
@@ -605,13 +679,22 @@ rt_step_find(void *arg)
 		char	   *why;
 		bool		held;
 		bool		truncate_first = false;
+		bool		concurrent = false;
 		MemoryContext old;
 		RtPartCandidate *c;
 
 		if (!rt_wholly_expired(r, leaf))
 			continue;
 		name = rt_relation_name(leaf);
-		why = rt_obstacle(r, leaf, parent, name, &held);
+#if RT_HAS_DETACH_CONCURRENTLY
+		/* Citus refuses DETACH ... CONCURRENTLY on a distributed table (docs/operations.md#citus) */
+		concurrent = r->options->at_top_level != NULL && !pending &&
+			!OidIsValid(get_default_partition_oid(parent)) &&
+			rt_citus_table(parent, NULL) == RT_CITUS_NONE;
+#endif
+		/* a concurrent detach looks at it under its own locks first (rt_step_prepare_concurrent) */
+		held = false;
+		why = concurrent ? NULL : rt_obstacle(r, leaf, parent, name, &held);
 		if (why == NULL)
 			why = rt_replication_obstacle(r, leaf, name, &truncate_first);
 		if (why != NULL)
@@ -631,12 +714,7 @@ rt_step_find(void *arg)
 		c->detach_pending = pending;
 		c->truncate_first = truncate_first;
 		c->truncated = -1;
-#if RT_HAS_DETACH_CONCURRENTLY
-		/* Citus refuses DETACH ... CONCURRENTLY on a distributed table (docs/operations.md#citus) */
-		c->concurrent = r->options->at_top_level != NULL && !pending &&
-			!OidIsValid(get_default_partition_oid(parent)) &&
-			rt_citus_table(parent, NULL) == RT_CITUS_NONE;
-#endif
+		c->concurrent = concurrent;
 		r->candidates = lappend(r->candidates, c);
 		MemoryContextSwitchTo(old);
 	}
@@ -647,26 +725,27 @@ rt_step_find(void *arg)
 /*
  * Returns the rows of a detached partition, counted, or estimated from
  * pg_class.reltuples (*estimated set) when retention.partition_row_count
- * says so and the partition has been vacuumed or analyzed: counting reads
- * the whole partition, which for cold data means reading it from disk
- * only to know how much is dropped.
+ * says so (estimate; auto, for a partition of more than
+ * RT_ROW_COUNT_EXACT_PAGES) and the partition has been vacuumed or
+ * analyzed.  The exact count is taken from the partition's pages
+ * (heap_count.c: a line pointer a row on an all-visible page, no
+ * executor), which still reads the whole partition: for cold data, from
+ * disk, only to know how much is dropped.
  */
 static int64
 rt_partition_rows(RtPartCandidate *c, bool *estimated)
 {
+	Relation	rel = relation_open(c->relid, NoLock);
+	BlockNumber pages = RelationGetNumberOfBlocks(rel);
+	int64		rows = -1;
 	bool		isnull;
 
 	*estimated = false;
-	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE)
+	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE ||
+		(rt_partition_row_count == RT_ROW_COUNT_AUTO && pages > RT_ROW_COUNT_EXACT_PAGES))
 	{
-		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
-		float4		reltuples = -1;
+		float4		reltuples = rel->rd_rel->reltuples;
 
-		if (HeapTupleIsValid(tuple))
-		{
-			reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
-			ReleaseSysCache(tuple);
-		}
 #if !RT_HAS_RELTUPLES_UNKNOWN
 		/* before 14, 0 also meant "never vacuumed or analyzed" */
 		if (reltuples == 0)
@@ -675,11 +754,22 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 		if (reltuples >= 0)
 		{
 			*estimated = true;
-			return (int64) reltuples;
+			rows = (int64) reltuples;
 		}
 	}
+	if (rows < 0)
+	{
+		/* counted from its pages: the caller holds an ACCESS EXCLUSIVE lock, so a snapshot taken now sees it all */
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+		rows = rt_heap_count_visible(rel, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
+	relation_close(rel, NoLock);
+	if (rows >= 0)
+		return rows;
 	if (rt_spi_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", c->name),
-					   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+					   0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the rows of %s", c->name);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -741,7 +831,8 @@ rt_truncate_current(RtPartRun *r)
 /*
  * Raises an error when the current partition, now locked, is no longer a
  * wholly expired partition free to go (it was detached, a row came in, a
- * hold or a foreign key appeared since the run looked at it).
+ * hold or a foreign key appeared since the run looked at it); r->held
+ * says whether a legal hold is why.
  */
 static void
 rt_recheck_current(RtPartRun *r)
@@ -755,6 +846,7 @@ rt_recheck_current(RtPartRun *r)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("it changed while the run looked at it")));
 	why = rt_obstacle(r, c->relid, c->parent, c->name, &held);
+	r->held = held;
 	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -839,7 +931,13 @@ rt_finish_detached(RtPartRun *r, RtSavedUser *saved)
 	if (c->truncated >= 0)
 		appendStringInfoString(&details, ", \"truncated\": true");
 	if (estimated || (c->truncated >= 0 && c->truncated_estimated))
+	{
 		appendStringInfoString(&details, ", \"rows_estimated\": true");
+		/* the run's rows include it: the run record says which part is an estimate */
+		rt_runlog_note(r->run_id, psprintf("the " INT64_FORMAT " rows of partition %s are an estimate (pg_class.reltuples, retention.partition_row_count = %s)",
+										   rows + Max(c->truncated, 0), c->name,
+										   rt_partition_row_count == RT_ROW_COUNT_AUTO ? "auto" : "estimate"));
+	}
 	appendStringInfoChar(&details, '}');
 	rt_audit_append_named(kept_as ? "partition_detached" : "partition_dropped", c->name,
 						  rows + Max(c->truncated, 0), details.data);
@@ -945,6 +1043,16 @@ rt_detach_concurrently(void *arg)
 		snprintf(budget, sizeof(budget), "%d", rt_max_run_time_ms);
 		(void) set_config_option("lock_timeout", budget, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SET, true, 0, false);
+
+		/*
+		 * Its first transaction only marks the partition detach pending: it
+		 * need not wait for the disk.  The second, which drops the partition
+		 * with its audit entry, does, and flushes the first with it; a crash
+		 * in between finds the partition attached, or pending (finished by
+		 * the next run).
+		 */
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 		stmt->commandType = CMD_UTILITY;
 		stmt->canSetTag = true;
 		stmt->utilityStmt = raw->stmt;
@@ -1014,6 +1122,7 @@ rt_remove_one(RtPartRun *r)
 	{
 		bool		pending;
 
+		r->held = false;
 		if (c->truncate_first)
 		{
 			edata = rt_part_protected(rt_step_truncate, r);
@@ -1023,7 +1132,9 @@ rt_remove_one(RtPartRun *r)
 				c->truncated = -1;
 				if (rt_part_is_interrupt(edata))
 					return edata;
-				rt_note_rows(r, c->name, rt_why(r, edata));
+				/* a table under a legal hold: its batches report the hold themselves */
+				if (!r->held)
+					rt_note_rows(r, c->name, rt_why(r, edata));
 				FreeErrorData(edata);
 				return NULL;
 			}
@@ -1036,7 +1147,9 @@ rt_remove_one(RtPartRun *r)
 		{
 			if (rt_part_is_interrupt(edata))
 				return edata;
-			rt_note_rows(r, c->name, rt_why(r, edata));
+			/* a table under a legal hold: its batches report the hold themselves */
+			if (!r->held)
+				rt_note_rows(r, c->name, rt_why(r, edata));
 			FreeErrorData(edata);
 			return NULL;
 		}

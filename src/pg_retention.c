@@ -29,7 +29,9 @@
 #include "restore.h"
 #include "run.h"
 #include "scheduler.h"
+#include "scheduler_idle.h"
 #include "tagcmds.h"
+#include "throttle.h"
 
 PG_MODULE_MAGIC;
 
@@ -58,6 +60,8 @@ _PG_init(void)
 	rt_launcher_define_gucs();
 	rt_worker_define_gucs();
 	rt_citus_mask_define_gucs();
+	rt_idle_define_gucs();
+	rt_throttle_define_gucs();
 	rt_reserve_guc_prefix("retention");
 
 	rt_tag_register_label_provider();

@@ -36,6 +36,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -45,6 +46,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "cache.h"
 #include "compat.h"
 #include "extension.h"
 #include "privilege.h"
@@ -106,11 +108,35 @@ rt_engine_acting_as(Oid roleid)
 	return top->owner == roleid && userid == roleid && sec_context == top->sec_context;
 }
 
+/*
+ * Returns the extension owner, read once per transaction and catalog
+ * generation (cache.h): a transaction that appends audit entries and
+ * ledger rows for many erasures switches to it for every statement.  Only
+ * REASSIGN OWNED changes it, which gives the extension's tables a new
+ * owner too, and so moves the generation on.
+ */
+static Oid
+rt_catalog_owner(void)
+{
+	static LocalTransactionId lxid = InvalidLocalTransactionId;
+	static uint64 generation = 0;
+	static Oid	owner = InvalidOid;
+
+	if (lxid == InvalidLocalTransactionId || lxid != MyProc->lxid || !OidIsValid(owner) ||
+		generation != rt_catalog_generation())
+	{
+		owner = rt_extension_owner();
+		lxid = MyProc->lxid;
+		generation = rt_catalog_generation();
+	}
+	return owner;
+}
+
 /* Switches to the extension owner to read or write the extension's tables. */
 void
 rt_become_catalog_owner(RtSavedUser *saved)
 {
-	Oid			owner = rt_extension_owner();
+	Oid			owner = rt_catalog_owner();
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	saved->guc_nest = rt_safe_settings_begin(0);
@@ -219,6 +245,23 @@ rt_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	rt_restore_user(&saved);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
+			 SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+/* Runs one statement on the extension's own tables as the extension owner, through a plan kept across calls. */
+int
+rt_catalog_exec_kept(const char *sql, int nargs, Oid *argtypes, Datum *values,
+					 const char *nulls, bool read_only, int expected)
+{
+	RtSavedUser saved;
+	int			rc;
+
+	rt_become_catalog_owner(&saved);
+	rc = rt_spi_execute_kept_in_level(sql, nargs, argtypes, values, nulls, read_only, 0);
+	rt_restore_user(&saved);
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan failed (%s): %s",
 			 SPI_result_code_string(rc), sql);
 	return rc;
 }

@@ -72,6 +72,7 @@
 #include "diagnose.h"
 #include "fk_guard.h"
 #include "hold.h"
+#include "partition.h"
 #include "policy.h"
 #include "publication.h"
 #include "purge.h"
@@ -317,6 +318,26 @@ rt_target_watch(RtTarget *t)
 		(cmd == CMD_DELETE && rt_cascade_reaches_user_code(t->relid));
 }
 
+/*
+ * Returns true when the bounds of a partition put all its rows at or after
+ * the cutoff (partition.c rt_partition_after_cutoff): a target there would
+ * cost its statements, a batch and a count after the run, and find nothing.
+ */
+static bool
+rt_leaf_after_cutoff(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
+{
+	Relation	rel;
+	RtAnchorType anchor_type;
+
+	if (!get_rel_relispartition(relid))
+		return false;
+	rel = relation_open(relid, AccessShareLock);
+	anchor_type = rt_policy_anchor_type(policy, rel);
+	relation_close(rel, NoLock);
+	return rt_partition_after_cutoff(relid, policy->anchor, anchor_type,
+									 rt_cutoff_for_anchor(cutoff, policy->time_zone, anchor_type));
+}
+
 /* Returns the leaf relations of a policy's table, statements prepared. */
 List *
 rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachable)
@@ -345,6 +366,8 @@ rt_targets_prepare(const RtPolicy *policy, TimestampTz cutoff, List **unreachabl
 		}
 		if (get_rel_relkind(relid) != RELKIND_RELATION)
 			continue;			/* partitioned parents hold no rows */
+		if (rt_leaf_after_cutoff(policy, relid, cutoff))
+			continue;			/* nothing in it has expired, nor can it have */
 		if (pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
 		{
 			/* the table's owner may not change this partition: the other partitions go on */

@@ -75,6 +75,7 @@
 #include "safe_spi.h"
 #include "subxact.h"
 #include "tag.h"
+#include "throttle.h"
 
 /* retention.batch_pause: pause between two batches of a run, leaving CPU and I/O to others */
 static int	rt_batch_pause_ms = 0;
@@ -129,6 +130,9 @@ typedef struct RtRunState
 	bool		new_leaves;		/* the check found partitions attached during the run */
 	char	   *cause;			/* why stats.left rows are still there */
 	List	   *unpublished;	/* tables noted as published without their removals */
+	RtThrottle	throttle;		/* batch sizes and pauses (throttle.c) */
+	int64		last_candidates;	/* rows the last batch examined */
+	int64		last_skipped_locked;	/* of those, left because locked */
 	MemoryContext run_cxt;		/* survives transaction ends */
 	MemoryContext error_cxt;	/* the caller's: errors are copied there */
 	MemoryContext batch_cxt;	/* reset after every batch */
@@ -239,6 +243,7 @@ rt_step_batch(void *arg)
 	int			nest;
 	int			rewrites;
 	RtBatchMode mode = (s->careful_once || s->careful) ? RT_BATCH_CAREFUL : s->mode;
+	RtRunStats	before = s->stats;
 
 	/*
 	 * The table before the policy row: DROP TABLE and RENAME COLUMN lock the
@@ -264,9 +269,11 @@ rt_step_batch(void *arg)
 	rewrites = t->rewrites;
 	nest = rt_safe_settings_begin(RT_SAFE_LOCK_TIMEOUT);
 	rt_become_table_owner(s->policy->relid, &saved);
-	rt_purge_batch(t, rt_policy_batch_size(s->policy), mode, &result);
+	rt_purge_batch(t, rt_throttle_batch_rows(&s->throttle), mode, &result);
 	rt_restore_user(&saved);
 	rt_safe_settings_end(nest);
+	s->last_candidates = result.candidates;
+	s->last_skipped_locked = result.skipped_locked;
 	if (t->rewrites > rewrites)
 		rt_runlog_note(s->run_id, psprintf("%s was rewritten during the run (CLUSTER, VACUUM FULL or a rewriting ALTER TABLE): its scan started over",
 										   t->relname));
@@ -296,7 +303,11 @@ rt_step_batch(void *arg)
 		s->stats.batches++;
 	if (result.deleted > 0)
 		rt_batch_cdc(s, t, &result);
-	rt_runlog_progress(s->run_id, &s->stats);
+	/* a batch that found nothing changed no counter: its transaction need not write (nor wait for a flush) */
+	if (memcmp(&before, &s->stats, sizeof(before)) != 0)
+		rt_runlog_progress(s->run_id, &s->stats);
+	/* who waits for this batch's locks, while it still holds them */
+	rt_throttle_before_commit(&s->throttle);
 }
 
 /* Returns true for errors that mean "stop now" rather than "this run failed". */
@@ -356,6 +367,16 @@ rt_error_text(const ErrorData *edata)
 	return psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
 }
 
+/* Adds what the adaptive throttle did and why to the run's notes (nothing in fixed mode). */
+static void
+rt_throttle_note(RtRunState *s)
+{
+	char	   *summary = rt_throttle_summary(&s->throttle);
+
+	if (summary != NULL)
+		rt_runlog_note(s->run_id, summary);
+}
+
 /* Begins the next transaction of a run (no-op inside the caller's transaction). */
 static void
 rt_next(const RtRunOptions *options, RtRunState *s)
@@ -373,18 +394,32 @@ rt_next(const RtRunOptions *options, RtRunState *s)
 }
 
 /*
- * Sleeps between two batches for retention.batch_pause, at most until the
- * run's deadline (0: none), waking early when the process latch is set (a
- * worker asked to stop or reload) and for interrupts.
+ * Begins the next transaction of a run like rt_next, without waiting for
+ * the one it ends to reach the disk: for transactions that only record a
+ * run's start or its counters so far.  Any later transaction that waits
+ * for its commit (a batch, a partition's removal with its audit entry, the
+ * run's end) flushes this one's too, so a crash can lose only such
+ * records after the last of those: a run that seems not to have begun, or
+ * counters a little behind the rows, which the run's end writes again.
  */
 static void
-rt_batch_pause(int ms, TimestampTz deadline)
+rt_next_lazily(const RtRunOptions *options, RtRunState *s)
+{
+	if (options->next_transaction)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+	rt_next(options, s);
+}
+
+/*
+ * Sleeps between two batches for retention.batch_pause, waking early when
+ * the process latch is set (a worker asked to stop or reload) and for
+ * interrupts.
+ */
+static void
+rt_batch_pause(int ms)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-
-	/* a pause never takes a run past its deadline: the run stops there instead */
-	if (deadline != 0 && deadline < end)
-		end = deadline;
 
 	for (;;)
 	{
@@ -843,11 +878,13 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		*error = edata;
 		return RT_RUN_FAILED;
 	}
-	rt_next(options, s);
+	rt_next_lazily(options, s);
 	/* partitions wholly past the cutoff go whole, before the batches look at the rest */
 	edata = rt_partitions_remove(policy, s->cutoff, s->run_id, options, &s->stats, s->error_cxt);
 	if (edata == NULL)
 		edata = rt_protected(rt_step_prepare, s);
+	rt_throttle_init(&s->throttle, policy, options->next_transaction != NULL, rt_batch_pause_ms,
+					 options->deadline);
 	s->passes = 1;
 	s->rows_before_pass = s->stats.rows;
 	for (;;)
@@ -871,6 +908,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			saved_mode = s->mode;
 			MemoryContextReset(s->batch_cxt);
 			MemoryContextSwitchTo(s->batch_cxt);
+			rt_throttle_batch_begins(&s->throttle);
 			edata = rt_protected(rt_step_batch, s);
 			MemoryContextSwitchTo(s->run_cxt);
 			if (edata != NULL && !rt_is_interrupt(edata) &&
@@ -901,10 +939,10 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 			if (edata != NULL)
 				break;
 			rt_next(options, s);
-			/* between batches that commit apart, leave the machine to others for a moment */
-			if (rt_batch_pause_ms > 0 && options->next_transaction != NULL && s->current != NULL &&
-				!rt_deadline_passed(options))
-				rt_batch_pause(rt_batch_pause_ms, options->deadline);
+			/* between batches that commit apart, leave the machine to others: as the throttle says */
+			if (options->next_transaction != NULL && s->current != NULL && !rt_deadline_passed(options))
+				rt_throttle_after_batch(&s->throttle, s->last_candidates, s->last_skipped_locked,
+										rt_batch_pause);
 			/* no batch starts past the deadline (a time budget, a run window's end) */
 			if (rt_deadline_passed(options) && s->current != NULL)
 			{
@@ -913,6 +951,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 					break;
 				rt_runlog_stopped_early(s->run_id, options->deadline_note ? options->deadline_note :
 										"stopped at its time budget (retention.max_run_time); the next run goes on");
+				rt_throttle_note(s);
 				rt_runlog_finish(s->run_id, policy, "success", &s->stats, NULL, NULL);
 				rt_next(options, s);
 				return RT_RUN_PARTIAL;
@@ -926,6 +965,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		edata = rt_protected(rt_step_verify, s);
 		if (edata != NULL)
 			break;
+		/* not lazily: the check afterwards may have removed rows (rt_target_probe) */
 		rt_next(options, s);
 		if (s->passes >= RT_MAX_PASSES ||
 			!(s->new_leaves || (s->again && s->stats.rows > s->rows_before_pass)))
@@ -934,6 +974,7 @@ rt_run_locked(const RtPolicy *policy, TimestampTz as_of, const RtRunOptions *opt
 		edata = rt_protected(rt_step_prepare, s);
 	}
 
+	rt_throttle_note(s);
 	if (edata != NULL)
 	{
 		rt_runlog_finish(s->run_id, policy, rt_is_interrupt(edata) ? "interrupted" : "failed",

@@ -34,6 +34,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -48,6 +49,9 @@
 
 #include "guc.h"
 #include "safe_spi.h"
+
+/* the search_path every engine statement runs with */
+#define RT_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 
 /* Sets one setting for the current GUC nesting level. */
 static void
@@ -104,7 +108,9 @@ rt_safe_settings_begin(int flags)
 {
 	int			nest = NewGUCNestLevel();
 
-	rt_set_for_level("search_path", "pg_catalog, pg_temp");
+	/* already so (a level inside another): setting it again would only make lookups recompute it */
+	if (namespace_search_path == NULL || strcmp(namespace_search_path, RT_SAFE_SEARCH_PATH) != 0)
+		rt_set_for_level("search_path", RT_SAFE_SEARCH_PATH);
 	rt_pin_statement_settings();
 	if (flags & RT_SAFE_LOCK_TIMEOUT)
 	{

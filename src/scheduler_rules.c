@@ -60,6 +60,7 @@
 #include "restore.h"
 #include "safe_spi.h"
 #include "scheduler.h"
+#include "scheduler_idle.h"
 #include "scheduler_registry.h"
 #include "subject.h"
 
@@ -146,7 +147,8 @@ rt_leaf_due(const RtPolicy *policy, Oid relid, TimestampTz cutoff)
 	}
 	if (held)
 		appendStringInfo(&filter, " AND NOT %s", held);
-	return rt_leaf_has_expired(relid, policy->anchor, type_oid, value, filter.data, nkeys, keys);
+	/* kept rows are read again only when something could have freed them (scheduler_idle.c) */
+	return rt_idle_leaf_due(policy, relid, type_oid, value, filter.data, nkeys, keys);
 }
 
 /* Returns true when a policy has rows a run would act on now; see scheduler.h. */

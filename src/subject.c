@@ -51,10 +51,12 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "cache.h"
 #include "diagnose.h"
 #include "citus.h"
 #include "extension.h"
@@ -930,6 +932,71 @@ rt_subject_kind(const char *kind)
 	return k;
 }
 
+/* A kind with its graph as rt_subject_kind built it, kept for one catalog generation. */
+typedef struct RtKeptKind
+{
+	char	   *kind;
+	uint64		generation;
+	MemoryContext cxt;			/* holds k and everything it points to */
+	RtSubjectKind *k;
+} RtKeptKind;
+
+static List *rt_kept_kinds = NIL;	/* RtKeptKind *, in TopMemoryContext */
+
+/* Returns the kind with its graph, kept across calls; see subject.h. */
+const RtSubjectKind *
+rt_subject_kind_kept(const char *kind)
+{
+	uint64		generation = rt_catalog_generation();
+	RtKeptKind *kept = NULL;
+	MemoryContext cxt;
+	MemoryContext old;
+	ListCell   *lc;
+
+	foreach(lc, rt_kept_kinds)
+	{
+		RtKeptKind *kk = lfirst(lc);
+
+		if (strcmp(kk->kind, kind) == 0)
+			kept = kk;
+	}
+	if (kept != NULL && kept->generation == generation)
+		return kept->k;
+	if (kept != NULL)
+	{
+		rt_kept_kinds = list_delete_ptr(rt_kept_kinds, kept);
+		MemoryContextDelete(kept->cxt);
+		pfree(kept->kind);
+		pfree(kept);
+	}
+
+	/* built in a context of its own; an error on the way drops it */
+	cxt = AllocSetContextCreate(TopMemoryContext, "pg_retention kind of data subject",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		RtSubjectKind *k = rt_subject_kind(kind);
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		kept = palloc(sizeof(RtKeptKind));
+		kept->kind = pstrdup(kind);
+		kept->generation = generation;
+		kept->cxt = cxt;
+		kept->k = k;
+		rt_kept_kinds = lappend(rt_kept_kinds, kept);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return kept->k;
+}
+
 /* Returns the membership predicate of table t on alias, with the key written as keyref. */
 char *
 rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const char *alias,
@@ -989,6 +1056,30 @@ rt_subject_belongs(const RtSubjectKind *kind, const RtSubjectTable *t, const cha
 }
 
 /*
+ * Returns true when equal values of a key type (under coll) are equal
+ * bytes with one text form: the integers, uuid, and text under a
+ * deterministic collation.  Their value read from an id is the value
+ * stored.
+ */
+static bool
+rt_key_type_canonical(Oid type, Oid coll)
+{
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case UUIDOID:
+			return true;
+		case TEXTOID:
+		case VARCHAROID:
+			return !OidIsValid(coll) || get_collation_isdeterministic(coll);
+		default:
+			return false;
+	}
+}
+
+/*
  * Returns the subject's key value read from text id.  The key type's input
  * (a domain's CHECK may call any function) is the subject table owner's
  * code, so it runs as that owner in a SECURITY_RESTRICTED_OPERATION, never
@@ -1026,20 +1117,24 @@ rt_subject_key_datum(const RtSubjectKind *kind, const char *id, bool typed)
 		else
 			key = OidInputFunctionCall(infunc, (char *) id, ioparam, -1);
 		values[0] = key;
-		if (rt_spi_execute(psprintf("SELECT %s FROM %s t WHERE %s LIMIT 1",
-									rt_subject_key_sql(kind, "t"), rt_relation_name(kind->relid),
-									rt_subject_belongs(kind, rt_subject_table_for(kind, kind->relid), "t", "$1")),
-						   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the key of %s", rt_relation_name(kind->relid));
-		if (SPI_processed > 0)
+		/* where equal values are equal bytes, the value read is the value stored */
+		if (!rt_key_type_canonical(kind->key_type, kind->key_coll))
 		{
-			bool		isnull;
-			int16		typlen;
-			bool		typbyval;
+			if (rt_spi_execute_kept(psprintf("SELECT %s FROM %s t WHERE %s LIMIT 1",
+											 rt_subject_key_sql(kind, "t"), rt_relation_name(kind->relid),
+											 rt_subject_belongs(kind, rt_subject_table_for(kind, kind->relid), "t", "$1")),
+									1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not read the key of %s", rt_relation_name(kind->relid));
+			if (SPI_processed > 0)
+			{
+				bool		isnull;
+				int16		typlen;
+				bool		typbyval;
 
-			get_typlenbyval(kind->key_type, &typlen, &typbyval);
-			key = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-							typbyval, typlen);
+				get_typlenbyval(kind->key_type, &typlen, &typbyval);
+				key = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+								typbyval, typlen);
+			}
 		}
 	}
 	PG_FINALLY();

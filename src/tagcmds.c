@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -182,6 +183,8 @@ rt_object_relabel(const ObjectAddress *object, const char *seclabel)
 						RT_LABEL_PROVIDER),
 				 errhint("Write SECURITY LABEL FOR retention ON COLUMN table.column IS 'category'.")));
 	rt_refuse_system_relation(object->objectId, "tag its columns");
+	/* what sessions keep of the table's tags (cache.h) is built again once this commits */
+	CacheInvalidateRelcacheByRelid(object->objectId);
 	if (seclabel == NULL)
 	{
 		char	   *colname = get_attname(object->objectId, object->objectSubId, false);

@@ -151,7 +151,9 @@ is(join(',', $fresh =~ /^event trigger (\w+) .* enabled (\w)/mg),
 	'retention_ddl_end,A,retention_ddl_start,A,retention_sql_drop,A',
 	'the event triggers of a fresh installation are ENABLE ALWAYS');
 is(join(',', $fresh =~ /^trigger CREATE TRIGGER (\w+) .* enabled (\w)$/mg),
-	'audit_append_only,A,audit_no_truncate,A', 'and so are the guard triggers of the audit');
+	'audit_append_only,A,audit_no_truncate,A,hold_catalog_changed,A,policy_catalog_changed,A,'
+	. 'policy_throttle_dropped,A,subject_catalog_changed,A,subject_link_catalog_changed,A',
+	'and so are the guard triggers of the audit and the triggers that tell sessions the catalogs changed');
 is($node->safe_psql('old', $objects), $fresh, 'the updated database has exactly the objects of a fresh one');
 
 # an update where others may change the schema is refused, and leaves 0.1.0 as it was
