@@ -348,9 +348,27 @@ typedef struct RtErasureLeft
 static void
 rt_erasure_require_identity(RtErasure *er, CmdType cmd, Oid relid)
 {
-	char	   *table;
-	char	   *publication = rt_publication_refusing(relid, cmd, &table);
+	char	   *key = psprintf("erasure identity %u %d", relid, (int) cmd);
+	bool		found;
+	char	   *memo = rt_memo_get(key, &found);
+	char	   *table = NULL;
+	char	   *publication = NULL;
 
+	/* publications and replica identities change the table's relcache entry: the generation moves on */
+	if (!found)
+	{
+		publication = rt_publication_refusing(relid, cmd, &table);
+		memo = publication != NULL ? psprintf("%s\n%s", publication, table) : NULL;
+		rt_memo_put(key, memo);
+	}
+	if (memo != NULL)
+	{
+		char	   *nl = strchr(memo, '\n');
+
+		*nl = '\0';
+		publication = memo;
+		table = nl + 1;
+	}
 	if (publication != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -383,14 +401,14 @@ rt_exec_as_owner_ext(RtErasure *er, CmdType cmd, Oid relid, const char *sql, con
 	List	   *before = NIL;
 	ListCell   *lc;
 
+	/* a table PostgreSQL will not let go of: said in the erasure's words, before it refuses */
+	if (er != NULL && cmd != CMD_SELECT)
+		rt_erasure_require_identity(er, cmd, relid);
 	/* where nothing can fire, nothing can copy: the counts are read only where something can */
 	if (er != NULL && cmd != CMD_SELECT && !rt_erasure_may_copy(relid, cmd))
 		er = NULL;
 	if (er != NULL && cmd != CMD_SELECT)
-	{
-		rt_erasure_require_identity(er, cmd, relid);
 		before = rt_inserts_now();
-	}
 	rt_become_table_owner(relid, &saved);
 	rc = rt_spi_execute_kept_in_level(sql, tids == (Datum) 0 ? 1 : 2, types, values, NULL, false, 0);
 	rt_restore_user(&saved);
