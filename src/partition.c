@@ -210,6 +210,28 @@ rt_partition_bound(Oid relid)
 }
 
 /*
+ * Returns the partition bound of child within parent when parent is
+ * partitioned by RANGE with the anchor as its first column (in the default
+ * B-tree operator family, the order rt_anchor_cmp compares in); NULL when
+ * this level does not bound the anchor, or child is its DEFAULT partition.
+ */
+static PartitionBoundSpec *
+rt_anchor_level_bound(Oid child, Oid parent, const char *anchor)
+{
+	Relation	prel = relation_open(parent, AccessShareLock);
+	PartitionKey key = RelationGetPartitionKey(prel);
+	PartitionBoundSpec *spec = NULL;
+
+	if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partattrs[0] != 0 &&
+		strcmp(get_attname(parent, key->partattrs[0], false), anchor) == 0 &&
+		key->partopfamily[0] ==
+		get_opclass_family(GetDefaultOpClass(key->parttypid[0], BTREE_AM_OID)))
+		spec = rt_partition_bound(child);
+	relation_close(prel, AccessShareLock);
+	return spec != NULL && !spec->is_default ? spec : NULL;
+}
+
+/*
  * Finds the upper bound that the RANGE levels of partitioning on the
  * anchor give a leaf: every row of it has anchor < *upper (*strict) or
  * anchor <= *upper.  Returns false when no level bounds the anchor.
@@ -224,42 +246,32 @@ rt_anchor_upper_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type,
 	while (get_rel_relispartition(child))
 	{
 		Oid			parent = rt_partition_parent(child);
-		Relation	prel = relation_open(parent, AccessShareLock);
-		PartitionKey key = RelationGetPartitionKey(prel);
+		PartitionBoundSpec *spec = rt_anchor_level_bound(child, parent, anchor);
 
-		if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partattrs[0] != 0 &&
-			strcmp(get_attname(parent, key->partattrs[0], false), anchor) == 0 &&
-			key->partopfamily[0] ==
-			get_opclass_family(GetDefaultOpClass(key->parttypid[0], BTREE_AM_OID)))
+		if (spec != NULL && spec->upperdatums != NIL)
 		{
-			PartitionBoundSpec *spec = rt_partition_bound(child);
+			PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->upperdatums);
 
-			if (spec != NULL && !spec->is_default && spec->upperdatums != NIL)
+			if (first->kind == PARTITION_RANGE_DATUM_VALUE)
 			{
-				PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->upperdatums);
+				Const	   *c = castNode(Const, first->value);
+				bool		s = true;
+				ListCell   *lc;
 
-				if (first->kind == PARTITION_RANGE_DATUM_VALUE)
+				/* (x, v2, ...) admits anchor = x unless every later column is MINVALUE */
+				for_each_from(lc, spec->upperdatums, 1)
+					if (lfirst_node(PartitionRangeDatum, lc)->kind != PARTITION_RANGE_DATUM_MINVALUE)
+						s = false;
+				if (!c->constisnull &&
+					(!found || rt_anchor_cmp(c->constvalue, *upper, anchor_type) < 0 ||
+					 (rt_anchor_cmp(c->constvalue, *upper, anchor_type) == 0 && s)))
 				{
-					Const	   *c = castNode(Const, first->value);
-					bool		s = true;
-					ListCell   *lc;
-
-					/* (x, v2, ...) admits anchor = x unless every later column is MINVALUE */
-					for_each_from(lc, spec->upperdatums, 1)
-						if (lfirst_node(PartitionRangeDatum, lc)->kind != PARTITION_RANGE_DATUM_MINVALUE)
-							s = false;
-					if (!c->constisnull &&
-						(!found || rt_anchor_cmp(c->constvalue, *upper, anchor_type) < 0 ||
-						 (rt_anchor_cmp(c->constvalue, *upper, anchor_type) == 0 && s)))
-					{
-						*upper = c->constvalue;
-						*strict = s;
-						found = true;
-					}
+					*upper = c->constvalue;
+					*strict = s;
+					found = true;
 				}
 			}
 		}
-		relation_close(prel, AccessShareLock);
 		child = parent;
 	}
 	return found;
@@ -279,35 +291,25 @@ rt_anchor_lower_bound(Oid leaf, const char *anchor, RtAnchorType anchor_type, Da
 	while (get_rel_relispartition(child))
 	{
 		Oid			parent = rt_partition_parent(child);
-		Relation	prel = relation_open(parent, AccessShareLock);
-		PartitionKey key = RelationGetPartitionKey(prel);
+		PartitionBoundSpec *spec = rt_anchor_level_bound(child, parent, anchor);
 
-		if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partattrs[0] != 0 &&
-			strcmp(get_attname(parent, key->partattrs[0], false), anchor) == 0 &&
-			key->partopfamily[0] ==
-			get_opclass_family(GetDefaultOpClass(key->parttypid[0], BTREE_AM_OID)))
+		if (spec != NULL && spec->lowerdatums != NIL)
 		{
-			PartitionBoundSpec *spec = rt_partition_bound(child);
+			PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->lowerdatums);
 
-			if (spec != NULL && !spec->is_default && spec->lowerdatums != NIL)
+			/* (x, v2, ...) admits no anchor below x, whatever the later columns */
+			if (first->kind == PARTITION_RANGE_DATUM_VALUE)
 			{
-				PartitionRangeDatum *first = linitial_node(PartitionRangeDatum, spec->lowerdatums);
+				Const	   *c = castNode(Const, first->value);
 
-				/* (x, v2, ...) admits no anchor below x, whatever the later columns */
-				if (first->kind == PARTITION_RANGE_DATUM_VALUE)
+				if (!c->constisnull &&
+					(!found || rt_anchor_cmp(c->constvalue, *lower, anchor_type) > 0))
 				{
-					Const	   *c = castNode(Const, first->value);
-
-					if (!c->constisnull &&
-						(!found || rt_anchor_cmp(c->constvalue, *lower, anchor_type) > 0))
-					{
-						*lower = c->constvalue;
-						found = true;
-					}
+					*lower = c->constvalue;
+					found = true;
 				}
 			}
 		}
-		relation_close(prel, AccessShareLock);
 		child = parent;
 	}
 	return found;
