@@ -737,7 +737,8 @@ bench_standby_lag() {
   mkdir -p "$sdir"; [[ $(id -u) == 0 ]] && chown postgres "$sdir"
   # the standby goes with the cluster, also when the script stops early
   trap 'rt_as_postgres "$bindir/pg_ctl" -D "$sdir/data" -m immediate stop >/dev/null 2>&1; rt_cluster_stop "$cluster"; rm -rf "$work"' EXIT
-  rt_as_postgres "$bindir/pg_basebackup" -h "$cluster" -p "$port" -D "$sdir/data" -R -X stream >/dev/null 2>&1
+  # -c fast: the spread checkpoint a base backup waits for by default could take most of checkpoint_timeout (1h)
+  rt_as_postgres "$bindir/pg_basebackup" -h "$cluster" -p "$port" -D "$sdir/data" -R -X stream -c fast >/dev/null 2>&1
   {
     echo "port = $sport"; echo "unix_socket_directories = '$sdir'"; echo "hot_standby = on"
   } >>"$sdir/data/postgresql.conf"
