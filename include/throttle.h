@@ -70,8 +70,10 @@ extern void rt_throttle_batch_begins(RtThrottle *t);
 
 /*
  * Counts, in the batch's own transaction before it commits, the sessions
- * waiting for a lock the batch holds (adaptive mode only).  SPI must be
- * connected.
+ * waiting for a lock the batch holds (adaptive mode only); with
+ * retention.max_replica_lag set, makes the commit ask the standbys for
+ * their replay position at once (synchronous_commit = remote_apply for
+ * this transaction).  SPI must be connected.
  */
 extern void rt_throttle_before_commit(RtThrottle *t);
 

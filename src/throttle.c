@@ -180,13 +180,29 @@ rt_throttle_before_commit(RtThrottle *t)
 						 " AND pg_catalog.pg_backend_pid() OPERATOR(pg_catalog.=) ANY (pg_catalog.pg_blocking_pids(l.pid))",
 						 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
 	t->waiters = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	/*
+	 * Watching the standbys: the batch's commit record asks each of them to
+	 * report as soon as it has replayed it.  Otherwise a standby reports
+	 * its replay position only when more WAL comes (or every
+	 * wal_receiver_status_interval), and a run that pauses for the lag
+	 * would read its own pause as lag.  A synchronous standby then also
+	 * holds the commit until it has replayed the batch.
+	 */
+	if (rt_max_replica_lag_ms > 0)
+		(void) set_config_option("synchronous_commit", "remote_apply", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /*
  * Returns the replay lag of the standby furthest behind, in milliseconds
- * (0 without standbys): how old the newest WAL it has replayed is, from the
- * run's own (LSN, time) samples, or pg_stat_replication.replay_lag when
- * that says more.
+ * (0 without standbys): how long the oldest WAL it has not replayed has
+ * existed, from the run's own (LSN, time) samples, or
+ * pg_stat_replication.replay_lag when that says more.  That WAL was
+ * written after the newest sample the standby has replayed and by the
+ * oldest sample it has not; the latter is the bound taken, so that a run
+ * waiting between samples never reads its own wait as lag.  A sample of
+ * now is taken first (when WAL moved since the last one).
  */
 static double
 rt_throttle_replica_lag(RtThrottle *t)
@@ -196,9 +212,14 @@ rt_throttle_replica_lag(RtThrottle *t)
 	Datum		replay;
 	Datum		reported;
 	XLogRecPtr	replayed;
+	XLogRecPtr	insert = GetXLogInsertRecPtr();
 	TimestampTz now = GetCurrentTimestamp();
+	int			last = (t->hist_next + RT_THROTTLE_HISTORY - 1) % RT_THROTTLE_HISTORY;
+	TimestampTz first_unreplayed = 0;
 	double		lag = 0;
 
+	if (t->nhist == 0 || t->hist_lsn[last] != insert)
+		rt_throttle_sample(t, insert, now);
 	rt_catalog_exec_kept("SELECT pg_catalog.min(r.replay_lsn),"
 						 " pg_catalog.max(pg_catalog.date_part('epoch', r.replay_lag)) OPERATOR(pg_catalog.*) 1000"
 						 " FROM pg_catalog.pg_stat_replication r",
@@ -210,25 +231,11 @@ rt_throttle_replica_lag(RtThrottle *t)
 	if (null_lsn)
 		return lag;
 	replayed = DatumGetLSN(replay);
-	if (replayed < GetXLogInsertRecPtr())
-	{
-		/* the newest sample it has replayed: its WAL is as old as that sample */
-		TimestampTz newest_replayed = 0;
-		TimestampTz oldest = 0;
-
-		for (int i = 0; i < t->nhist; i++)
-		{
-			if (oldest == 0 || t->hist_at[i] < oldest)
-				oldest = t->hist_at[i];
-			if (t->hist_lsn[i] <= replayed && t->hist_at[i] > newest_replayed)
-				newest_replayed = t->hist_at[i];
-		}
-		/* behind every sample: at least as old as the oldest */
-		if (newest_replayed == 0)
-			newest_replayed = oldest;
-		if (newest_replayed != 0)
-			lag = Max(lag, (double) (now - newest_replayed) / 1000.0);
-	}
+	for (int i = 0; i < t->nhist; i++)
+		if (t->hist_lsn[i] > replayed && (first_unreplayed == 0 || t->hist_at[i] < first_unreplayed))
+			first_unreplayed = t->hist_at[i];
+	if (first_unreplayed != 0)
+		lag = Max(lag, (double) (now - first_unreplayed) / 1000.0);
 	return lag;
 }
 
