@@ -68,6 +68,8 @@ static int	rt_min_purge_rate = 100;		/* retention.min_purge_rate, rows a second 
 #define RT_THROTTLE_MIN_BATCH 100
 /* how often a pause for a standby looks at its lag again */
 #define RT_THROTTLE_LAG_POLL_MS 100
+/* how often a run looks whether the standbys have replayed its last batch (ms) */
+#define RT_THROTTLE_REPLAY_POLL_MS 5
 
 /* Defines retention.throttle and the adaptive mode's limits (called by _PG_init). */
 void
@@ -147,6 +149,9 @@ rt_throttle_init(RtThrottle *t, const RtPolicy *policy, bool commits, int fixed_
 	t->batch = t->max_batch;
 	t->fixed_pause_ms = fixed_pause_ms;
 	t->deadline = deadline;
+	/* with a lag limit, it starts small: a first full batch could put the standbys over it at once */
+	if (t->adaptive && rt_max_replica_lag_ms > 0)
+		t->batch = t->min_batch;
 	t->smallest = t->max_batch;
 	if (t->adaptive)
 		rt_throttle_sample(t, GetXLogInsertRecPtr(), GetCurrentTimestamp());
@@ -202,10 +207,11 @@ rt_throttle_before_commit(RtThrottle *t)
  * written after the newest sample the standby has replayed and by the
  * oldest sample it has not; the latter is the bound taken, so that a run
  * waiting between samples never reads its own wait as lag.  A sample of
- * now is taken first (when WAL moved since the last one).
+ * now is taken first (when WAL moved since the last one).  *replayed_out
+ * is the replay position of that standby (InvalidXLogRecPtr: none).
  */
 static double
-rt_throttle_replica_lag(RtThrottle *t)
+rt_throttle_replica_lag(RtThrottle *t, XLogRecPtr *replayed_out)
 {
 	bool		null_lsn;
 	bool		null_lag;
@@ -228,9 +234,11 @@ rt_throttle_replica_lag(RtThrottle *t)
 	reported = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_lag);
 	if (!null_lag)
 		lag = DatumGetFloat8(reported);
+	*replayed_out = InvalidXLogRecPtr;
 	if (null_lsn)
 		return lag;
 	replayed = DatumGetLSN(replay);
+	*replayed_out = replayed;
 	for (int i = 0; i < t->nhist; i++)
 		if (t->hist_lsn[i] > replayed && (first_unreplayed == 0 || t->hist_at[i] < first_unreplayed))
 			first_unreplayed = t->hist_at[i];
@@ -269,6 +277,7 @@ rt_throttle_after_batch(RtThrottle *t, int64 rows, int64 skipped_locked, void (*
 	double		wal = lsn > t->batch_start_lsn ? (double) (lsn - t->batch_start_lsn) : 0;
 	int			done = t->batch;
 	bool		held = false;
+	bool		grow;
 	double		pause = 0;
 	double		cap;
 
@@ -309,37 +318,53 @@ rt_throttle_after_batch(RtThrottle *t, int64 rows, int64 skipped_locked, void (*
 			t->by_wal++;
 		}
 	}
-	if (!held && batch_ms < rt_max_batch_time_ms / 2.0)
-		t->batch = Min(t->max_batch, t->batch + t->batch / 2 + 1);
+	grow = !held && batch_ms < rt_max_batch_time_ms / 2.0;
 
 	/* never slower than retention.min_purge_rate: the batch and its pause together */
 	cap = Max(0.0, (double) Max(rows, 1) * 1000.0 / rt_min_purge_rate - batch_ms);
 	pause = Min(pause, cap);
 	rt_throttle_sleep(t, (int) ceil(pause), sleep);
 
-	/* the standbys: wait until the lag is back under half the limit, within the same bound */
+	/* the standbys: the lag this batch causes, seen whole; then back under half the limit; within the same bound */
 	if (rt_max_replica_lag_ms > 0)
 	{
-		double		lag = rt_throttle_replica_lag(t);
+		XLogRecPtr	replayed;
+		double		lag = rt_throttle_replica_lag(t, &replayed);
 		double		waited = pause;
+		double		peak = lag;
 
-		t->max_lag_ms = Max(t->max_lag_ms, lag);
-		if (lag > rt_max_replica_lag_ms)
+		/* until they have replayed this batch (its commit asked them to say so at once) */
+		while (!XLogRecPtrIsInvalid(replayed) && replayed < lsn && lag <= rt_max_replica_lag_ms && waited < cap)
+		{
+			int			step = (int) Min((double) RT_THROTTLE_REPLAY_POLL_MS, cap - waited);
+
+			rt_throttle_sleep(t, Max(step, 1), sleep);
+			waited += Max(step, 1);
+			lag = rt_throttle_replica_lag(t, &replayed);
+			peak = Max(peak, lag);
+		}
+		if (peak > rt_max_replica_lag_ms)
 		{
 			t->by_lag++;
 			t->batch = rt_throttle_halve(t);
+			grow = false;
 			while (lag > rt_max_replica_lag_ms / 2.0 && waited < cap)
 			{
 				int			step = (int) Min((double) RT_THROTTLE_LAG_POLL_MS, cap - waited);
 
 				rt_throttle_sleep(t, Max(step, 1), sleep);
 				waited += Max(step, 1);
-				lag = rt_throttle_replica_lag(t);
-				t->max_lag_ms = Max(t->max_lag_ms, lag);
+				lag = rt_throttle_replica_lag(t, &replayed);
+				peak = Max(peak, lag);
 			}
-			pause = waited;
 		}
+		else if (peak > rt_max_replica_lag_ms / 2.0)
+			grow = false;		/* near the limit: no bigger batches */
+		t->max_lag_ms = Max(t->max_lag_ms, peak);
+		pause = waited;
 	}
+	if (grow)
+		t->batch = Min(t->max_batch, t->batch + t->batch / 2 + 1);
 	t->longest_pause = Max(t->longest_pause, (int) ceil(pause));
 }
 
