@@ -13,7 +13,10 @@
  *  - a row of the leaf itself is inserted or updated (a backfilled
  *    expired row, a masked value changed back), or the leaf is rewritten;
  *  - the question changes: another foreign key, tag, mask, anchor, owner or
- *    set of held subjects (the test's text and parameters);
+ *    set of held subjects (the test's text and parameters), or a function
+ *    it may call is replaced (a mask's own function: CREATE OR REPLACE
+ *    FUNCTION changes what "masked already" means without changing the
+ *    text; any change of pg_proc counts);
  *  - time passes, which moves the cutoff: rows whose anchor passed it since
  *    are new candidates, and where the policy's own rows reference each
  *    other, an expired reply no longer keeps the row it answers.
@@ -46,6 +49,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -98,6 +102,7 @@ typedef struct RtIdleEntry
 	Oid			user;			/* who asked (the table owner) */
 	int64		cutoff;			/* no row before it was due (rt_idle_value) */
 	TimestampTz checked_at;		/* when the full test ran */
+	uint64		functions;		/* rt_idle_functions then */
 	bool		self;			/* rows of the policy's own table reference the leaf */
 	List	   *referencing;	/* the tables whose foreign keys reference the leaf (roots) */
 	int			nwatched;
@@ -106,6 +111,19 @@ typedef struct RtIdleEntry
 
 static HTAB *rt_idle_memo = NULL;
 static MemoryContext rt_idle_cxt = NULL;
+
+/* changes of pg_proc this process has heard of (invalidation messages) */
+static uint64 rt_idle_functions = 0;
+
+/* Counts a change of a function, which a mask may call (a syscache invalidation callback). */
+static void
+rt_idle_function_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	(void) arg;
+	(void) cacheid;
+	(void) hashvalue;
+	rt_idle_functions++;
+}
 
 /* Returns the remembered test of a leaf of a policy, creating an invalid one. */
 static RtIdleEntry *
@@ -127,6 +145,7 @@ rt_idle_entry(int64 policy_id, Oid relid)
 		ctl.hcxt = rt_idle_cxt;
 		rt_idle_memo = hash_create("pg_retention idle passes", 64, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterSyscacheCallback(PROCOID, rt_idle_function_changed, (Datum) 0);
 	}
 	memset(&key, 0, sizeof(key));
 	key.policy_id = policy_id;
@@ -345,6 +364,7 @@ rt_idle_leaf_due(const RtPolicy *policy, Oid relid, Oid type_oid, Datum cutoff,
 	bool		due;
 	bool		self;
 	TimestampTz now = GetCurrentTimestamp();
+	uint64		functions;
 	MemoryContext old;
 
 	/* without counters nothing tells what changed: the whole test, every pass */
@@ -355,6 +375,7 @@ rt_idle_leaf_due(const RtPolicy *policy, Oid relid, Oid type_oid, Datum cutoff,
 	e = rt_idle_entry(policy->policy_id, relid);
 	question = rt_idle_question(policy, type_oid, filter, nargs, args);
 	if (e->valid && strcmp(e->question, question) == 0 && e->user == GetUserId() &&
+		e->functions == rt_idle_functions &&
 		!TimestampDifferenceExceeds(e->checked_at, now, rt_due_recheck_interval_s * 1000) &&
 		rt_idle_watch(relid, e->referencing, &watched, &nwatched) &&
 		nwatched == e->nwatched && memcmp(watched, e->watched, sizeof(RtWatched) * nwatched) == 0)
@@ -380,6 +401,7 @@ rt_idle_leaf_due(const RtPolicy *policy, Oid relid, Oid type_oid, Datum cutoff,
 
 	/* the whole test; the counters are read first, so that a change after them shows next time */
 	rt_idle_forget(e);
+	functions = rt_idle_functions;
 	referencing = rt_idle_referencing(relid);
 	watchable = rt_idle_watch(relid, referencing, &watched, &nwatched);
 	due = rt_idle_query(relid, true, policy->anchor, type_oid, cutoff, filter, nargs, args,
@@ -392,6 +414,7 @@ rt_idle_leaf_due(const RtPolicy *policy, Oid relid, Oid type_oid, Datum cutoff,
 	e->user = GetUserId();
 	e->cutoff = rt_idle_value(cutoff, type_oid);
 	e->checked_at = now;
+	e->functions = functions;
 	e->referencing = list_copy(referencing);
 	e->self = self;
 	e->nwatched = nwatched;

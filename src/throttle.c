@@ -32,10 +32,12 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "replication/syncrep.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/pg_lsn.h"
@@ -173,6 +175,22 @@ rt_throttle_batch_begins(RtThrottle *t)
 	t->waiters = 0;
 }
 
+/*
+ * Returns whether a batch may commit with synchronous_commit = remote_apply
+ * without waiting where it would not have waited: always when no
+ * synchronous standby is named (remote_apply then only asks the standbys
+ * to report their replay at once), otherwise only when the commit waits
+ * for the synchronous standbys already (remote_write or more).  A session
+ * set to local or off with synchronous_standby_names set would otherwise
+ * wait for a synchronous standby, for ever when none is connected.
+ */
+static bool
+rt_throttle_may_ask_apply(void)
+{
+	return SyncRepStandbyNames == NULL || SyncRepStandbyNames[0] == '\0' ||
+		synchronous_commit >= SYNCHRONOUS_COMMIT_REMOTE_WRITE;
+}
+
 /* Counts the sessions waiting for the batch's locks, before its commit; see throttle.h. */
 void
 rt_throttle_before_commit(RtThrottle *t)
@@ -194,7 +212,7 @@ rt_throttle_before_commit(RtThrottle *t)
 	 * would read its own pause as lag.  A synchronous standby then also
 	 * holds the commit until it has replayed the batch.
 	 */
-	if (rt_max_replica_lag_ms > 0)
+	if (rt_max_replica_lag_ms > 0 && rt_throttle_may_ask_apply())
 		(void) set_config_option("synchronous_commit", "remote_apply", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
 }

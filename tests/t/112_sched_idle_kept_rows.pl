@@ -2,7 +2,8 @@
 # while nothing changes, a pass does not read the rows foreign keys keep; every change that
 # can free one of them -- a referencing row deleted or moved, the referencing table
 # truncated, a backfilled expired row, an expired reply of the table's own rows, a legal
-# hold released, a masked value changed back -- is acted on within a few passes.
+# hold released, a masked value changed back, a mask's function replaced -- is acted on
+# within a few passes.
 use strict;
 use warnings;
 use FindBin;
@@ -112,6 +113,24 @@ sleep 3;
 $node->safe_psql('app', q{UPDATE contacts SET email = 'again@example.com' WHERE id = 7});
 ok(defined poll_until($node, 'app', q{SELECT email FROM contacts WHERE id = 7}, 'a****@example.com', 20),
 	'a value changed back is masked again');
+
+# a mask's own function replaced: rows masked by the old one are due again, though neither
+# the question's text nor a counter moved (review finding: the worker trusted "nothing due"
+# for up to retention.due_recheck_interval)
+$node->safe_psql('app', q{
+	CREATE FUNCTION public.tag_mask(v text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'old' $$;
+	CREATE TABLE notes (id int PRIMARY KEY, body text, at timestamptz NOT NULL);
+	CREATE INDEX ON notes (at);
+	INSERT INTO notes SELECT g, 'note ' || g, now() - interval '3 years' FROM generate_series(1, 20) g;
+	SELECT retention.tag('notes', 'body', 'free_text', 'function(public.tag_mask)');
+	SELECT retention.add_policy('notes', interval '2 years', 'at', 'anonymize');
+});
+ok(defined poll_until($node, 'app', q{SELECT count(*) FROM notes WHERE body <> 'old'}, '0', 20),
+	'the worker masks the notes with the function');
+sleep 3;
+$node->safe_psql('app', q{CREATE OR REPLACE FUNCTION public.tag_mask(v text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'new' $$});
+ok(defined poll_until($node, 'app', q{SELECT count(*) FROM notes WHERE body <> 'new'}, '0', 20),
+	'the function replaced: the worker masks them again within a few passes');
 
 # retention.due_recheck_interval = 0: every pass reads every kept row again
 $node->safe_psql('app', q{

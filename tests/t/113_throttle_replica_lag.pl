@@ -91,6 +91,24 @@ unlike($notes, qr/replica lag \(/, 'and the lag did not hold it back');
 like($notes, qr/batches of 100 to 200 rows/, 'from 100 rows up to full batches');
 cmp_ok($batches, '<', 510, "full batches soon: $batches batches for $rows rows");
 
+# a synchronous standby named but none connected, and the session at synchronous_commit =
+# local: the run must not make its commits wait for one (review finding: remote_apply
+# made it hang until statement_timeout)
+fill();
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET synchronous_standby_names = 'ghost'});
+$primary->reload;
+$t0 = time;
+my ($rc, $out, $err) = $primary->psql('app',
+	"$settings SET synchronous_commit = local; SET statement_timeout = '20s'; CALL retention.run('ev')");
+$took = time - $t0;
+is($rc, 0, 'a run with a lag limit and no synchronous standby connected ends') or diag($err);
+cmp_ok($took, '<', 15, sprintf('without waiting for the missing standby (%.1f s)', $took));
+is($primary->safe_psql('app', q{SET synchronous_commit = local; SELECT count(*) FROM ev WHERE at < now() - interval '1 day'}), '0',
+	'and every expired row is gone');
+$primary->safe_psql('postgres', q{SET synchronous_commit = local; ALTER SYSTEM RESET synchronous_standby_names});
+$primary->reload;
+$primary->wait_for_catchup($standby);
+
 # back to the setting: fixed again
 $primary->safe_psql('app', "SELECT retention.set_throttle($policy, NULL)");
 is($primary->safe_psql('app', 'SELECT count(*) FROM retention.policy_throttles'), '0', 'the policy follows the setting again');
