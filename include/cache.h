@@ -23,7 +23,9 @@
  * role where row-level security applies), so a kept plan never runs against
  * a changed table; the text itself must come from a catalog state that
  * rt_catalog_generation() still vouches for.  Same contract as
- * rt_spi_execute.  SPI must be connected.
+ * rt_spi_execute.  In a database with Citus no plan is kept: the statement
+ * is planned with its values each time (Citus cannot plan some
+ * parameterized statements generically).  SPI must be connected.
  */
 extern int	rt_spi_execute_kept(const char *sql, int nargs, Oid *argtypes, Datum *values,
 								const char *nulls, bool read_only, long count);

@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -173,12 +174,36 @@ rt_kept_plan(const char *sql, int nargs, Oid *argtypes)
 	return p->plan;
 }
 
+/*
+ * Returns whether Citus is installed in this database, read once per
+ * catalog generation.  Citus cannot plan every parameterized statement as a
+ * generic plan (a parameter's field in a multi-shard query): there, no plan
+ * is kept and each statement is planned with its values.
+ */
+static bool
+rt_cache_citus_present(void)
+{
+	static uint64 generation = 0;
+	static bool present = false;
+
+	if (generation != rt_catalog_generation())
+	{
+		present = OidIsValid(get_extension_oid("citus", true));
+		generation = rt_catalog_generation();
+	}
+	return present;
+}
+
 /* Runs sql through a plan kept across calls; see cache.h. */
 int
 rt_spi_execute_kept(const char *sql, int nargs, Oid *argtypes, Datum *values,
 					const char *nulls, bool read_only, long count)
 {
-	SPIPlanPtr	plan = rt_kept_plan(sql, nargs, argtypes);
+	SPIPlanPtr	plan;
+
+	if (rt_cache_citus_present())
+		return rt_spi_execute(sql, nargs, argtypes, values, nulls, read_only, count);
+	plan = rt_kept_plan(sql, nargs, argtypes);
 
 	if (plan == NULL)
 		return SPI_result;
@@ -191,9 +216,16 @@ rt_spi_execute_kept_in_level(const char *sql, int nargs, Oid *argtypes, Datum *v
 							 const char *nulls, bool read_only, long count)
 {
 	MemoryContext old = CurrentMemoryContext;
-	SPIPlanPtr	plan = rt_kept_plan(sql, nargs, argtypes);
+	SPIPlanPtr	plan;
 	int			rc;
 
+	if (rt_cache_citus_present())
+	{
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
+		MemoryContextSwitchTo(old);
+		return rc;
+	}
+	plan = rt_kept_plan(sql, nargs, argtypes);
 	if (plan == NULL)
 		return SPI_result;
 	rc = SPI_execute_plan(plan, values, nulls, read_only, count);

@@ -741,10 +741,12 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 	BlockNumber pages = RelationGetNumberOfBlocks(rel);
 	int64		rows = -1;
 	bool		isnull;
+	/* a Citus table's rows are in its shards: its local heap and statistics are empty, count(*) reaches them */
+	bool		citus = rt_citus_table(c->relid, NULL) != RT_CITUS_NONE;
 
 	*estimated = false;
-	if (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE ||
-		(rt_partition_row_count == RT_ROW_COUNT_AUTO && pages > RT_ROW_COUNT_EXACT_PAGES))
+	if (!citus && (rt_partition_row_count == RT_ROW_COUNT_ESTIMATE ||
+				   (rt_partition_row_count == RT_ROW_COUNT_AUTO && pages > RT_ROW_COUNT_EXACT_PAGES)))
 	{
 		float4		reltuples = rel->rd_rel->reltuples;
 
@@ -759,7 +761,7 @@ rt_partition_rows(RtPartCandidate *c, bool *estimated)
 			rows = (int64) reltuples;
 		}
 	}
-	if (rows < 0)
+	if (rows < 0 && !citus)
 	{
 		/* counted from its pages: the caller holds an ACCESS EXCLUSIVE lock, so a snapshot taken now sees it all */
 		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());

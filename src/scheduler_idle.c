@@ -26,10 +26,11 @@
  * and the new one (through the anchor's index, a range scan), and where the
  * table references itself, looks for any such row before trusting the rest.
  * Anything else -- a counter moved, the statistics were reset, track_counts
- * is off, row-level security could hide rows differently -- means a full
- * test, as does the age of the last one: statistics reach the shared
- * counters only when a session reports them (at the end of its
- * transaction's statement, and only once it is idle), so every
+ * is off, row-level security could hide rows differently, a Citus table
+ * (its rows change in shards on other nodes) -- means a full test, as does
+ * the age of the last one: statistics reach the shared counters only when
+ * a session reports them (at the end of its transaction's statement, and
+ * only once it is idle), so every
  * retention.due_recheck_interval the whole test runs again.
  *
  * The memory is the worker's own (a hash table in its TopMemoryContext); a
@@ -55,6 +56,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "citus.h"
 #include "quote.h"
 #include "safe_spi.h"
 #include "scheduler_idle.h"
@@ -268,6 +270,9 @@ rt_idle_watch(Oid leaf, List *referencing, RtWatched **watched, int *nwatched)
 			if (rls)
 				return false;
 		}
+		/* a Citus table changes in its shards, on other nodes: no counter here moves */
+		if (rt_citus_table(relid, NULL) != RT_CITUS_NONE)
+			return false;
 		stats = pgstat_fetch_stat_tabentry(relid);
 		if (stats != NULL)
 		{
