@@ -36,23 +36,23 @@
 #include "subject.h"
 
 /*
- * Returns true when an index (its pg_index tuple) compares its one key
- * column as the erasure will: with the column's own collation and its
- * type's default operator class.  A unique index under another collation
- * ("C" on a case-insensitive column) lets two rows hold keys that the
- * erasure's equality takes for one subject.
+ * Returns true when an index (its pg_index tuple) compares its key column
+ * at position i (attribute att) as the erasure will: with the column's own
+ * collation and its type's default operator class.  A unique index under
+ * another collation ("C" on a case-insensitive column) lets two rows hold
+ * keys that the erasure's equality takes for one subject.
  */
 static bool
-rt_index_uses_key_equality(HeapTuple tuple, Form_pg_attribute att)
+rt_index_uses_key_equality(HeapTuple tuple, int i, Form_pg_attribute att)
 {
 	bool		isnull;
 	oidvector  *collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
 																		  Anum_pg_index_indcollation, &isnull));
 	oidvector  *classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
 																	   Anum_pg_index_indclass, &isnull));
-	Oid			opclass = classes->values[0];
+	Oid			opclass = classes->values[i];
 
-	if (collations->values[0] != att->attcollation)
+	if (collations->values[i] != att->attcollation)
 		return false;
 	return opclass == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) ||
 		opclass == GetDefaultOpClass(att->atttypid, HASH_AM_OID);
@@ -85,19 +85,13 @@ rt_is_unique_columns(Relation rel, const AttrNumber *attnums, int n)
 		{
 			for (int i = 0; i < n && all; i++)
 			{
-				bool		isnull;
-				oidvector  *collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
-																					  Anum_pg_index_indcollation, &isnull));
-				oidvector  *classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
-																				   Anum_pg_index_indclass, &isnull));
-				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), index->indkey.values[i] - 1);
 				bool		member = false;
 
 				for (int j = 0; j < n; j++)
 					member |= attnums[j] == index->indkey.values[i];
-				all = member && collations->values[i] == att->attcollation &&
-					(classes->values[i] == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) ||
-					 classes->values[i] == GetDefaultOpClass(att->atttypid, HASH_AM_OID));
+				all = member &&
+					rt_index_uses_key_equality(tuple, i,
+											   TupleDescAttr(RelationGetDescr(rel), index->indkey.values[i] - 1));
 			}
 			found |= all;
 		}
@@ -144,33 +138,6 @@ rt_column_list(List *columns)
 	foreach(lc, columns)
 		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", quote_identifier(lfirst(lc)));
 	return buf.data;
-}
-
-/* Returns true when a unique index or primary key of rel has exactly attnum as its key. */
-static bool
-rt_is_unique_column(Relation rel, AttrNumber attnum)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	bool		found = false;
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index index;
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indisunique && index->indnkeyatts == 1 && index->indkey.values[0] == attnum &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
-			heap_attisnull(tuple, Anum_pg_index_indexprs, NULL) &&
-			rt_index_uses_key_equality(tuple, TupleDescAttr(RelationGetDescr(rel), attnum - 1)))
-			found = true;
-		ReleaseSysCache(tuple);
-	}
-	list_free(indexes);
-	return found;
 }
 
 /* Checks a kind name: 1 to 63 bytes, no leading or trailing blanks. */
@@ -250,7 +217,7 @@ retention_add_subject(PG_FUNCTION_ARGS)
 	rel = rt_open_subject_table(relid, "declare a kind of data subject on it");
 	attnum = rt_subject_column(relid, key);
 	rt_require_distribution_column(relid, kind, list_make1(key));
-	if (!rt_is_unique_column(rel, attnum))
+	if (!rt_is_unique_columns(rel, &attnum, 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
 				 errmsg("column %s of table %s is not a key: no unique index or primary key on it alone",
